@@ -1,0 +1,17 @@
+//! Database schema migrations (sea-orm-migration). Every migration runs on SQLite and Postgres.
+//!
+//! The queue database has its own schema, migrated by `shared::queue::Queue::migrate`.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m0001_core;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_core::Migration)]
+    }
+}

@@ -1,0 +1,158 @@
+//! The due-scan framework: slices say what is due at time `t`; the scheduler enqueues each item once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use sea_orm::DatabaseConnection;
+use shared::clock::SharedClock;
+use shared::jobs::Job;
+use shared::queue::{Enqueue, Queue};
+use tokio_util::sync::CancellationToken;
+
+/// One due item: the job to run for entity `id` in time slot `slot`.
+#[derive(Debug, Clone)]
+pub struct Due<J> {
+    pub id: i64,
+    /// Identifies the occurrence (for example the scheduled time, in Unix seconds).
+    pub slot: i64,
+    pub job: J,
+    /// Not before this time. By default, at once.
+    pub run_at: Option<DateTime<Utc>>,
+}
+
+impl<J: Job> Due<J> {
+    /// `kind:id:slot`: the idempotency key that makes re-scans and replicas harmless.
+    pub fn key(&self) -> String {
+        format!("{}:{}:{}", J::QUEUE, self.id, self.slot)
+    }
+}
+
+/// A slice's due-scan.
+pub trait DueScan: Send + Sync + 'static {
+    type Job: Job;
+
+    /// What is due at `now`. Called once per scheduler tick while this replica leads.
+    fn due(&self, now: DateTime<Utc>) -> BoxFuture<'_, anyhow::Result<Vec<Due<Self::Job>>>>;
+
+    /// Called after the items were enqueued (duplicates included), to move the slice's next-run
+    /// times on. By default, nothing.
+    fn enqueued(&self, _items: &[Due<Self::Job>], _now: DateTime<Utc>) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// What one scan did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    pub kind: &'static str,
+    pub added: usize,
+    pub duplicates: usize,
+}
+
+trait ErasedScan: Send + Sync {
+    fn run<'a>(&'a self, queue: &'a Queue, now: DateTime<Utc>) -> BoxFuture<'a, anyhow::Result<ScanReport>>;
+}
+
+impl<S: DueScan> ErasedScan for S {
+    fn run<'a>(&'a self, queue: &'a Queue, now: DateTime<Utc>) -> BoxFuture<'a, anyhow::Result<ScanReport>> {
+        Box::pin(async move {
+            let items = self.due(now).await?;
+            let jobs: Vec<_> = items
+                .iter()
+                .map(|d| (d.job.clone(), Enqueue { idempotency_key: Some(d.key()), run_at: d.run_at }))
+                .collect();
+            let outcomes = queue.enqueue_many(&jobs).await?;
+            self.enqueued(&items, now).await?;
+            let duplicates = outcomes.iter().filter(|o| o.duplicate).count();
+            Ok(ScanReport { kind: S::Job::QUEUE, added: outcomes.len() - duplicates, duplicates })
+        })
+    }
+}
+
+/// Scheduler timing.
+#[derive(Debug, Clone)]
+pub struct SchedulerOptions {
+    /// How often due-scans run. By default, every second.
+    pub tick: Duration,
+    /// How long the leader lease lasts without renewal. By default, 10 s: a lost leader is
+    /// replaced within that.
+    pub lease_ttl: Duration,
+    /// This replica's name in the lease table.
+    pub holder: String,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(1),
+            lease_ttl: Duration::from_secs(10),
+            holder: format!("scheduler-{}-{:08x}", std::process::id(), rand::random::<u32>()),
+        }
+    }
+}
+
+/// Runs the registered due-scans while it holds the lease.
+pub struct Scheduler {
+    db: DatabaseConnection,
+    queue: Queue,
+    clock: SharedClock,
+    options: SchedulerOptions,
+    scans: Vec<Arc<dyn ErasedScan>>,
+}
+
+impl Scheduler {
+    pub fn new(db: DatabaseConnection, queue: Queue, clock: SharedClock, options: SchedulerOptions) -> Self {
+        Self { db, queue, clock, options, scans: Vec::new() }
+    }
+
+    /// Adds a slice's scan.
+    pub fn scan(mut self, scan: impl DueScan) -> Self {
+        self.scans.push(Arc::new(scan));
+        self
+    }
+
+    /// One tick: renew or take the lease; if leading, run every scan. `None` when not leading.
+    /// A failing scan is logged and counted; the others still run.
+    pub async fn tick(&self) -> anyhow::Result<Option<Vec<ScanReport>>> {
+        let now = self.clock.now();
+        let ttl = chrono::Duration::from_std(self.options.lease_ttl)?;
+        if !shared::lease::acquire(&self.db, "scheduler", &self.options.holder, now, ttl).await? {
+            return Ok(None);
+        }
+        let mut reports = Vec::with_capacity(self.scans.len());
+        for scan in &self.scans {
+            match scan.run(&self.queue, now).await {
+                Ok(report) => reports.push(report),
+                Err(e) => tracing::error!(error.cause_chain = ?e, error.message = %e, "due-scan failed"),
+            }
+        }
+        Ok(Some(reports))
+    }
+
+    /// Ticks until `shutdown`, then gives up the lease so another replica takes over at once.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut interval = tokio::time::interval(self.options.tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut leading = false;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = interval.tick() => {}
+            }
+            match self.tick().await {
+                Ok(reports) => {
+                    if reports.is_some() != leading {
+                        leading = reports.is_some();
+                        tracing::info!(holder = %self.options.holder, leading, "scheduler leadership changed");
+                    }
+                }
+                Err(e) => tracing::error!(error.cause_chain = ?e, error.message = %e, "scheduler tick failed"),
+            }
+        }
+        if let Err(e) = shared::lease::release(&self.db, "scheduler", &self.options.holder).await {
+            tracing::warn!(error.message = %e, "could not release the scheduler lease");
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! Typed settings, read once at startup from the environment (and an optional `.env`).
+//!
+//! Two steps, as in ripgrep's low/high args: [`RawSettings::from_vars`] checks every value without I/O
+//! and names the variable that is wrong; [`Settings`] is what the roles receive. Secrets are
+//! [`Secret`]s, printed as `[redacted]`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    /// The secret itself; call it only where the value is used.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A setting that is missing or malformed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub var: &'static str,
+    /// What is wrong with it, in words a person can act on.
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self { var, problem: problem.into() }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every setting teleops reads. Built by [`Settings::from_vars`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where SQLite files and the generated secret key live. By default, this is `./data`.
+    pub data_dir: PathBuf,
+    /// By default, this is `sqlite://$DATA_DIR/teleops.db`.
+    pub database_url: String,
+    /// By default, this is `sqlite://$DATA_DIR/queue.db`.
+    pub queue_url: String,
+    /// `TELEOPS_BOT_TOKEN`, or `TELOXIDE_TOKEN`. The bot role needs it; without it `up` runs the rest.
+    pub bot_token: Option<Secret<String>>,
+    /// By default, this is `https://api.telegram.org`.
+    pub telegram_api_url: url::Url,
+    /// Telegram user ids with the admin role. By default, there are none.
+    pub admins: Vec<i64>,
+    /// By default, this is `127.0.0.1:8080`. Port 0 picks a free port.
+    pub dashboard_addr: SocketAddr,
+    /// Bearer token (or basic-auth password) for everything on the dashboard but `/health`.
+    pub dashboard_token: Option<Secret<String>>,
+    /// 32-byte key for secrets at rest, hex. `up` generates one into the data dir when unset.
+    pub secret_key: Option<Secret<String>>,
+    /// `tracing` filter. By default, this is `info`.
+    pub log: String,
+    /// By default, this is text.
+    pub log_format: LogFormat,
+    /// Ask for the user's phone number (own contact only) at `/start`. By default, this is false.
+    pub require_phone: bool,
+    /// Let everyone in without an admin's approval. By default, this is false.
+    pub open_registration: bool,
+    /// Concurrent jobs per queue in one worker process. By default, this is 8.
+    pub worker_concurrency: usize,
+}
+
+impl Settings {
+    /// Reads the process environment, after loading `.env` from the working directory if present.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A malformed .env is reported like any other bad setting.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError::new("TELEOPS_DATA_DIR", format!(".env could not be read: {e}"))),
+        }
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Builds settings from a map of variables; pure, so every error path is unit-tested.
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| vars.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let data_dir = PathBuf::from(get("TELEOPS_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match get("TELEOPS_DATABASE_URL") {
+            Some(url) => check_db_url("TELEOPS_DATABASE_URL", &url, &["sqlite", "postgres", "postgresql"])?,
+            None => sqlite_url(&data_dir, "teleops.db"),
+        };
+        let queue_url = match get("TELEOPS_QUEUE_URL") {
+            Some(url) => check_db_url("TELEOPS_QUEUE_URL", &url, &["sqlite"])?,
+            None => sqlite_url(&data_dir, "queue.db"),
+        };
+        let bot_token = get("TELEOPS_BOT_TOKEN").or_else(|| get("TELOXIDE_TOKEN"));
+        if let Some(token) = &bot_token {
+            check_token(token)?;
+        }
+        let telegram_api_url = {
+            let raw = get("TELEOPS_TELEGRAM_API_URL").unwrap_or_else(|| "https://api.telegram.org".into());
+            let url = url::Url::parse(&raw)
+                .map_err(|e| ConfigError::new("TELEOPS_TELEGRAM_API_URL", format!("not a URL ({e}): {raw}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError::new("TELEOPS_TELEGRAM_API_URL", "must start with http:// or https://"));
+            }
+            url
+        };
+        let admins = match get("TELEOPS_ADMINS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                        ConfigError::new(
+                            "TELEOPS_ADMINS",
+                            format!("{s:?} is not a Telegram user id (a positive number)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let dashboard_addr = {
+            let raw = get("TELEOPS_DASHBOARD_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+            raw.parse::<SocketAddr>().map_err(|_| {
+                ConfigError::new("TELEOPS_DASHBOARD_ADDR", format!("{raw:?} is not an address like 127.0.0.1:8080"))
+            })?
+        };
+        let dashboard_token = get("TELEOPS_DASHBOARD_TOKEN");
+        if dashboard_token.is_none() && !dashboard_addr.ip().is_loopback() {
+            return Err(ConfigError::new(
+                "TELEOPS_DASHBOARD_TOKEN",
+                format!("required when TELEOPS_DASHBOARD_ADDR ({dashboard_addr}) is not a loopback address"),
+            ));
+        }
+        let secret_key = get("TELEOPS_SECRET_KEY");
+        if let Some(key) = &secret_key {
+            crate::crypto::SecretKey::from_hex(key)
+                .map_err(|e| ConfigError::new("TELEOPS_SECRET_KEY", e.to_string()))?;
+        }
+        let log = get("TELEOPS_LOG").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log)
+            .map_err(|e| ConfigError::new("TELEOPS_LOG", format!("not a log filter ({e}): {log}")))?;
+        let log_format = match get("TELEOPS_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new("TELEOPS_LOG_FORMAT", format!("{other:?} is not text or json")));
+            }
+        };
+        let require_phone = parse_bool(vars, "TELEOPS_REQUIRE_PHONE")?;
+        let open_registration = parse_bool(vars, "TELEOPS_OPEN_REGISTRATION")?;
+        let worker_concurrency = match get("TELEOPS_WORKER_CONCURRENCY") {
+            None => 8,
+            Some(raw) => raw.parse::<usize>().ok().filter(|n| (1..=1024).contains(n)).ok_or_else(|| {
+                ConfigError::new("TELEOPS_WORKER_CONCURRENCY", format!("{raw:?} is not a number from 1 to 1024"))
+            })?,
+        };
+
+        Ok(Settings {
+            data_dir,
+            database_url,
+            queue_url,
+            bot_token: bot_token.map(Secret::new),
+            telegram_api_url,
+            admins,
+            dashboard_addr,
+            dashboard_token: dashboard_token.map(Secret::new),
+            secret_key: secret_key.map(Secret::new),
+            log,
+            log_format,
+            require_phone,
+            open_registration,
+            worker_concurrency,
+        })
+    }
+
+    /// Where `up` keeps a generated secret key.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+
+    pub fn is_admin(&self, user_id: i64) -> bool {
+        self.admins.contains(&user_id)
+    }
+}
+
+fn sqlite_url(dir: &Path, file: &str) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join(file).display())
+}
+
+fn check_db_url(var: &'static str, raw: &str, schemes: &[&str]) -> Result<String, ConfigError> {
+    let scheme = raw.split_once("://").map(|(s, _)| s).unwrap_or("");
+    if !schemes.contains(&scheme) {
+        let want = schemes.iter().map(|s| format!("{s}://")).collect::<Vec<_>>().join(" or ");
+        return Err(ConfigError::new(var, format!("must start with {want}")));
+    }
+    Ok(raw.to_owned())
+}
+
+fn check_token(token: &str) -> Result<(), ConfigError> {
+    // Bot API tokens look like `123456:AA...`; the check catches a pasted chat id or a truncated token.
+    let ok = token
+        .split_once(':')
+        .is_some_and(|(id, rest)| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && rest.len() >= 10);
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::new("TELEOPS_BOT_TOKEN", "is not a bot token like 123456:ABC-DEF1234ghIkl (from @BotFather)"))
+    }
+}
+
+fn parse_bool(vars: &HashMap<String, String>, var: &'static str) -> Result<bool, ConfigError> {
+    match vars.get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(ConfigError::new(var, format!("{other:?} is not true or false"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_vars(&vars)
+    }
+
+    fn check_err(pairs: &[(&str, &str)], var: &str, needle: &str) {
+        let err = check(pairs).expect_err("should fail");
+        assert_eq!(err.var, var);
+        assert!(err.problem.contains(needle), "{:?} lacks {needle:?}", err.problem);
+    }
+
+    #[test]
+    fn defaults_use_the_data_dir() {
+        let s = check(&[]).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(s.database_url, "sqlite://./data/teleops.db?mode=rwc");
+        assert_eq!(s.queue_url, "sqlite://./data/queue.db?mode=rwc");
+        assert_eq!(s.dashboard_addr.to_string(), "127.0.0.1:8080");
+        assert!(s.bot_token.is_none() && s.admins.is_empty() && !s.open_registration);
+        let s = check(&[("TELEOPS_DATA_DIR", "/var/lib/teleops")]).unwrap();
+        assert_eq!(s.queue_url, "sqlite:///var/lib/teleops/queue.db?mode=rwc");
+    }
+
+    #[test]
+    fn teloxide_token_is_accepted_and_secret() {
+        let s = check(&[("TELOXIDE_TOKEN", "123:abcdefghijkl")]).unwrap();
+        assert_eq!(s.bot_token.as_ref().unwrap().expose(), "123:abcdefghijkl");
+        assert_eq!(format!("{:?}", s.bot_token), "Some([redacted])");
+    }
+
+    #[test]
+    fn malformed_values_name_their_variable() {
+        check_err(&[("TELEOPS_ADMINS", "12,abc")], "TELEOPS_ADMINS", "\"abc\"");
+        check_err(&[("TELEOPS_ADMINS", "-5")], "TELEOPS_ADMINS", "positive");
+        check_err(&[("TELEOPS_DASHBOARD_ADDR", "localhost")], "TELEOPS_DASHBOARD_ADDR", "address");
+        check_err(&[("TELEOPS_BOT_TOKEN", "hello")], "TELEOPS_BOT_TOKEN", "BotFather");
+        check_err(&[("TELEOPS_LOG_FORMAT", "xml")], "TELEOPS_LOG_FORMAT", "text or json");
+        check_err(&[("TELEOPS_DATABASE_URL", "mysql://x")], "TELEOPS_DATABASE_URL", "sqlite://");
+        check_err(&[("TELEOPS_QUEUE_URL", "postgres://x")], "TELEOPS_QUEUE_URL", "sqlite://");
+        check_err(&[("TELEOPS_TELEGRAM_API_URL", "ftp://x")], "TELEOPS_TELEGRAM_API_URL", "http");
+        check_err(&[("TELEOPS_SECRET_KEY", "abcd")], "TELEOPS_SECRET_KEY", "64 hex");
+        check_err(&[("TELEOPS_REQUIRE_PHONE", "maybe")], "TELEOPS_REQUIRE_PHONE", "true or false");
+        check_err(&[("TELEOPS_WORKER_CONCURRENCY", "0")], "TELEOPS_WORKER_CONCURRENCY", "1 to 1024");
+    }
+
+    #[test]
+    fn a_public_dashboard_needs_a_token() {
+        check_err(&[("TELEOPS_DASHBOARD_ADDR", "0.0.0.0:8080")], "TELEOPS_DASHBOARD_TOKEN", "loopback");
+        let s = check(&[("TELEOPS_DASHBOARD_ADDR", "0.0.0.0:8080"), ("TELEOPS_DASHBOARD_TOKEN", "t")]).unwrap();
+        assert!(s.dashboard_token.is_some());
+    }
+
+    #[test]
+    fn admins_parse_as_a_list() {
+        let s = check(&[("TELEOPS_ADMINS", " 1, 22 ,333")]).unwrap();
+        assert_eq!(s.admins, vec![1, 22, 333]);
+        assert!(s.is_admin(22) && !s.is_admin(2));
+    }
+}

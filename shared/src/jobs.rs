@@ -1,0 +1,61 @@
+//! Job kinds: each payload type names its queue and its retry policy.
+//!
+//! Payloads are serialized into the queue, so they are an API boundary: they carry ids, never
+//! secrets or message bodies, and a field added later must have a default.
+
+use std::time::Duration;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::backoff::Backoff;
+
+/// How a job kind is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct JobPolicy {
+    /// Attempts in all, the first included; after the last failure the job is dead.
+    pub max_attempts: u32,
+    /// A running attempt past this is cancelled and counted as failed.
+    pub timeout: Duration,
+    pub backoff: Backoff,
+}
+
+/// A kind of job: a payload with an explicit queue name (never the Rust type name) and a policy.
+pub trait Job: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    const QUEUE: &'static str;
+    const POLICY: JobPolicy;
+}
+
+/// Proves the pipeline: the scheduler enqueues one a minute, a worker records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Heartbeat {
+    /// The minute this heartbeat stands for (Unix seconds, a multiple of 60).
+    pub slot: i64,
+}
+
+impl Job for Heartbeat {
+    const QUEUE: &'static str = "heartbeat";
+    const POLICY: JobPolicy = JobPolicy {
+        max_attempts: 3,
+        timeout: Duration::from_secs(10),
+        backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(10)),
+    };
+}
+
+/// Send one message of the outbox to Telegram, within the rate limits.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Notify {
+    pub outbox_id: i64,
+}
+
+impl Job for Notify {
+    const QUEUE: &'static str = "notify";
+    const POLICY: JobPolicy = JobPolicy {
+        max_attempts: 8,
+        // Long enough to sit out a typical 429 retry-after inside one attempt.
+        timeout: Duration::from_secs(120),
+        backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
+    };
+}
+
+/// The queue names teleops runs workers for, for listings that must cover every queue.
+pub const QUEUES: &[&str] = &[Heartbeat::QUEUE, Notify::QUEUE];

@@ -1,0 +1,67 @@
+//! Prometheus metrics of the job pipeline, prefixed `teleops_`, served by the dashboard's `/metrics`.
+//!
+//! Counters live in the process that does the work; queue depth is read from the queue at scrape
+//! time, so it is right whichever process enqueued.
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+
+/// The metric families; cheap to clone (all handles are shared).
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    pub registry: Registry,
+    pub jobs_enqueued: IntCounterVec,
+    pub jobs_succeeded: IntCounterVec,
+    pub jobs_failed: IntCounterVec,
+    pub jobs_dead: IntCounterVec,
+    pub job_duration: HistogramVec,
+    pub queue_depth: IntGaugeVec,
+    pub messages_sent: IntCounterVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("teleops".into()), None).expect("valid prefix");
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid counter");
+            registry.register(Box::new(c.clone())).expect("unique counter");
+            c
+        };
+        let jobs_enqueued = counter("jobs_enqueued_total", "Jobs added to a queue.", &["kind"]);
+        let jobs_succeeded = counter("jobs_succeeded_total", "Job attempts that succeeded.", &["kind"]);
+        let jobs_failed =
+            counter("jobs_failed_total", "Job attempts that failed (timeouts and panics included).", &["kind"]);
+        let jobs_dead = counter("jobs_dead_total", "Jobs that will not run again.", &["kind"]);
+        let messages_sent = counter("telegram_messages_total", "Telegram sends by outcome.", &["outcome"]);
+        let job_duration = HistogramVec::new(
+            HistogramOpts::new("job_duration_seconds", "Time one job attempt ran.")
+                .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0]),
+            &["kind"],
+        )
+        .expect("valid histogram");
+        registry.register(Box::new(job_duration.clone())).expect("unique histogram");
+        let queue_depth = IntGaugeVec::new(Opts::new("queue_depth", "Jobs by queue and state."), &["kind", "state"])
+            .expect("valid gauge");
+        registry.register(Box::new(queue_depth.clone())).expect("unique gauge");
+        Self {
+            registry,
+            jobs_enqueued,
+            jobs_succeeded,
+            jobs_failed,
+            jobs_dead,
+            job_duration,
+            queue_depth,
+            messages_sent,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        prometheus::TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,329 @@
+//! The queue facade: enqueue typed jobs, feed workers, and answer the dashboard's questions.
+//!
+//! The embedded backend is apalis-sqlite in its own database file. Enqueue writes the row itself
+//! (same columns as apalis-sqlite's sink) because apalis' `TaskSink` returns neither the task id
+//! nor whether an idempotency key was already taken, and the scheduler needs both. Workers are fed
+//! by [`Queue::backend`]: apalis-sqlite woken by this process's enqueues and by a short poll (for
+//! enqueues from other processes and for delayed retries).
+//!
+//! States: `Pending` (waiting, maybe until `run_at`), `Queued`/`Running` (claimed by a worker),
+//! `Done`, `Failed` (will be retried once `run_at` passes) and dead = `Killed`, or `Failed` with no
+//! attempts left.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use apalis_core::backend::ext::poll_strategy::{PollWith, Strategy};
+use apalis_sqlite::{SqlitePool, SqliteStorage};
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use futures::task::AtomicWaker;
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::jobs::Job;
+use crate::metrics::Metrics;
+
+/// A queue operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The queue database could not be opened or queried.
+    #[error("queue database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The queue schema could not be migrated.
+    #[error("queue migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A payload could not be serialized.
+    #[error("job payload: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Options for one enqueue.
+#[derive(Debug, Clone, Default)]
+pub struct Enqueue {
+    /// A key unique per queue: a second enqueue with the same key is a no-op. Periodic work uses
+    /// `kind:id:slot`.
+    pub idempotency_key: Option<String>,
+    /// Not before this time (second precision). By default, at once.
+    pub run_at: Option<DateTime<Utc>>,
+}
+
+impl Enqueue {
+    pub fn keyed(key: impl Into<String>) -> Self {
+        Self { idempotency_key: Some(key.into()), run_at: None }
+    }
+}
+
+/// What an enqueue did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnqueueOutcome {
+    pub id: String,
+    /// The idempotency key was taken already; nothing was added.
+    pub duplicate: bool,
+}
+
+/// A job that will not run again: killed, or out of attempts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeadJob {
+    pub id: String,
+    pub queue: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub last_error: Option<String>,
+    pub payload: Value,
+    pub done_at: Option<i64>,
+}
+
+/// Job counts of one queue by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueCounts {
+    pub queue: String,
+    /// Waiting to run, including failed jobs waiting for their retry.
+    pub pending: i64,
+    pub running: i64,
+    pub done: i64,
+    pub dead: i64,
+}
+
+/// The worker-facing backend type for one queue.
+pub type JobBackend = PollWith<SqliteStorage<Value>, Strategy>;
+
+/// A handle to the job queue; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pool: SqlitePool,
+    wakers: Arc<Mutex<Vec<Arc<Wakeup>>>>,
+    metrics: Metrics,
+    poll_interval: Duration,
+}
+
+impl Queue {
+    /// Opens (creating if needed) the queue database. Does not migrate.
+    pub async fn connect(url: &str, metrics: Metrics) -> Result<Self, QueueError> {
+        let options: SqliteConnectOptions = url.parse()?;
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        Ok(Self { pool, wakers: Arc::default(), metrics, poll_interval: Duration::from_millis(200) })
+    }
+
+    /// How often idle workers look for work enqueued by other processes. By default, 200 ms.
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Applies apalis-sqlite's schema migrations.
+    pub async fn migrate(&self) -> Result<(), QueueError> {
+        SqliteStorage::migrations().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// How many queue schema migrations are not applied yet.
+    pub async fn pending_migrations(&self) -> Result<usize, QueueError> {
+        let migrator = SqliteStorage::migrations();
+        let table: Option<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+                .fetch_optional(&self.pool)
+                .await?;
+        if table.is_none() {
+            return Ok(migrator.iter().count());
+        }
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
+        Ok(migrator.iter().filter(|m| !applied.contains(&m.version)).count())
+    }
+
+    /// Adds one job.
+    pub async fn enqueue<J: Job>(&self, job: &J, options: Enqueue) -> Result<EnqueueOutcome, QueueError> {
+        let mut tx = self.pool.begin().await?;
+        let outcome = insert::<J>(&mut tx, job, &options).await?;
+        tx.commit().await?;
+        self.after_insert::<J>(usize::from(!outcome.duplicate));
+        Ok(outcome)
+    }
+
+    /// Adds many jobs of one kind in one transaction; the scheduler's path.
+    pub async fn enqueue_many<J: Job>(&self, jobs: &[(J, Enqueue)]) -> Result<Vec<EnqueueOutcome>, QueueError> {
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for (job, options) in jobs {
+            outcomes.push(insert::<J>(&mut tx, job, options).await?);
+        }
+        tx.commit().await?;
+        self.after_insert::<J>(outcomes.iter().filter(|o| !o.duplicate).count());
+        Ok(outcomes)
+    }
+
+    fn after_insert<J: Job>(&self, n_added: usize) {
+        if n_added == 0 {
+            return;
+        }
+        self.metrics.jobs_enqueued.with_label_values(&[J::QUEUE]).inc_by(n_added as u64);
+        for waker in self.wakers.lock().expect("wakers lock").iter() {
+            waker.wake();
+        }
+    }
+
+    /// Moves a failed job's next attempt to `at`; called by the worker before apalis acks the failure.
+    pub async fn retry_at(&self, task_id: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
+        sqlx::query("UPDATE Jobs SET run_at = ?1 WHERE id = ?2")
+            .bind(at.timestamp())
+            .bind(task_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A backend that feeds one queue's worker.
+    pub fn backend(&self, queue: &str) -> JobBackend {
+        let wakeup = Arc::new(Wakeup::default());
+        self.wakers.lock().expect("wakers lock").push(wakeup.clone());
+        let config = apalis_sqlite::Config::default()
+            .queue(queue)
+            .batch_size(16)
+            .heartbeat_interval(Duration::from_secs(10))
+            .missed_heartbeats(3);
+        let strategy = Strategy::new().stream(WakeupStream(wakeup)).interval(self.poll_interval);
+        PollWith::new(SqliteStorage::new(&self.pool).with_config(config), strategy)
+    }
+
+    /// A plain storage handle for the board's read API (no polling).
+    pub fn board_storage(&self, queue: &str) -> SqliteStorage<Value> {
+        SqliteStorage::new(&self.pool).with_config(apalis_sqlite::Config::default().queue(queue))
+    }
+
+    /// Dead jobs, newest first.
+    pub async fn dead(&self, limit: i64, offset: i64) -> Result<Vec<DeadJob>, QueueError> {
+        let rows = sqlx::query(
+            "SELECT id, job_type, attempts, max_attempts, last_result, job, done_at FROM Jobs \
+             WHERE status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts) \
+             ORDER BY done_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let raw: Vec<u8> = r.get("job");
+                DeadJob {
+                    id: r.get("id"),
+                    queue: r.get("job_type"),
+                    attempts: r.get("attempts"),
+                    max_attempts: r.get("max_attempts"),
+                    last_error: r.get("last_result"),
+                    payload: serde_json::from_slice(&raw)
+                        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&raw).into_owned())),
+                    done_at: r.get("done_at"),
+                }
+            })
+            .collect())
+    }
+
+    /// Counts by state for every queue that has jobs, plus the named ones.
+    pub async fn counts(&self, known: &[&str]) -> Result<Vec<QueueCounts>, QueueError> {
+        let rows = sqlx::query(
+            "SELECT job_type, \
+               SUM(status = 'Pending' OR (status = 'Failed' AND attempts < max_attempts)) AS pending, \
+               SUM(status IN ('Queued', 'Running')) AS running, \
+               SUM(status = 'Done') AS done, \
+               SUM(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts)) AS dead \
+             FROM Jobs GROUP BY job_type",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts: Vec<QueueCounts> = rows
+            .into_iter()
+            .map(|r| QueueCounts {
+                queue: r.get("job_type"),
+                pending: r.get("pending"),
+                running: r.get("running"),
+                done: r.get("done"),
+                dead: r.get("dead"),
+            })
+            .collect();
+        for name in known {
+            if !counts.iter().any(|c| c.queue == *name) {
+                counts.push(QueueCounts { queue: (*name).to_owned(), ..Default::default() });
+            }
+        }
+        counts.sort_by(|a, b| a.queue.cmp(&b.queue));
+        Ok(counts)
+    }
+
+    /// Cheap liveness check for `/health`.
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+async fn insert<J: Job>(
+    tx: &mut sqlx::SqliteConnection,
+    job: &J,
+    options: &Enqueue,
+) -> Result<EnqueueOutcome, QueueError> {
+    let id = ulid::Ulid::generate().to_string();
+    let payload = serde_json::to_vec(job)?;
+    let run_at = options.run_at.unwrap_or_else(Utc::now).timestamp();
+    let res = sqlx::query(
+        "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority, metadata, idempotency_key) \
+         VALUES (?1, ?2, ?3, 'Pending', 0, ?4, ?5, 0, '{}', ?6) \
+         ON CONFLICT(job_type, idempotency_key) DO NOTHING",
+    )
+    .bind(payload)
+    .bind(&id)
+    .bind(J::QUEUE)
+    .bind(i64::from(J::POLICY.max_attempts))
+    .bind(run_at)
+    .bind(options.idempotency_key.as_deref())
+    .execute(&mut *tx)
+    .await?;
+    if res.rows_affected() == 1 {
+        return Ok(EnqueueOutcome { id, duplicate: false });
+    }
+    let existing: String = sqlx::query_scalar("SELECT id FROM Jobs WHERE job_type = ?1 AND idempotency_key = ?2")
+        .bind(J::QUEUE)
+        .bind(options.idempotency_key.as_deref())
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(EnqueueOutcome { id: existing, duplicate: true })
+}
+
+/// A coalescing wake-up flag: many enqueues between two fetches cause one fetch.
+#[derive(Debug, Default)]
+struct Wakeup {
+    flag: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Wakeup {
+    fn wake(&self) {
+        self.flag.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+}
+
+struct WakeupStream(Arc<Wakeup>);
+
+impl Stream for WakeupStream {
+    type Item = ();
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.0.waker.register(cx.waker());
+        if self.0.flag.swap(false, Ordering::AcqRel) { Poll::Ready(Some(())) } else { Poll::Pending }
+    }
+}

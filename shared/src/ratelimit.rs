@@ -1,0 +1,242 @@
+//! Telegram send limits as a pure reservation schedule, plus the per-user command throttle.
+//!
+//! [`SendSchedule::reserve`] answers "when may the next message to this chat go out?" and books that
+//! slot, so callers wait instead of dropping: about 30 messages/s overall, 1/s per chat and 20/min per
+//! group chat. [`SendLimiter`] is the async face every sender in the process shares. Time is passed
+//! in, so the rules are unit-tested without sleeping.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The limits to respect. By default, Telegram's published bot limits.
+#[derive(Debug, Clone, Copy)]
+pub struct SendLimits {
+    /// By default, this is 30 messages per second across all chats.
+    pub global_per_sec: u32,
+    /// By default, this is one message per second to one chat.
+    pub chat_interval: Duration,
+    /// By default, this is 20 messages per minute to one group chat.
+    pub group_per_min: usize,
+}
+
+impl Default for SendLimits {
+    fn default() -> Self {
+        Self { global_per_sec: 30, chat_interval: Duration::from_secs(1), group_per_min: 20 }
+    }
+}
+
+/// Booked send slots. Group chats have negative ids in the Bot API.
+#[derive(Debug)]
+pub struct SendSchedule {
+    limits: SendLimits,
+    global_next: Option<Instant>,
+    paused_until: Option<Instant>,
+    chats: HashMap<i64, ChatSlots>,
+    n_reserved: u64,
+}
+
+#[derive(Debug, Default)]
+struct ChatSlots {
+    next: Option<Instant>,
+    /// Send times in the last minute; only kept for group chats.
+    recent: VecDeque<Instant>,
+}
+
+impl SendSchedule {
+    pub fn new(limits: SendLimits) -> Self {
+        Self { limits, global_next: None, paused_until: None, chats: HashMap::new(), n_reserved: 0 }
+    }
+
+    /// Books the earliest slot at or after `now` that keeps every limit, and returns it.
+    pub fn reserve(&mut self, chat_id: i64, now: Instant) -> Instant {
+        let minute = Duration::from_secs(60);
+        let is_group = chat_id < 0;
+        let chat = self.chats.entry(chat_id).or_default();
+        let mut at = now;
+        for bound in [self.global_next, self.paused_until, chat.next].into_iter().flatten() {
+            at = at.max(bound);
+        }
+        if is_group && chat.recent.len() >= self.limits.group_per_min {
+            let oldest_in_window = chat.recent[chat.recent.len() - self.limits.group_per_min];
+            at = at.max(oldest_in_window + minute);
+        }
+        self.global_next = Some(at + Duration::from_secs(1) / self.limits.global_per_sec.max(1));
+        chat.next = Some(at + self.limits.chat_interval);
+        if is_group {
+            chat.recent.push_back(at);
+            while chat.recent.front().is_some_and(|t| *t + minute <= at) {
+                chat.recent.pop_front();
+            }
+        }
+        self.n_reserved += 1;
+        if self.n_reserved.is_multiple_of(1024) {
+            self.forget_idle(now);
+        }
+        at
+    }
+
+    /// Holds every send until `until`: Telegram answered 429 with a retry-after.
+    pub fn pause_until(&mut self, until: Instant) {
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    /// Number of chats with live bookings; bounded by the chats of the last minute.
+    pub fn n_tracked_chats(&self) -> usize {
+        self.chats.len()
+    }
+
+    fn forget_idle(&mut self, now: Instant) {
+        let minute = Duration::from_secs(60);
+        self.chats.retain(|_, c| {
+            c.next.is_some_and(|n| n + minute > now) || c.recent.back().is_some_and(|t| *t + minute > now)
+        });
+    }
+}
+
+/// The process-wide limiter: the bot's replies and the notify worker both wait on it.
+#[derive(Debug, Clone)]
+pub struct SendLimiter {
+    schedule: Arc<Mutex<SendSchedule>>,
+}
+
+impl Default for SendLimiter {
+    fn default() -> Self {
+        Self::new(SendLimits::default())
+    }
+}
+
+impl SendLimiter {
+    pub fn new(limits: SendLimits) -> Self {
+        Self { schedule: Arc::new(Mutex::new(SendSchedule::new(limits))) }
+    }
+
+    /// Waits until a message to `chat_id` may be sent.
+    pub async fn acquire(&self, chat_id: i64) {
+        let at = self.schedule.lock().expect("limiter lock").reserve(chat_id, Instant::now());
+        tokio::time::sleep_until(at.into()).await;
+    }
+
+    pub fn pause_for(&self, wait: Duration) {
+        self.schedule.lock().expect("limiter lock").pause_until(Instant::now() + wait);
+    }
+}
+
+/// What to do with a user's command under the per-user limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandVerdict {
+    Allow,
+    /// The first command over the limit in this window: reply once, politely.
+    SlowDown,
+    /// Further commands over the limit: ignore silently.
+    Ignore,
+}
+
+/// At most `per_minute` commands per user in any sliding minute.
+#[derive(Debug)]
+pub struct CommandThrottle {
+    per_minute: usize,
+    users: HashMap<i64, UserWindow>,
+}
+
+#[derive(Debug, Default)]
+struct UserWindow {
+    recent: VecDeque<Instant>,
+    warned: bool,
+}
+
+impl CommandThrottle {
+    /// By default teleops allows 20 commands a minute.
+    pub fn new(per_minute: usize) -> Self {
+        Self { per_minute, users: HashMap::new() }
+    }
+
+    pub fn check(&mut self, user_id: i64, now: Instant) -> CommandVerdict {
+        let minute = Duration::from_secs(60);
+        if self.users.len() > 10_000 {
+            self.users.retain(|_, w| w.recent.back().is_some_and(|t| *t + minute > now));
+        }
+        let window = self.users.entry(user_id).or_default();
+        while window.recent.front().is_some_and(|t| *t + minute <= now) {
+            window.recent.pop_front();
+        }
+        if window.recent.len() < self.per_minute {
+            window.recent.push_back(now);
+            window.warned = false;
+            return CommandVerdict::Allow;
+        }
+        if window.warned {
+            CommandVerdict::Ignore
+        } else {
+            window.warned = true;
+            CommandVerdict::SlowDown
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(d: Duration) -> u128 {
+        d.as_millis()
+    }
+
+    #[test]
+    fn one_chat_gets_one_message_per_second() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        let slots: Vec<u128> = (0..3).map(|_| ms(s.reserve(42, t0) - t0)).collect();
+        assert_eq!(slots, vec![0, 1000, 2000]);
+    }
+
+    #[test]
+    fn many_chats_share_thirty_per_second() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        let last = (0..31).map(|chat| s.reserve(chat, t0)).last().unwrap();
+        // 31 messages need 30 gaps of 1/30 s.
+        assert_eq!(ms(last - t0), 999);
+    }
+
+    #[test]
+    fn a_group_gets_twenty_per_minute() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        let slots: Vec<Instant> = (0..21).map(|_| s.reserve(-100, t0)).collect();
+        assert_eq!(ms(slots[19] - t0), 19_000);
+        // The 21st must wait until the first is a minute old.
+        assert_eq!(ms(slots[20] - t0), 60_000);
+    }
+
+    #[test]
+    fn retry_after_holds_every_chat() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        s.pause_until(t0 + Duration::from_secs(5));
+        assert_eq!(ms(s.reserve(1, t0) - t0), 5000);
+        assert_eq!(ms(s.reserve(2, t0) - t0), 5033);
+    }
+
+    #[test]
+    fn idle_chats_are_forgotten() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        for chat in 0..1023 {
+            s.reserve(chat, t0);
+        }
+        s.reserve(5000, t0 + Duration::from_secs(600));
+        assert_eq!(s.n_tracked_chats(), 1);
+    }
+
+    #[test]
+    fn throttle_warns_once_then_ignores_then_recovers() {
+        let t0 = Instant::now();
+        let mut th = CommandThrottle::new(20);
+        let verdicts: Vec<_> = (0..23).map(|_| th.check(7, t0)).collect();
+        assert!(verdicts[..20].iter().all(|v| *v == CommandVerdict::Allow));
+        assert_eq!(&verdicts[20..], &[CommandVerdict::SlowDown, CommandVerdict::Ignore, CommandVerdict::Ignore]);
+        assert_eq!(th.check(8, t0), CommandVerdict::Allow, "other users are not affected");
+        assert_eq!(th.check(7, t0 + Duration::from_secs(60)), CommandVerdict::Allow);
+    }
+}

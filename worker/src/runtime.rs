@@ -1,0 +1,169 @@
+//! The job runner between apalis and the handlers, and the monitor that runs one worker per queue.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, Monitor, TaskId, WorkerBuilder, WorkerBuilderExt};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+use shared::clock::SharedClock;
+use shared::jobs::{Heartbeat, Job, Notify};
+use shared::metrics::Metrics;
+use shared::queue::Queue;
+use shared::ratelimit::SendLimiter;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// What job handlers may use.
+#[derive(Clone)]
+pub struct Deps {
+    pub db: DatabaseConnection,
+    pub queue: Queue,
+    pub metrics: Metrics,
+    pub clock: SharedClock,
+    /// Shared with the bot in the same process: every message passes this one limiter.
+    pub limiter: SendLimiter,
+    /// None when no bot token is configured; the notify queue is then left to wait.
+    pub bot: Option<teloxide::Bot>,
+}
+
+/// How a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Retrying cannot help (bad input, refused for good): the job is dead at once.
+    #[error("{0}")]
+    Permanent(String),
+    /// Worth another attempt after the backoff.
+    #[error(transparent)]
+    Transient(#[from] anyhow::Error),
+}
+
+type Handler<J> = fn(J, Arc<Deps>) -> BoxFuture<'static, Result<(), JobError>>;
+
+struct Runner<J> {
+    deps: Arc<Deps>,
+    handler: Handler<J>,
+}
+
+/// One apalis worker per queue on one monitor. `run_id` keeps worker names unique per process.
+pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
+    let run_id = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+    let monitor = Monitor::new().should_restart(|ctx, err| {
+        tracing::warn!(worker = %ctx.name(), error = %err, "worker stopped; restarting");
+        true
+    });
+    let monitor = register::<Heartbeat>(monitor, &deps, &run_id, concurrency, |job, deps| {
+        crate::heartbeat::record(job, deps).boxed()
+    });
+    if deps.bot.is_some() {
+        register::<Notify>(monitor, &deps, &run_id, concurrency, |job, deps| crate::notify::send(job, deps).boxed())
+    } else {
+        tracing::info!("no bot token: notify jobs wait in their queue until a bot is configured");
+        monitor
+    }
+}
+
+/// Runs the workers until `shutdown`, then lets running jobs finish for up to `drain`.
+pub async fn run(
+    deps: Arc<Deps>,
+    concurrency: usize,
+    shutdown: CancellationToken,
+    drain: Duration,
+) -> anyhow::Result<()> {
+    monitor(deps, concurrency)
+        .shutdown_timeout(drain)
+        .run_with_signal(async move {
+            shutdown.cancelled().await;
+            tracing::info!("worker: draining running jobs");
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+fn register<J: Job>(
+    monitor: Monitor,
+    deps: &Arc<Deps>,
+    run_id: &str,
+    concurrency: usize,
+    handler: Handler<J>,
+) -> Monitor {
+    let deps = deps.clone();
+    let run_id = run_id.to_owned();
+    monitor.register(move |restarts| {
+        let runner = Arc::new(Runner::<J> { deps: deps.clone(), handler });
+        WorkerBuilder::new(format!("{}-{run_id}-{restarts}", J::QUEUE))
+            .backend(deps.queue.backend(J::QUEUE))
+            .data(runner)
+            .concurrency(concurrency)
+            .build(execute::<J>)
+    })
+}
+
+/// Runs one attempt: decode, time-box, catch panics, then classify the outcome for the queue.
+async fn execute<J: Job>(
+    args: Value,
+    task_id: TaskId,
+    attempt: Attempt,
+    runner: Data<Arc<Runner<J>>>,
+) -> Result<(), BoxDynError> {
+    let deps = runner.deps.clone();
+    let kind = J::QUEUE;
+    let attempt_no = attempt.current() as u32;
+    let span = tracing::info_span!("job", kind, task_id = %task_id, attempt = attempt_no);
+    async move {
+        let started = Instant::now();
+        let outcome = match serde_json::from_value::<J>(args) {
+            Err(e) => Err(JobError::Permanent(format!("payload does not decode: {e}"))),
+            Ok(job) => {
+                let attempt = AssertUnwindSafe((runner.handler)(job, deps.clone())).catch_unwind();
+                match tokio::time::timeout(J::POLICY.timeout, attempt).await {
+                    Err(_) => Err(JobError::Transient(anyhow::anyhow!("timed out after {:?}", J::POLICY.timeout))),
+                    Ok(Err(panic)) => Err(JobError::Transient(anyhow::anyhow!("panicked: {}", panic_message(&panic)))),
+                    Ok(Ok(res)) => res,
+                }
+            }
+        };
+        deps.metrics.job_duration.with_label_values(&[kind]).observe(started.elapsed().as_secs_f64());
+        match outcome {
+            Ok(()) => {
+                deps.metrics.jobs_succeeded.with_label_values(&[kind]).inc();
+                Ok(())
+            }
+            Err(JobError::Permanent(reason)) => {
+                deps.metrics.jobs_failed.with_label_values(&[kind]).inc();
+                deps.metrics.jobs_dead.with_label_values(&[kind]).inc();
+                tracing::error!(error.message = %reason, "job failed for good; it is dead");
+                Err(AbortError::new(reason).into())
+            }
+            Err(JobError::Transient(e)) => {
+                deps.metrics.jobs_failed.with_label_values(&[kind]).inc();
+                if attempt_no >= J::POLICY.max_attempts {
+                    deps.metrics.jobs_dead.with_label_values(&[kind]).inc();
+                    tracing::error!(error.cause_chain = ?e, error.message = %e, "job failed its last attempt; it is dead");
+                } else {
+                    let delay = J::POLICY.backoff.delay(attempt_no, rand::random::<f64>());
+                    let at = deps.clock.now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    tracing::warn!(error.message = %e, retry_in = ?delay, "job attempt failed; will retry");
+                    if let Err(db) = deps.queue.retry_at(&task_id.to_string(), at).await {
+                        tracing::error!(error.message = %db, "could not delay the retry; it runs at once");
+                    }
+                }
+                Err(format!("{e:#}").into())
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-text panic".into())
+}
