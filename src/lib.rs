@@ -17,7 +17,7 @@ use shared::config::Settings;
 use shared::crypto::SecretKey;
 use shared::metrics::Metrics;
 use shared::queue::Queue;
-use shared::ratelimit::SendLimiter;
+use shared::ratelimit::{SendLimiter, SendLimits};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -67,6 +67,10 @@ pub struct StartOptions {
     pub poll_interval: Duration,
     /// Due-scan tick. By default, 1 s.
     pub scheduler_tick: Duration,
+    /// Telegram send limits. By default, Telegram's (30/s, 1/s per chat, 20/min per group).
+    pub send_limits: SendLimits,
+    /// When the heartbeat is enqueued (cron with seconds). By default, every minute.
+    pub heartbeat_cron: String,
 }
 
 impl Default for StartOptions {
@@ -76,6 +80,8 @@ impl Default for StartOptions {
             drain: Duration::from_secs(30),
             poll_interval: Duration::from_millis(200),
             scheduler_tick: Duration::from_secs(1),
+            send_limits: SendLimits::default(),
+            heartbeat_cron: scheduler::EVERY_MINUTE.to_owned(),
         }
     }
 }
@@ -143,7 +149,7 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
         queue,
         metrics,
         clock: options.clock.clone(),
-        limiter: SendLimiter::default(),
+        limiter: SendLimiter::new(options.send_limits),
         secret_key,
     })
 }
@@ -226,7 +232,7 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
             due.run(token).await;
             ("scheduler", Ok(()))
         });
-        let cron = scheduler::cron_monitor(ctx.queue.clone());
+        let cron = scheduler::cron_monitor(ctx.queue.clone(), &options.heartbeat_cron)?;
         let token = shutdown.clone();
         tasks.spawn(async move {
             let res = cron.run_with_signal(async move {

@@ -24,15 +24,20 @@ async fn enqueue_heartbeat(tick: Tick, queue: Data<Queue>) -> Result<(), BoxDynE
     Ok(())
 }
 
-/// A monitor running the fixed schedules.
-pub fn cron_monitor(queue: Queue) -> Monitor {
-    Monitor::new().register(move |_| {
-        let schedule = cron::Schedule::from_str("0 * * * * *").expect("valid cron expression");
+/// The heartbeat's production schedule: second 0 of every minute.
+pub const EVERY_MINUTE: &str = "0 * * * * *";
+
+/// A monitor running the fixed schedules; `heartbeat_cron` is a cron expression with seconds.
+pub fn cron_monitor(queue: Queue, heartbeat_cron: &str) -> anyhow::Result<Monitor> {
+    let schedule = cron::Schedule::from_str(heartbeat_cron)
+        .map_err(|e| anyhow::anyhow!("heartbeat schedule {heartbeat_cron:?}: {e}"))?;
+    Ok(Monitor::new().register(move |_| {
+        let schedule = schedule.clone();
         WorkerBuilder::new("cron-heartbeat")
             .backend(CronScheduler::new(schedule))
             .data(queue.clone())
             .build(enqueue_heartbeat)
-    })
+    }))
 }
 
 #[cfg(test)]

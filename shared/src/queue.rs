@@ -178,11 +178,9 @@ impl Queue {
 
     /// Moves a failed job's next attempt to `at`; called by the worker before apalis acks the failure.
     pub async fn retry_at(&self, task_id: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
-        sqlx::query("UPDATE Jobs SET run_at = ?1 WHERE id = ?2")
-            .bind(at.timestamp())
-            .bind(task_id)
-            .execute(&self.pool)
-            .await?;
+        // run_at has second precision: round up, so the delay is never shorter than asked.
+        let secs = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+        sqlx::query("UPDATE Jobs SET run_at = ?1 WHERE id = ?2").bind(secs).bind(task_id).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@
 //!
 //! Handlers do not know which queue backend feeds them.
 
-pub use runtime::{Deps, JobError, monitor, run};
+pub use runtime::{Deps, Handler, JobError, monitor, register, run, run_id};
 
 pub mod heartbeat;
 pub mod notify;

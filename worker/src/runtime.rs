@@ -41,7 +41,8 @@ pub enum JobError {
     Transient(#[from] anyhow::Error),
 }
 
-type Handler<J> = fn(J, Arc<Deps>) -> BoxFuture<'static, Result<(), JobError>>;
+/// A job kind's handler: the payload first, then the dependencies.
+pub type Handler<J> = fn(J, Arc<Deps>) -> BoxFuture<'static, Result<(), JobError>>;
 
 struct Runner<J> {
     deps: Arc<Deps>,
@@ -50,7 +51,7 @@ struct Runner<J> {
 
 /// One apalis worker per queue on one monitor. `run_id` keeps worker names unique per process.
 pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
-    let run_id = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+    let run_id = run_id();
     let monitor = Monitor::new().should_restart(|ctx, err| {
         tracing::warn!(worker = %ctx.name(), error = %err, "worker stopped; restarting");
         true
@@ -64,6 +65,11 @@ pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
         tracing::info!("no bot token: notify jobs wait in their queue until a bot is configured");
         monitor
     }
+}
+
+/// Unique per process start, so worker names never clash with a previous run's.
+pub fn run_id() -> String {
+    format!("{}-{:08x}", std::process::id(), rand::random::<u32>())
 }
 
 /// Runs the workers until `shutdown`, then lets running jobs finish for up to `drain`.
@@ -84,7 +90,8 @@ pub async fn run(
     Ok(())
 }
 
-fn register<J: Job>(
+/// Adds a worker for `J` to `monitor`. Tests use it to run job kinds of their own.
+pub fn register<J: Job>(
     monitor: Monitor,
     deps: &Arc<Deps>,
     run_id: &str,

@@ -1,0 +1,167 @@
+//! The bot, driven through the fake Bot API server.
+
+use sea_orm::EntityTrait;
+use shared::entities::user::{self, AccessStatus};
+
+use crate::fake_telegram::TgUser;
+use crate::helpers::{ADMIN, TestApp, eventually};
+
+#[tokio::test]
+async fn start_files_a_request_that_an_admin_approves_with_a_button() {
+    // Arrange
+    let app = TestApp::spawn(&[]).await;
+    let ann = TgUser::new(2001, "Ann");
+    let admin = TgUser::new(ADMIN, "Boss");
+
+    // Act: Ann registers; she is pending.
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "sent to the admins").await;
+
+    // Assert: the admin got the request with both buttons, through the notify queue.
+    let request = app.telegram.wait_for_text(ADMIN, "Access request from Ann").await;
+    let buttons = request.body["reply_markup"]["inline_keyboard"][0].clone();
+    assert_eq!(buttons[0]["callback_data"], "access:approve:2001");
+    assert_eq!(buttons[1]["callback_data"], "access:reject:2001");
+
+    // Until approved, other commands get the waiting reply; /help still answers.
+    app.telegram.send_text(&ann, "/requests");
+    app.telegram.wait_for_text(ann.id, "waiting for an admin's approval").await;
+    app.telegram.send_text(&ann, "/help");
+    let help = app.telegram.wait_for_text(ann.id, "Commands:").await;
+    assert!(!help.text().contains("/cancel"), "pending users see only /start and /help: {}", help.text());
+
+    // A user who is not an admin cannot press the admin's button.
+    app.telegram.press_button(&ann, "access:approve:2001");
+    app.telegram
+        .wait_for("the refusal of a non-admin's press", |c| {
+            c.method == "answercallbackquery" && c.body["text"].as_str().is_some_and(|t| t.contains("admins only"))
+        })
+        .await;
+
+    app.telegram.press_button(&admin, "access:approve:2001");
+    app.telegram.wait_for_text(ann.id, "Your access was approved").await;
+    let row = user::Entity::find_by_id(2001).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(row.status, AccessStatus::Approved);
+    assert_eq!(row.decided_by, Some(ADMIN));
+
+    // A second press is answered, not applied twice.
+    app.telegram.press_button(&admin, "access:reject:2001");
+    app.telegram
+        .wait_for("already decided", |c| {
+            c.method == "answercallbackquery" && c.body["text"].as_str().is_some_and(|t| t.contains("already decided"))
+        })
+        .await;
+    let row = user::Entity::find_by_id(2001).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(row.status, AccessStatus::Approved);
+
+    app.telegram.send_text(&ann, "/help");
+    app.telegram.wait_for_text(ann.id, "/cancel").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_rejected_requester_is_told_and_stays_out() {
+    let app = TestApp::spawn(&[]).await;
+    let bob = TgUser::new(2002, "Bob");
+    app.telegram.send_text(&bob, "/start");
+    app.telegram.wait_for_text(ADMIN, "Access request from Bob").await;
+
+    app.telegram.press_button(&TgUser::new(ADMIN, "Boss"), "access:reject:2002");
+
+    app.telegram.wait_for_text(bob.id, "Your access request was rejected").await;
+    app.telegram.send_text(&bob, "/cancel");
+    app.telegram.wait_for_text(bob.id, "was rejected. Ask an admin").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn help_lists_admin_commands_for_admins_and_speaks_russian() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let admin = TgUser::new(ADMIN, "Boss");
+    let ivan = TgUser::new(2003, "Иван").russian();
+
+    app.telegram.send_text(&admin, "/help");
+    app.telegram.send_text(&ivan, "/start");
+    app.telegram.send_text(&ivan, "/help");
+
+    let admin_help = app.telegram.wait_for_text(ADMIN, "Admin commands:").await;
+    assert!(admin_help.text().contains("/requests"));
+    app.telegram.wait_for_text(ivan.id, "Добро пожаловать, Иван").await;
+    let ivan_help = app.telegram.wait_for_text(ivan.id, "Команды:").await;
+    assert!(!ivan_help.text().contains("/requests"), "users do not see admin commands");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_command_gets_a_hint_to_help() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(2004, "Ann");
+
+    app.telegram.send_text(&ann, "/frobnicate now");
+    app.telegram.wait_for_text(ann.id, "I don't know that command. Send /help").await;
+    app.telegram.send_text(&ann, "hello there");
+    app.telegram.wait_for_text(ann.id, "I understand commands").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn more_than_twenty_commands_a_minute_get_one_slow_down_reply() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(2005, "Ann");
+
+    for _ in 0..25 {
+        app.telegram.send_text(&ann, "/help");
+    }
+
+    app.telegram.wait_for_text(ann.id, "too fast").await;
+    eventually("all updates consumed", || async { app.telegram.updates_drained().then_some(()) }).await;
+    // Give any stray reply a moment to arrive, then count exactly.
+    app.telegram.send_text(&TgUser::new(2006, "Marker"), "/help");
+    app.telegram.wait_for_text(2006, "Commands:").await;
+    let replies = app.telegram.messages_to(ann.id);
+    let slow = replies.iter().filter(|c| c.text().contains("too fast")).count();
+    let helps = replies.iter().filter(|c| c.text().contains("Commands:")).count();
+    assert_eq!((helps, slow), (20, 1), "20 answered, one warning, the rest ignored");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_phone_dialogue_survives_a_restart() {
+    // Arrange: phone verification on, registration open.
+    let mut app = TestApp::spawn(&[("TELEOPS_REQUIRE_PHONE", "true"), ("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(2007, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    let ask = app.telegram.wait_for_text(ann.id, "verified phone number").await;
+    assert_eq!(ask.body["reply_markup"]["keyboard"][0][0]["request_contact"], true);
+
+    // Act: restart the whole app mid-dialogue.
+    app.restart().await;
+
+    // Assert: the dialogue still waits for the contact; bad input gets a reply and keeps it waiting.
+    app.telegram.send_text(&ann, "my number is 123");
+    app.telegram.wait_for_text(ann.id, "Please tap the").await;
+    app.telegram.send_contact(&ann, 9999, "+15550001111");
+    app.telegram.wait_for_text(ann.id, "not your own contact").await;
+    app.telegram.send_contact(&ann, ann.id, "79001234567");
+    app.telegram.wait_for_text(ann.id, "phone number is verified").await;
+    app.telegram.wait_for_text(ann.id, "Welcome, Ann").await;
+    let row = user::Entity::find_by_id(ann.id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(row.phone.as_deref(), Some("+79001234567"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cancel_leaves_the_dialogue() {
+    let app = TestApp::spawn(&[("TELEOPS_REQUIRE_PHONE", "true")]).await;
+    let ann = TgUser::new(2008, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "verified phone number").await;
+
+    app.telegram.send_text(&ann, "/cancel");
+
+    app.telegram.wait_for_text(ann.id, "Cancelled.").await;
+    app.telegram.send_text(&ann, "/cancel");
+    // Out of the dialogue, an unapproved user gets the waiting reply.
+    app.telegram.wait_for_text(ann.id, "waiting for an admin's approval").await;
+    app.stop().await;
+}

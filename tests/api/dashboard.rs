@@ -1,0 +1,77 @@
+//! The dashboard over real HTTP.
+
+use base64::Engine;
+use shared::jobs::Heartbeat;
+use shared::queue::Enqueue;
+
+use crate::helpers::{TestApp, eventually};
+
+#[tokio::test]
+async fn health_reports_database_queue_and_the_heartbeat_age() {
+    let app = TestApp::spawn(&[]).await;
+
+    let res = app.http.get(format!("{}/health", app.dashboard)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["queue"], "ok");
+    assert!(body["last_heartbeat"].is_null(), "no heartbeat yet: {body}");
+
+    // A heartbeat job through the queue and a worker shows up in /health.
+    let slot = chrono::Utc::now().timestamp() / 60 * 60;
+    app.queue.enqueue(&Heartbeat { slot }, Enqueue::keyed(format!("heartbeat:0:{slot}"))).await.unwrap();
+    let body = eventually("heartbeat in /health", || async {
+        let body: serde_json::Value =
+            app.http.get(format!("{}/health", app.dashboard)).send().await.unwrap().json().await.unwrap();
+        (!body["last_heartbeat"].is_null()).then_some(body)
+    })
+    .await;
+    assert_eq!(body["last_heartbeat"]["slot"], slot);
+    assert!(body["last_heartbeat"]["age_seconds"].as_i64().unwrap() < 5);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_guards_everything_but_health() {
+    let app = TestApp::spawn(&[("TELEOPS_DASHBOARD_TOKEN", "s3cret")]).await;
+    let url = |path: &str| format!("{}{path}", app.dashboard);
+
+    for path in ["/metrics", "/api/queues", "/api/dead", "/api/v1/queues", "/"] {
+        let res = app.http.get(url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 401, "{path} without a token");
+        let res = app.http.get(url(path)).bearer_auth("wrong").send().await.unwrap();
+        assert_eq!(res.status(), 401, "{path} with a wrong token");
+    }
+    assert_eq!(app.http.get(url("/health")).send().await.unwrap().status(), 200);
+
+    let res = app.http.get(url("/metrics")).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let basic = base64::engine::general_purpose::STANDARD.encode("admin:s3cret");
+    let res = app.http.get(url("/api/queues")).header("Authorization", format!("Basic {basic}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let ui = app.http.get(url("/")).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("<html"), "the board UI is served at /");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_jobs_by_kind_and_show_queue_depth() {
+    let app = TestApp::spawn(&[]).await;
+    app.queue.enqueue(&Heartbeat { slot: 60 }, Enqueue::default()).await.unwrap();
+
+    let text = eventually("the heartbeat succeeded", || async {
+        let text = app.http.get(format!("{}/metrics", app.dashboard)).send().await.unwrap().text().await.unwrap();
+        text.contains("teleops_jobs_succeeded_total{kind=\"heartbeat\"} 1").then_some(text)
+    })
+    .await;
+    assert!(text.contains("teleops_jobs_enqueued_total{kind=\"heartbeat\"} 1"), "{text}");
+    assert!(text.contains("teleops_job_duration_seconds_bucket{kind=\"heartbeat\""), "{text}");
+    assert!(text.contains("teleops_queue_depth{kind=\"heartbeat\",state=\"done\"} 1"), "{text}");
+    assert!(text.contains("teleops_queue_depth{kind=\"notify\",state=\"pending\"} 0"), "{text}");
+
+    // The board's API lists the queues from the same database.
+    let res = app.http.get(format!("{}/api/v1/queues", app.dashboard)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    app.stop().await;
+}

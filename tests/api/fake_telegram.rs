@@ -1,0 +1,287 @@
+//! A fake Telegram Bot API server on loopback: the real teloxide bot long-polls it.
+//!
+//! Tests push updates (`send_text`, `send_contact`, `press_button`) and read what the bot called
+//! (`wait_for`). It answers every method; `sendMessage` to a chat can be made to fail with a 403
+//! (blocked) or a 429 (retry-after). It never answers 5xx (teloxide sleeps 10 s after one).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// One Bot API call the bot made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+impl Call {
+    pub fn chat_id(&self) -> Option<i64> {
+        self.body.get("chat_id").and_then(Value::as_i64)
+    }
+    pub fn text(&self) -> &str {
+        self.body.get("text").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+/// How `sendMessage` to one chat should fail.
+#[derive(Debug, Clone, Copy)]
+pub enum Failure {
+    Blocked,
+    RetryAfter { seconds: u32, times: u32 },
+}
+
+#[derive(Default)]
+struct Inner {
+    updates: VecDeque<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    calls: Vec<Call>,
+    failures: HashMap<i64, Failure>,
+}
+
+#[derive(Clone)]
+pub struct FakeTelegram {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+    pub url: String,
+    server: Arc<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeTelegram {
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.server) == 1 {
+            self.server.abort();
+        }
+    }
+}
+
+pub const BOT_USERNAME: &str = "teleops_test_bot";
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Mutex::new(Inner { next_update_id: 1, next_message_id: 1, ..Default::default() }));
+        let changed = Arc::new(Notify::new());
+        let state = (inner.clone(), changed.clone());
+        let app = Router::new().route("/{bot}/{method}", post(handle)).with_state(state);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake telegram");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("fake telegram serves");
+        });
+        Self { inner, changed, url, server: Arc::new(server) }
+    }
+
+    pub fn fail_chat(&self, chat_id: i64, failure: Failure) {
+        self.inner.lock().unwrap().failures.insert(chat_id, failure);
+    }
+
+    fn push_update(&self, mut update: Value) {
+        let mut inner = self.inner.lock().unwrap();
+        update["update_id"] = json!(inner.next_update_id);
+        inner.next_update_id += 1;
+        inner.updates.push_back(update);
+        drop(inner);
+        self.changed.notify_waiters();
+    }
+
+    fn next_message_id(&self) -> i64 {
+        let mut inner = self.inner.lock().unwrap();
+        inner.next_message_id += 1;
+        inner.next_message_id
+    }
+
+    /// A private-chat text message from `user`.
+    pub fn send_text(&self, user: &TgUser, text: &str) {
+        let mut message = user.message(self.next_message_id());
+        message["text"] = json!(text);
+        if text.starts_with('/') {
+            let len = text.split_whitespace().next().unwrap_or(text).encode_utf16().count();
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        }
+        self.push_update(json!({ "message": message }));
+    }
+
+    /// A shared contact; `owner` is whose number it is.
+    pub fn send_contact(&self, user: &TgUser, owner: i64, phone: &str) {
+        let mut message = user.message(self.next_message_id());
+        message["contact"] = json!({ "phone_number": phone, "first_name": "Contact", "user_id": owner });
+        self.push_update(json!({ "message": message }));
+    }
+
+    /// `user` presses an inline button carrying `data` under a message in their chat.
+    pub fn press_button(&self, user: &TgUser, data: &str) {
+        let message = user.message(self.next_message_id());
+        self.push_update(json!({
+            "callback_query": {
+                "id": format!("cb{}", self.next_message_id()),
+                "from": user.json(),
+                "chat_instance": "ci",
+                "data": data,
+                "message": message,
+            }
+        }));
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Messages sent to `chat_id` so far.
+    pub fn messages_to(&self, chat_id: i64) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.method == "sendmessage" && c.chat_id() == Some(chat_id)).collect()
+    }
+
+    /// Waits (10 s at most) until a call matches; returns it.
+    pub async fn wait_for(&self, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
+        self.wait_for_n(what, 1, matches).await.pop().unwrap()
+    }
+
+    /// Waits (10 s at most) until `n` calls match; returns them.
+    pub async fn wait_for_n(&self, what: &str, n: usize, matches: impl Fn(&Call) -> bool) -> Vec<Call> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.changed.notified();
+            let found: Vec<Call> = self.calls().into_iter().filter(|c| matches(c)).collect();
+            if found.len() >= n {
+                return found;
+            }
+            if Instant::now() > deadline {
+                let seen: Vec<String> =
+                    self.calls().iter().map(|c| format!("{} {} {:?}", c.method, c.body["chat_id"], c.text())).collect();
+                panic!("timed out waiting for {what} ({} of {n} seen); calls were:\n{}", found.len(), seen.join("\n"));
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+        }
+    }
+
+    /// Waits until the message to `chat_id` containing `needle` arrives.
+    pub async fn wait_for_text(&self, chat_id: i64, needle: &str) -> Call {
+        self.wait_for(&format!("a message to {chat_id} containing {needle:?}"), |c| {
+            c.method == "sendmessage" && c.chat_id() == Some(chat_id) && c.text().contains(needle)
+        })
+        .await
+    }
+
+    /// True once the bot has no updates left to fetch.
+    pub fn updates_drained(&self) -> bool {
+        self.inner.lock().unwrap().updates.is_empty()
+    }
+}
+
+/// A Telegram user in a private chat with the bot.
+#[derive(Debug, Clone)]
+pub struct TgUser {
+    pub id: i64,
+    pub first_name: &'static str,
+    pub language_code: &'static str,
+}
+
+impl TgUser {
+    pub fn new(id: i64, first_name: &'static str) -> Self {
+        Self { id, first_name, language_code: "en" }
+    }
+
+    pub fn russian(mut self) -> Self {
+        self.language_code = "ru";
+        self
+    }
+
+    fn json(&self) -> Value {
+        json!({ "id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": self.language_code })
+    }
+
+    fn message(&self, message_id: i64) -> Value {
+        json!({
+            "message_id": message_id,
+            "date": chrono::Utc::now().timestamp(),
+            "chat": { "id": self.id, "type": "private", "first_name": self.first_name },
+            "from": self.json(),
+        })
+    }
+}
+
+type AppState = (Arc<Mutex<Inner>>, Arc<Notify>);
+
+async fn handle(
+    State((inner, changed)): State<AppState>,
+    Path((_bot, method)): Path<(String, String)>,
+    body: String,
+) -> Json<Value> {
+    let method = method.to_ascii_lowercase();
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    if method == "getupdates" {
+        return Json(get_updates(&inner, &changed, &body).await);
+    }
+    let reply = {
+        let mut inner = inner.lock().unwrap();
+        let chat_id = body.get("chat_id").and_then(Value::as_i64);
+        let failure = chat_id.and_then(|id| inner.failures.get(&id).copied());
+        let call = Call { method: method.clone(), body: body.clone(), at: Instant::now() };
+        inner.calls.push(call);
+        match (method.as_str(), failure) {
+            ("sendmessage", Some(Failure::Blocked)) => {
+                json!({ "ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user" })
+            }
+            ("sendmessage", Some(Failure::RetryAfter { seconds, times })) if times > 0 => {
+                let id = chat_id.unwrap();
+                inner.failures.insert(id, Failure::RetryAfter { seconds, times: times - 1 });
+                json!({
+                    "ok": false, "error_code": 429,
+                    "description": format!("Too Many Requests: retry after {seconds}"),
+                    "parameters": { "retry_after": seconds }
+                })
+            }
+            ("getme", _) => json!({ "ok": true, "result": {
+                "id": 42, "is_bot": true, "first_name": "teleops", "username": BOT_USERNAME,
+                "can_join_groups": true, "can_read_all_group_messages": false,
+                "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
+            }}),
+            ("sendmessage" | "editmessagetext", _) => {
+                inner.next_message_id += 1;
+                let chat = chat_id.unwrap_or(0);
+                json!({ "ok": true, "result": {
+                    "message_id": inner.next_message_id,
+                    "date": chrono::Utc::now().timestamp(),
+                    "chat": { "id": chat, "type": if chat < 0 { "group" } else { "private" }, "first_name": "x", "title": "g" },
+                    "text": body.get("text").cloned().unwrap_or(json!("")),
+                }})
+            }
+            ("getwebhookinfo", _) => {
+                json!({ "ok": true, "result": { "url": "", "has_custom_certificate": false, "pending_update_count": 0 } })
+            }
+            _ => json!({ "ok": true, "result": true }),
+        }
+    };
+    changed.notify_waiters();
+    Json(reply)
+}
+
+async fn get_updates(inner: &Mutex<Inner>, changed: &Notify, body: &Value) -> Value {
+    let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
+    // Long poll, but briefly, so a bot shutting down is not held for teloxide's full timeout.
+    let deadline = Instant::now() + Duration::from_millis(300);
+    loop {
+        let notified = changed.notified();
+        {
+            let mut inner = inner.lock().unwrap();
+            inner.updates.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            if !inner.updates.is_empty() {
+                let updates: Vec<Value> = inner.updates.iter().cloned().collect();
+                return json!({ "ok": true, "result": updates });
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return json!({ "ok": true, "result": [] });
+        }
+        let _ = tokio::time::timeout(left, notified).await;
+    }
+}

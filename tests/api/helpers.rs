@@ -1,0 +1,160 @@
+//! `TestApp`: the real teleops (all roles, `Role::Up`) on a fresh data directory, talking to a fake
+//! Bot API server, with the dashboard on a random loopback port.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use sea_orm::DatabaseConnection;
+use shared::config::Settings;
+use shared::queue::Queue;
+use shared::ratelimit::SendLimits;
+use teleops::{Role, Running, StartOptions};
+
+use crate::fake_telegram::FakeTelegram;
+
+/// Logs stay silent unless TEST_LOG is set.
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        let subscriber =
+            shared::telemetry::get_subscriber("info,teleops=debug", shared::config::LogFormat::Text, std::io::stdout);
+        shared::telemetry::init_subscriber(subscriber);
+    }
+});
+
+pub const ADMIN: i64 = 1000;
+
+/// A scratch directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("teleops-test-{}", ulid_like()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn ulid_like() -> String {
+    format!("{:x}-{:x}", std::process::id(), rand_u64())
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    h.finish()
+}
+
+/// Settings for a test: extra variables on top of a fresh data dir and the fake server.
+pub fn settings(dir: &TempDir, telegram: Option<&FakeTelegram>, extra: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("TELEOPS_DATA_DIR".into(), dir.0.display().to_string());
+    vars.insert("TELEOPS_DASHBOARD_ADDR".into(), "127.0.0.1:0".into());
+    vars.insert("TELEOPS_ADMINS".into(), ADMIN.to_string());
+    if let Some(telegram) = telegram {
+        vars.insert("TELEOPS_BOT_TOKEN".into(), "123456:TEST-token-for-the-fake".into());
+        vars.insert("TELEOPS_TELEGRAM_API_URL".into(), telegram.url.clone());
+    }
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Settings::from_vars(&vars).expect("test settings are valid")
+}
+
+/// Fast limits for tests: the limiter's rules are unit-tested in shared::ratelimit.
+pub fn test_options() -> StartOptions {
+    StartOptions {
+        drain: Duration::from_secs(5),
+        poll_interval: Duration::from_millis(50),
+        scheduler_tick: Duration::from_millis(100),
+        send_limits: SendLimits { global_per_sec: 1000, chat_interval: Duration::from_millis(5), group_per_min: 1000 },
+        ..StartOptions::default()
+    }
+}
+
+pub struct TestApp {
+    pub telegram: FakeTelegram,
+    pub dashboard: String,
+    pub db: DatabaseConnection,
+    pub queue: Queue,
+    pub http: reqwest::Client,
+    settings: Settings,
+    options: StartOptions,
+    running: Option<Running>,
+    // Last: removed after everything above is dropped.
+    _dir: TempDir,
+}
+
+impl TestApp {
+    /// The whole app with a bot; `extra` adds settings (e.g. open registration).
+    pub async fn spawn(extra: &[(&str, &str)]) -> Self {
+        Self::spawn_with(extra, test_options()).await
+    }
+
+    pub async fn spawn_with(extra: &[(&str, &str)], options: StartOptions) -> Self {
+        LazyLock::force(&TRACING);
+        let dir = TempDir::new();
+        let telegram = FakeTelegram::start().await;
+        let settings = settings(&dir, Some(&telegram), extra);
+        let (running, db, queue) = launch(settings.clone(), options.clone()).await;
+        let dashboard = format!("http://{}", running.dashboard_addr.expect("dashboard runs in up"));
+        Self {
+            telegram,
+            dashboard,
+            db,
+            queue,
+            http: reqwest::Client::new(),
+            settings,
+            options,
+            running: Some(running),
+            _dir: dir,
+        }
+    }
+
+    /// Stops every role (draining) and starts them again on the same data.
+    pub async fn restart(&mut self) {
+        self.running.take().unwrap().stop().await.expect("clean stop");
+        let (running, db, queue) = launch(self.settings.clone(), self.options.clone()).await;
+        self.dashboard = format!("http://{}", running.dashboard_addr.unwrap());
+        self.db = db;
+        self.queue = queue;
+        self.running = Some(running);
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean stop");
+        }
+    }
+}
+
+async fn launch(settings: Settings, options: StartOptions) -> (Running, DatabaseConnection, Queue) {
+    let ctx = teleops::prepare(settings, Role::Up, &options).await.expect("prepare");
+    let (db, queue) = (ctx.db.clone(), ctx.queue.clone());
+    let running = teleops::start(ctx, Role::Up, options).await.expect("start");
+    (running, db, queue)
+}
+
+/// Polls `check` every 20 ms until it returns Some, for at most 10 s.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

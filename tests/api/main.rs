@@ -1,0 +1,9 @@
+//! Integration tests: the real app against real SQLite files and a fake Bot API server on loopback.
+
+mod bot; // /start, approval, /help, unknown commands, rate limit, dialogue across a restart
+mod dashboard; // /health, /metrics, auth, dead-job list
+mod fake_telegram; // the fake Bot API server
+mod helpers; // TestApp and friends
+mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
+mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
+mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat

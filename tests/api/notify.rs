@@ -1,0 +1,75 @@
+//! Messages the system originates: outbox -> notify job -> Telegram, behind the limiter.
+
+use std::time::Duration;
+
+use sea_orm::EntityTrait;
+use shared::entities::chat;
+use shared::entities::outbox::{self, OutboxStatus};
+
+use crate::fake_telegram::Failure;
+use crate::helpers::{TestApp, eventually};
+
+async fn status_of(app: &TestApp, id: i64) -> Option<OutboxStatus> {
+    outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().map(|r| r.status)
+}
+
+#[tokio::test]
+async fn a_chat_that_blocked_the_bot_is_recorded_and_not_retried() {
+    let app = TestApp::spawn(&[]).await;
+    app.telegram.fail_chat(3001, Failure::Blocked);
+
+    let first = shared::outbox::send(&app.db, &app.queue, 3001, "first".into(), None).await.unwrap();
+
+    eventually("first message marked blocked", || async {
+        (status_of(&app, first).await == Some(OutboxStatus::Blocked)).then_some(())
+    })
+    .await;
+    let row = chat::Entity::find_by_id(3001).one(&app.db).await.unwrap().expect("chat recorded");
+    assert!(row.reason.unwrap().contains("blocked"));
+    // A later message is not even attempted.
+    let second = shared::outbox::send(&app.db, &app.queue, 3001, "second".into(), None).await.unwrap();
+    eventually("second message marked blocked", || async {
+        (status_of(&app, second).await == Some(OutboxStatus::Blocked)).then_some(())
+    })
+    .await;
+    assert_eq!(app.telegram.messages_to(3001).len(), 1, "only the first send reached Telegram");
+    let dead = app.queue.dead(10, 0).await.unwrap();
+    assert!(dead.is_empty(), "a blocked chat is not a failed job: {dead:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_nothing_is_lost() {
+    let app = TestApp::spawn(&[]).await;
+    app.telegram.fail_chat(3002, Failure::RetryAfter { seconds: 1, times: 2 });
+
+    let id = shared::outbox::send(&app.db, &app.queue, 3002, "patience".into(), None).await.unwrap();
+
+    eventually("message sent", || async { (status_of(&app, id).await == Some(OutboxStatus::Sent)).then_some(()) })
+        .await;
+    let attempts = app.telegram.messages_to(3002);
+    assert_eq!(attempts.len(), 3, "two 429s, then the send");
+    for pair in attempts.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= Duration::from_millis(950), "waited only {gap:?} after a retry-after of 1 s");
+    }
+    assert!(attempts.iter().all(|c| c.text() == "patience"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn buttons_reach_telegram_and_the_row_records_the_message_id() {
+    let app = TestApp::spawn(&[]).await;
+    let buttons = vec![vec![shared::outbox::Button { text: "Ack".into(), data: "ack:1".into() }]];
+
+    let id = shared::outbox::send(&app.db, &app.queue, 3003, "alert".into(), Some(buttons)).await.unwrap();
+
+    let call = app.telegram.wait_for_text(3003, "alert").await;
+    assert_eq!(call.body["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "ack:1");
+    let row = eventually("row marked sent", || async {
+        outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().filter(|r| r.status == OutboxStatus::Sent)
+    })
+    .await;
+    assert!(row.message_id.is_some() && row.sent_at.is_some());
+    app.stop().await;
+}
