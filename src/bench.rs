@@ -1,4 +1,23 @@
 //! `teleops bench`: performance measurements printed as a table; the figures go to BENCHMARKS.md.
+//!
+//! `bench queue` measures the embedded queue as teleops uses it (the `Queue` facade and the
+//! worker runner) and, in the same run, stock apalis-sqlite with its documented real-time setup
+//! (update-hook callback) as the peer, then prints ratios. Everything runs on temporary files and
+//! loopback; every loop is bounded by a count and a deadline.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use apalis::prelude::{BoxDynError, Monitor, TaskSink, WorkerBuilder, WorkerBuilderExt};
+use apalis_sqlite::SqliteStorage;
+use futures::FutureExt;
+use shared::backoff::Backoff;
+use shared::jobs::{Job, JobPolicy};
+use shared::metrics::Metrics;
+use shared::queue::{Enqueue, Queue};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Bench {
@@ -15,6 +34,280 @@ pub enum Bench {
 
 pub async fn run(what: Bench) -> anyhow::Result<()> {
     match what {
-        Bench::Queue { .. } => anyhow::bail!("not yet"),
+        Bench::Queue { jobs, samples } => queue(jobs.max(100), samples.max(10)).await,
     }
+}
+
+/// A job that does nothing but say when it started.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Noop {
+    n: u64,
+}
+
+impl Job for Noop {
+    const QUEUE: &'static str = "bench-noop";
+    const POLICY: JobPolicy = JobPolicy {
+        max_attempts: 1,
+        timeout: Duration::from_secs(10),
+        backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(1)),
+    };
+}
+
+static DONE: AtomicU64 = AtomicU64::new(0);
+static PICKED: std::sync::Mutex<Option<mpsc::UnboundedSender<Instant>>> = std::sync::Mutex::new(None);
+
+fn note_pickup() {
+    let now = Instant::now();
+    if let Some(tx) = PICKED.lock().expect("pickup lock").as_ref() {
+        let _ = tx.send(now);
+    }
+    DONE.fetch_add(1, Ordering::Relaxed);
+}
+
+struct Dir(std::path::PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn queue(n_jobs: usize, n_samples: usize) -> anyhow::Result<()> {
+    let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0)?;
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("queue.db").display());
+    let concurrency = 8;
+    println!(
+        "bench queue: {n_jobs} no-op jobs, {n_samples} pickup samples, concurrency {concurrency}, {} cores",
+        num_cpus()
+    );
+
+    // teleops: the Queue facade and the worker runner.
+    let queue = Queue::connect(&url, Metrics::new()).await?;
+    queue.migrate().await?;
+    let enqueue_single = {
+        let n = (n_jobs / 10).max(100);
+        let started = Instant::now();
+        for i in 0..n {
+            queue.enqueue(&Noop { n: i as u64 }, Enqueue::default()).await?;
+        }
+        n as f64 / started.elapsed().as_secs_f64()
+    };
+    let enqueue_batch = {
+        let started = Instant::now();
+        for chunk in (0..n_jobs as u64).collect::<Vec<_>>().chunks(500) {
+            let jobs: Vec<_> = chunk.iter().map(|n| (Noop { n: *n }, Enqueue::default())).collect();
+            queue.enqueue_many(&jobs).await?;
+        }
+        n_jobs as f64 / started.elapsed().as_secs_f64()
+    };
+    let total = (n_jobs / 10).max(100) + n_jobs;
+    let ours = start_ours(&queue, concurrency);
+    let drain_ours = drain(total, Duration::from_secs(300)).await?;
+    let pickup_ours = pickup(n_samples, || {
+        let queue = queue.clone();
+        async move { queue.enqueue(&Noop { n: 0 }, Enqueue::default()).await.map(|_| ()).map_err(Into::into) }
+    })
+    .await?;
+    // Another process's enqueue: no in-process wake-up, so the worker's poll interval bounds it.
+    let other = Queue::connect(&url, Metrics::new()).await?;
+    let pickup_other = pickup(n_samples.min(50), || {
+        let other = other.clone();
+        async move { other.enqueue(&Noop { n: 0 }, Enqueue::default()).await.map(|_| ()).map_err(Into::into) }
+    })
+    .await?;
+    ours.cancel();
+
+    // The peer: stock apalis-sqlite, update-hook callback, the same concurrency.
+    let peer_url = format!("sqlite://{}?mode=rwc", dir.0.join("peer.db").display());
+    let (pool, callback) = SqliteStorage::connect_with_callback(&peer_url)?;
+    SqliteStorage::setup(&pool).await?;
+    let mut sink = SqliteStorage::<u64>::new(&pool);
+    let peer_enqueue = {
+        let started = Instant::now();
+        sink.push_bulk((0..n_jobs as u64).collect()).await?;
+        n_jobs as f64 / started.elapsed().as_secs_f64()
+    };
+    let peer = CancellationToken::new();
+    let peer_monitor = Monitor::new().register({
+        let (pool, callback) = (pool.clone(), callback.clone());
+        move |_| {
+            WorkerBuilder::new("bench-peer")
+                .backend(SqliteStorage::<u64>::new(&pool).with_callback(callback.clone()))
+                .concurrency(concurrency)
+                .build(|_: u64| async {
+                    note_pickup();
+                    Ok::<(), BoxDynError>(())
+                })
+        }
+    });
+    let token = peer.clone();
+    tokio::spawn(peer_monitor.run_with_signal(async move {
+        token.cancelled().await;
+        Ok(())
+    }));
+    let drain_peer = drain(n_jobs, Duration::from_secs(300)).await?;
+    let pickup_peer = pickup(n_samples, || {
+        let mut sink = SqliteStorage::<u64>::new(&pool);
+        async move { sink.push(0).await.map_err(Into::into) }
+    })
+    .await?;
+    peer.cancel();
+
+    let rss = idle_rss_of_up().await;
+
+    println!();
+    println!("| measure | teleops | stock apalis-sqlite | ratio |");
+    println!("|---|---|---|---|");
+    println!("| enqueue, one job per transaction (jobs/s) | {enqueue_single:.0} | — | — |");
+    println!(
+        "| enqueue, batches of 500 (jobs/s) | {enqueue_batch:.0} | {peer_enqueue:.0} (push_bulk) | {:.2}x |",
+        enqueue_batch / peer_enqueue
+    );
+    println!("| drain no-op jobs (jobs/s) | {drain_ours:.0} | {drain_peer:.0} | {:.2}x |", drain_ours / drain_peer);
+    println!(
+        "| idle pickup p50 / p99 / max (ms), same process | {} | {} | p99 {:.2}x |",
+        pickup_ours.describe(),
+        pickup_peer.describe(),
+        pickup_ours.p99 / pickup_peer.p99
+    );
+    println!("| idle pickup p50 / p99 / max (ms), enqueued by another process | {} | — | — |", pickup_other.describe());
+    match rss {
+        Ok(kb) => println!("| idle RSS of `teleops up` (MB) | {:.1} | — | goal <= 60 |", kb as f64 / 1024.0),
+        Err(e) => println!("| idle RSS of `teleops up` | not measured: {e:#} | — | — |"),
+    }
+    println!("\ngoals: pickup p99 <= 250 ms -> {}", if pickup_ours.p99 <= 250.0 { "met" } else { "NOT met" });
+    Ok(())
+}
+
+fn start_ours(queue: &Queue, concurrency: usize) -> CancellationToken {
+    let deps = Arc::new(worker::Deps {
+        db: sea_orm::DatabaseConnection::default(),
+        queue: queue.clone(),
+        metrics: Metrics::new(),
+        clock: Arc::new(shared::clock::SystemClock),
+        limiter: Default::default(),
+        bot: None,
+    });
+    let monitor = worker::register::<Noop>(Monitor::new(), &deps, &worker::run_id(), concurrency, |_, _| {
+        async {
+            note_pickup();
+            Ok(())
+        }
+        .boxed()
+    });
+    let token = CancellationToken::new();
+    let stop = token.clone();
+    tokio::spawn(monitor.run_with_signal(async move {
+        stop.cancelled().await;
+        Ok(())
+    }));
+    token
+}
+
+/// Waits until `n` more jobs have run; jobs/s from the first to the last.
+async fn drain(n: usize, limit: Duration) -> anyhow::Result<f64> {
+    let start_count = DONE.load(Ordering::Relaxed);
+    let started = Instant::now();
+    while DONE.load(Ordering::Relaxed) < start_count + n as u64 {
+        if started.elapsed() > limit {
+            anyhow::bail!("drain did not finish in {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+struct Latency {
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Latency {
+    fn describe(&self) -> String {
+        format!("{:.2} / {:.2} / {:.2}", self.p50, self.p99, self.max)
+    }
+}
+
+/// Enqueues one job at a time on an idle queue and measures until its handler starts.
+async fn pickup<F, Fut>(n: usize, enqueue: F) -> anyhow::Result<Latency>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    *PICKED.lock().expect("pickup lock") = Some(tx);
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        while rx.try_recv().is_ok() {}
+        let sent = Instant::now();
+        enqueue().await?;
+        let picked = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .map_err(|_| anyhow::anyhow!("a job was not picked up within 10 s"))?
+            .ok_or_else(|| anyhow::anyhow!("pickup channel closed"))?;
+        samples.push((picked - sent).as_secs_f64() * 1000.0);
+    }
+    *PICKED.lock().expect("pickup lock") = None;
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).saturating_sub(1).min(samples.len() - 1)];
+    Ok(Latency { p50: at(0.50), p99: at(0.99), max: *samples.last().expect("samples") })
+}
+
+/// Starts `teleops up` (this executable) on a temporary data dir, waits for /health, lets it idle
+/// and reads its resident set size.
+async fn idle_rss_of_up() -> anyhow::Result<u64> {
+    let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-up-{}", std::process::id())));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("up")
+        .env("TELEOPS_DATA_DIR", &dir.0)
+        .env("TELEOPS_DASHBOARD_ADDR", format!("127.0.0.1:{port}"))
+        .env_remove("TELEOPS_BOT_TOKEN")
+        .env_remove("TELOXIDE_TOKEN")
+        .env("TELEOPS_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().ok_or_else(|| anyhow::anyhow!("no pid"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !health_ok(port).await {
+        anyhow::ensure!(Instant::now() < deadline, "teleops up did not become healthy in 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Idle: let start-up allocations settle, then take the largest of a few readings.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut rss_kb = 0;
+    for _ in 0..5 {
+        rss_kb = rss_kb.max(vm_rss_kb(pid)?);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+    Ok(rss_kb)
+}
+
+async fn health_ok(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else { return false };
+    if stream.write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n").await.is_err() {
+        return false;
+    }
+    let mut head = [0u8; 16];
+    matches!(stream.read(&mut head).await, Ok(n) if n >= 12 && &head[9..12] == b"200")
+}
+
+fn vm_rss_kb(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS for {pid}"))
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }

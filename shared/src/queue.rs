@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use apalis_core::backend::ext::poll_strategy::{PollWith, Strategy};
+use apalis_core::backend::codec::Codec;
+use apalis_core::backend::ext::poll_strategy::{PollWith, StreamStrategy};
+use apalis_core::backend::ext::with_codec::WithCodec;
 use apalis_sqlite::{SqlitePool, SqliteStorage};
 use chrono::{DateTime, Utc};
 use futures::Stream;
@@ -90,7 +92,26 @@ pub struct QueueCounts {
 }
 
 /// The worker-facing backend type for one queue.
-pub type JobBackend = PollWith<SqliteStorage<Value>, Strategy>;
+pub type JobBackend = PollWith<WithCodec<SqliteStorage<Value>, LenientJson>, StreamStrategy<WakeupStream>>;
+
+/// Decodes stored bytes as JSON, and bytes that are not JSON at all as a JSON string, so a corrupt
+/// row reaches the job runner (which declares it dead) instead of stopping the worker: apalis ends
+/// a worker whose backend yields a codec error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LenientJson;
+
+impl Codec<Value> for LenientJson {
+    type Error = serde_json::Error;
+    type Compact = Vec<u8>;
+
+    fn encode(&self, value: &Value) -> Result<Vec<u8>, Self::Error> {
+        serde_json::to_vec(value)
+    }
+
+    fn decode(&self, bytes: &Vec<u8>) -> Result<Value, Self::Error> {
+        Ok(serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned())))
+    }
+}
 
 /// A handle to the job queue; cheap to clone.
 #[derive(Clone, Debug)]
@@ -192,9 +213,15 @@ impl Queue {
             .queue(queue)
             .batch_size(16)
             .heartbeat_interval(Duration::from_secs(10))
-            .missed_heartbeats(3);
-        let strategy = Strategy::new().stream(WakeupStream(wakeup)).interval(self.poll_interval);
-        PollWith::new(SqliteStorage::new(&self.pool).with_config(config), strategy)
+            .missed_heartbeats(3)
+            // The fetch already marks a row Queued and locked by this worker. apalis' separate
+            // "lock" event can be applied after the attempt's result and turn a Failed row back
+            // into Running, which no fetch picks up until the worker is presumed dead.
+            .lock_tasks(false);
+        let mut tick = tokio::time::interval(self.poll_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let strategy = StreamStrategy::new(WakeupStream { wakeup, tick });
+        PollWith::new(WithCodec::new(SqliteStorage::new(&self.pool).with_config(config), LenientJson), strategy)
     }
 
     /// A plain storage handle for the board's read API (no polling).
@@ -303,7 +330,7 @@ async fn insert<J: Job>(
 
 /// A coalescing wake-up flag: many enqueues between two fetches cause one fetch.
 #[derive(Debug, Default)]
-struct Wakeup {
+pub struct Wakeup {
     flag: AtomicBool,
     waker: AtomicWaker,
 }
@@ -315,13 +342,24 @@ impl Wakeup {
     }
 }
 
-struct WakeupStream(Arc<Wakeup>);
+/// Wakes a worker on this process's enqueues and on every poll tick.
+///
+/// The tick is ours rather than apalis' `IntervalStrategy`, which re-arms its timer without
+/// polling it: when a fetch then completes within the same poll, no timer wake is registered and
+/// the worker sleeps until its next heartbeat. `Interval::poll_tick` registers every time.
+#[derive(Debug)]
+pub struct WakeupStream {
+    wakeup: Arc<Wakeup>,
+    tick: tokio::time::Interval,
+}
 
 impl Stream for WakeupStream {
     type Item = ();
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
-        self.0.waker.register(cx.waker());
-        if self.0.flag.swap(false, Ordering::AcqRel) { Poll::Ready(Some(())) } else { Poll::Pending }
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.wakeup.waker.register(cx.waker());
+        let woken = self.wakeup.flag.swap(false, Ordering::AcqRel);
+        let ticked = self.tick.poll_tick(cx).is_ready();
+        if woken || ticked { Poll::Ready(Some(())) } else { Poll::Pending }
     }
 }

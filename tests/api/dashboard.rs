@@ -60,14 +60,16 @@ async fn metrics_count_jobs_by_kind_and_show_queue_depth() {
     let app = TestApp::spawn(&[]).await;
     app.queue.enqueue(&Heartbeat { slot: 60 }, Enqueue::default()).await.unwrap();
 
-    let text = eventually("the heartbeat succeeded", || async {
+    // The counter moves when the handler returns; the row is marked done by the ack just after.
+    let text = eventually("the heartbeat succeeded and was acknowledged", || async {
         let text = app.http.get(format!("{}/metrics", app.dashboard)).send().await.unwrap().text().await.unwrap();
-        text.contains("teleops_jobs_succeeded_total{kind=\"heartbeat\"} 1").then_some(text)
+        (text.contains("teleops_jobs_succeeded_total{kind=\"heartbeat\"} 1")
+            && text.contains("teleops_queue_depth{kind=\"heartbeat\",state=\"done\"} 1"))
+        .then_some(text)
     })
     .await;
     assert!(text.contains("teleops_jobs_enqueued_total{kind=\"heartbeat\"} 1"), "{text}");
     assert!(text.contains("teleops_job_duration_seconds_bucket{kind=\"heartbeat\""), "{text}");
-    assert!(text.contains("teleops_queue_depth{kind=\"heartbeat\",state=\"done\"} 1"), "{text}");
     assert!(text.contains("teleops_queue_depth{kind=\"notify\",state=\"pending\"} 0"), "{text}");
 
     // The board's API lists the queues from the same database.

@@ -139,14 +139,14 @@ impl FakeTelegram {
         self.calls().into_iter().filter(|c| c.method == "sendmessage" && c.chat_id() == Some(chat_id)).collect()
     }
 
-    /// Waits (10 s at most) until a call matches; returns it.
+    /// Waits (30 s at most) until a call matches; returns it.
     pub async fn wait_for(&self, what: &str, matches: impl Fn(&Call) -> bool) -> Call {
         self.wait_for_n(what, 1, matches).await.pop().unwrap()
     }
 
-    /// Waits (10 s at most) until `n` calls match; returns them.
+    /// Waits (30 s at most) until `n` calls match; returns them.
     pub async fn wait_for_n(&self, what: &str, n: usize, matches: impl Fn(&Call) -> bool) -> Vec<Call> {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let notified = self.changed.notified();
             let found: Vec<Call> = self.calls().into_iter().filter(|c| matches(c)).collect();

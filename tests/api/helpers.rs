@@ -15,10 +15,10 @@ use teleops::{Role, Running, StartOptions};
 use crate::fake_telegram::FakeTelegram;
 
 /// Logs stay silent unless TEST_LOG is set.
-static TRACING: LazyLock<()> = LazyLock::new(|| {
-    if std::env::var("TEST_LOG").is_ok() {
-        let subscriber =
-            shared::telemetry::get_subscriber("info,teleops=debug", shared::config::LogFormat::Text, std::io::stdout);
+pub static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let filter = if filter == "1" { "info,teleops=debug".to_owned() } else { filter };
+        let subscriber = shared::telemetry::get_subscriber(&filter, shared::config::LogFormat::Text, std::io::stdout);
         shared::telemetry::init_subscriber(subscriber);
     }
 });
@@ -143,13 +143,13 @@ async fn launch(settings: Settings, options: StartOptions) -> (Running, Database
     (running, db, queue)
 }
 
-/// Polls `check` every 20 ms until it returns Some, for at most 10 s.
+/// Polls `check` every 20 ms until it returns Some, for at most 30 s (generous: a loaded 2-core CI machine).
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(v) = check().await {
             return v;

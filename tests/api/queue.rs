@@ -106,6 +106,7 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
+        LazyLock::force(&crate::helpers::TRACING);
         let dir = TempDir::new();
         let url = format!("sqlite://{}?mode=rwc", dir.0.join("queue.db").display());
         let queue = Queue::connect(&url, Metrics::new()).await.unwrap().poll_interval(Duration::from_millis(50));
@@ -248,22 +249,31 @@ async fn a_permanent_error_kills_the_job_at_once() {
 #[tokio::test]
 async fn a_payload_that_no_longer_decodes_is_dead_and_never_stops_the_worker() {
     let h = Harness::start().await;
-    // A row as an older version might have left it: valid JSON, wrong shape.
-    sqlx::query(
-        "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority, metadata) \
-         VALUES (?1, '01ARZ3NDEKTSV4RRFFQ69G5FAV', ?2, 'Pending', 0, 3, 0, 0, '{}')",
-    )
-    .bind(br#"{"monitor": 7, "removed_field": true}"#.to_vec())
-    .bind(Probe::QUEUE)
-    .execute(h.queue.pool())
-    .await
-    .unwrap();
+    // Rows as an older version (valid JSON, wrong shape) or a corrupted file (not JSON) might leave them.
+    let stale: &[(&str, &[u8])] = &[
+        ("01ARZ3NDEKTSV4RRFFQ69G5FAV", br#"{"monitor": 7, "removed_field": true}"#),
+        ("01ARZ3NDEKTSV4RRFFQ69G5FAW", b"\xff\x00 not json"),
+    ];
+    for (task_id, bytes) in stale {
+        sqlx::query(
+            "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority, metadata) \
+             VALUES (?1, ?2, ?3, 'Pending', 0, 3, 0, 0, '{}')",
+        )
+        .bind(bytes.to_vec())
+        .bind(*task_id)
+        .bind(Probe::QUEUE)
+        .execute(h.queue.pool())
+        .await
+        .unwrap();
+    }
     let id = unique_id();
     let good = h.queue.enqueue(&Probe { id, behaviour: Behaviour::FailTimes(0) }, Enqueue::default()).await.unwrap();
 
-    let (_, attempts, error) = h.wait_status("01ARZ3NDEKTSV4RRFFQ69G5FAV", "Killed").await;
-    assert_eq!(attempts, 1);
-    assert!(error.unwrap_or_default().contains("payload does not decode"));
+    for (task_id, _) in stale {
+        let (_, attempts, error) = h.wait_status(task_id, "Killed").await;
+        assert_eq!(attempts, 1);
+        assert!(error.unwrap_or_default().contains("payload does not decode"));
+    }
     h.wait_status(&good.id, "Done").await;
     h.stop().await;
 }
