@@ -232,7 +232,7 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
             due.run(token).await;
             ("scheduler", Ok(()))
         });
-        let cron = scheduler::cron_monitor(ctx.queue.clone(), &options.heartbeat_cron)?;
+        let cron = scheduler::cron_monitor(ctx.queue.clone(), &options.heartbeat_cron, ctx.settings.queue_keep_done)?;
         let token = shutdown.clone();
         tasks.spawn(async move {
             let res = cron.run_with_signal(async move {

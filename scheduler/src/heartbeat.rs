@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use apalis::prelude::{BoxDynError, Data, Monitor, WorkerBuilder};
 use apalis_cron::{CronScheduler, Tick};
-use shared::jobs::Heartbeat;
+use shared::jobs::{Heartbeat, PurgeQueue};
 use shared::queue::{Enqueue, Queue};
 
 /// The key that makes every replica's tick for one minute the same job.
@@ -27,17 +27,37 @@ async fn enqueue_heartbeat(tick: Tick, queue: Data<Queue>) -> Result<(), BoxDynE
 /// The heartbeat's production schedule: second 0 of every minute.
 pub const EVERY_MINUTE: &str = "0 * * * * *";
 
-/// A monitor running the fixed schedules; `heartbeat_cron` is a cron expression with seconds.
-pub fn cron_monitor(queue: Queue, heartbeat_cron: &str) -> anyhow::Result<Monitor> {
+async fn enqueue_purge(tick: Tick, queue: Data<Queue>, keep_done: Data<KeepDone>) -> Result<(), BoxDynError> {
+    let slot = heartbeat_slot(tick.get_timestamp() as i64);
+    let job = PurgeQueue { keep_done_secs: keep_done.0.0.as_secs() as i64 };
+    queue.enqueue(&job, Enqueue::keyed(format!("purge-queue:0:{slot}"))).await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+struct KeepDone(std::time::Duration);
+
+/// A monitor running the fixed schedules: the heartbeat (`heartbeat_cron`, a cron expression with
+/// seconds) and, every minute, the purge of finished jobs older than `keep_done`.
+pub fn cron_monitor(queue: Queue, heartbeat_cron: &str, keep_done: std::time::Duration) -> anyhow::Result<Monitor> {
     let schedule = cron::Schedule::from_str(heartbeat_cron)
         .map_err(|e| anyhow::anyhow!("heartbeat schedule {heartbeat_cron:?}: {e}"))?;
-    Ok(Monitor::new().register(move |_| {
-        let schedule = schedule.clone();
-        WorkerBuilder::new("cron-heartbeat")
-            .backend(CronScheduler::new(schedule))
-            .data(queue.clone())
-            .build(enqueue_heartbeat)
-    }))
+    let every_minute = cron::Schedule::from_str(EVERY_MINUTE).expect("valid cron expression");
+    let purge_queue = queue.clone();
+    Ok(Monitor::new()
+        .register(move |_| {
+            WorkerBuilder::new("cron-heartbeat")
+                .backend(CronScheduler::new(schedule.clone()))
+                .data(queue.clone())
+                .build(enqueue_heartbeat)
+        })
+        .register(move |_| {
+            WorkerBuilder::new("cron-purge-queue")
+                .backend(CronScheduler::new(every_minute.clone()))
+                .data(purge_queue.clone())
+                .data(KeepDone(keep_done))
+                .build(enqueue_purge)
+        }))
 }
 
 #[cfg(test)]

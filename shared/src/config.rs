@@ -83,6 +83,8 @@ pub struct Settings {
     pub open_registration: bool,
     /// Concurrent jobs per queue in one worker process. By default, this is 8.
     pub worker_concurrency: usize,
+    /// How long finished jobs stay in the queue (dead ones stay until dropped). By default, 1 h.
+    pub queue_keep_done: std::time::Duration,
 }
 
 impl Settings {
@@ -177,6 +179,12 @@ impl Settings {
             })?,
         };
 
+        let queue_keep_done = match get("TELEOPS_QUEUE_KEEP_DONE") {
+            None => std::time::Duration::from_secs(3600),
+            Some(raw) => crate::monitoring::schedule::parse_duration(&raw)
+                .map_err(|e| ConfigError::new("TELEOPS_QUEUE_KEEP_DONE", e.to_string()))?,
+        };
+
         Ok(Settings {
             data_dir,
             database_url,
@@ -192,6 +200,7 @@ impl Settings {
             require_phone,
             open_registration,
             worker_concurrency,
+            queue_keep_done,
         })
     }
 
@@ -285,6 +294,7 @@ mod tests {
         check_err(&[("TELEOPS_SECRET_KEY", "abcd")], "TELEOPS_SECRET_KEY", "64 hex");
         check_err(&[("TELEOPS_REQUIRE_PHONE", "maybe")], "TELEOPS_REQUIRE_PHONE", "true or false");
         check_err(&[("TELEOPS_WORKER_CONCURRENCY", "0")], "TELEOPS_WORKER_CONCURRENCY", "1 to 1024");
+        check_err(&[("TELEOPS_QUEUE_KEEP_DONE", "a while")], "TELEOPS_QUEUE_KEEP_DONE", "like 30s");
     }
 
     #[test]

@@ -57,5 +57,20 @@ impl Job for Notify {
     };
 }
 
+/// Delete finished jobs older than `keep_done_secs`, so the queue stays small.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PurgeQueue {
+    pub keep_done_secs: i64,
+}
+
+impl Job for PurgeQueue {
+    const QUEUE: &'static str = "purge-queue";
+    const POLICY: JobPolicy = JobPolicy {
+        max_attempts: 3,
+        timeout: Duration::from_secs(300),
+        backoff: Backoff::new(Duration::from_secs(5), Duration::from_secs(60)),
+    };
+}
+
 /// The queue names teleops runs workers for, for listings that must cover every queue.
-pub const QUEUES: &[&str] = &[Heartbeat::QUEUE, Notify::QUEUE];
+pub const QUEUES: &[&str] = &[Heartbeat::QUEUE, Notify::QUEUE, PurgeQueue::QUEUE];

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod lease;
 pub mod metrics;
+pub mod monitoring;
 pub mod outbox;
 pub mod queue;
 pub mod ratelimit;

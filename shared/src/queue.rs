@@ -145,9 +145,13 @@ impl Queue {
         &self.pool
     }
 
-    /// Applies apalis-sqlite's schema migrations.
+    /// Applies apalis-sqlite's schema migrations, then teleops' own changes to that schema.
     pub async fn migrate(&self) -> Result<(), QueueError> {
         SqliteStorage::migrations().run(&self.pool).await?;
+        // apalis' `LIdx (lock_by)` makes SQLite drive every batched ack from all the rows a worker
+        // ever locked (finished rows keep `lock_by`): 115 ms per ack at 22,000 rows. Without it
+        // the ack goes through the primary key; the other statements have their own indexes.
+        sqlx::query("DROP INDEX IF EXISTS LIdx").execute(&self.pool).await?;
         Ok(())
     }
 
@@ -163,7 +167,30 @@ impl Queue {
         }
         let applied: Vec<i64> =
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
-        Ok(migrator.iter().filter(|m| !applied.contains(&m.version)).count())
+        let ours: Option<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'LIdx'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(migrator.iter().filter(|m| !applied.contains(&m.version)).count() + usize::from(ours.is_some()))
+    }
+
+    /// Deletes finished (`Done`) jobs that finished before `before`, in chunks so writers are not
+    /// held up; dead jobs stay for the admins. Returns how many were deleted.
+    pub async fn purge_done(&self, before: DateTime<Utc>) -> Result<u64, QueueError> {
+        let mut total = 0;
+        loop {
+            let res = sqlx::query(
+                "DELETE FROM Jobs WHERE rowid IN (SELECT rowid FROM Jobs \
+                 WHERE status = 'Done' AND done_at IS NOT NULL AND done_at < ?1 LIMIT 5000)",
+            )
+            .bind(before.timestamp())
+            .execute(&self.pool)
+            .await?;
+            total += res.rows_affected();
+            if res.rows_affected() < 5000 {
+                return Ok(total);
+            }
+        }
     }
 
     /// Adds one job.

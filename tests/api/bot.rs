@@ -56,6 +56,15 @@ async fn start_files_a_request_that_an_admin_approves_with_a_button() {
 
     app.telegram.send_text(&ann, "/help");
     app.telegram.wait_for_text(ann.id, "/cancel").await;
+
+    // The command menus were set at start: users' in English and Russian, the admin's with /requests.
+    let menus: Vec<_> = app.telegram.calls().into_iter().filter(|c| c.method == "setmycommands").collect();
+    let names = |c: &crate::fake_telegram::Call| -> Vec<String> {
+        c.body["commands"].as_array().unwrap().iter().map(|x| x["command"].as_str().unwrap().to_owned()).collect()
+    };
+    assert!(menus.iter().any(|c| c.body.get("scope").is_none() && names(c) == ["start", "help", "cancel"]));
+    assert!(menus.iter().any(|c| c.body["language_code"] == "ru"));
+    assert!(menus.iter().any(|c| c.body["scope"]["chat_id"] == ADMIN && names(c).contains(&"requests".to_owned())));
     app.stop().await;
 }
 

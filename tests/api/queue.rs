@@ -328,3 +328,54 @@ async fn shutdown_lets_running_jobs_finish_and_fetches_nothing_new() {
         sqlx::query_scalar("SELECT status FROM Jobs WHERE id = ?1").bind(&after.id).fetch_one(&pool).await.unwrap();
     assert_eq!(status, "Pending");
 }
+
+#[tokio::test]
+async fn purging_deletes_finished_jobs_and_keeps_dead_and_waiting_ones() {
+    let h = Harness::start().await;
+    let done = h
+        .queue
+        .enqueue(&Probe { id: unique_id(), behaviour: Behaviour::FailTimes(0) }, Enqueue::default())
+        .await
+        .unwrap();
+    let dead =
+        h.queue.enqueue(&Probe { id: unique_id(), behaviour: Behaviour::Permanent }, Enqueue::default()).await.unwrap();
+    h.wait_status(&done.id, "Done").await;
+    h.wait_status(&dead.id, "Killed").await;
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let waiting = h
+        .queue
+        .enqueue(
+            &Probe { id: unique_id(), behaviour: Behaviour::FailTimes(0) },
+            Enqueue { run_at: Some(later), ..Default::default() },
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(h.queue.purge_done(chrono::Utc::now() - chrono::Duration::hours(1)).await.unwrap(), 0, "too recent");
+    let purged = h.queue.purge_done(chrono::Utc::now() + chrono::Duration::hours(1)).await.unwrap();
+
+    assert_eq!(purged, 1);
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM Jobs ORDER BY id").fetch_all(h.queue.pool()).await.unwrap();
+    let mut expected = vec![dead.id.clone(), waiting.id.clone()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_queue_schema_counts_as_pending_until_migrated() {
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("queue.db").display());
+    let queue = Queue::connect(&url, Metrics::new()).await.unwrap();
+    assert!(queue.pending_migrations().await.unwrap() > 0);
+
+    queue.migrate().await.unwrap();
+
+    assert_eq!(queue.pending_migrations().await.unwrap(), 0);
+    let lidx: Option<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'LIdx'")
+        .fetch_optional(queue.pool())
+        .await
+        .unwrap();
+    assert_eq!(lidx, None, "the unselective lock_by index is gone");
+}

@@ -1,11 +1,12 @@
-//! The heartbeat job: records that the pipeline scheduler -> queue -> worker is alive.
+//! Housekeeping jobs: the heartbeat (records that scheduler -> queue -> worker is alive) and the
+//! purge of finished jobs.
 
 use std::sync::Arc;
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use shared::entities::system_state::{self, LAST_HEARTBEAT};
-use shared::jobs::Heartbeat;
+use shared::jobs::{Heartbeat, PurgeQueue};
 
 use crate::{Deps, JobError};
 
@@ -30,5 +31,15 @@ pub async fn record(job: Heartbeat, deps: Arc<Deps>) -> Result<(), JobError> {
     .await
     .map_err(anyhow::Error::from)?;
     tracing::debug!(slot = job.slot, "heartbeat recorded");
+    Ok(())
+}
+
+/// Deletes finished jobs older than the payload's retention.
+pub async fn purge(job: PurgeQueue, deps: Arc<Deps>) -> Result<(), JobError> {
+    let before = deps.clock.now() - chrono::Duration::seconds(job.keep_done_secs.max(0));
+    let n = deps.queue.purge_done(before).await.map_err(anyhow::Error::from)?;
+    if n > 0 {
+        tracing::info!(deleted = n, "purged finished jobs");
+    }
     Ok(())
 }

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use shared::clock::SharedClock;
-use shared::jobs::{Heartbeat, Job, Notify};
+use shared::jobs::{Heartbeat, Job, Notify, PurgeQueue};
 use shared::metrics::Metrics;
 use shared::queue::Queue;
 use shared::ratelimit::SendLimiter;
@@ -59,6 +59,8 @@ pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
     let monitor = register::<Heartbeat>(monitor, &deps, &run_id, concurrency, |job, deps| {
         crate::heartbeat::record(job, deps).boxed()
     });
+    let monitor =
+        register::<PurgeQueue>(monitor, &deps, &run_id, 1, |job, deps| crate::heartbeat::purge(job, deps).boxed());
     if deps.bot.is_some() {
         register::<Notify>(monitor, &deps, &run_id, concurrency, |job, deps| crate::notify::send(job, deps).boxed())
     } else {

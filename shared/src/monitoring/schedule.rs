@@ -1,0 +1,206 @@
+//! When checks run: intervals and durations as users type them, a per-monitor phase so monitors
+//! added together do not fire together, and the next slot after a run (skipping stale slots).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// How often a monitor is checked: from 10 s to 24 h. Construct with [`Interval::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Interval(Duration);
+
+impl Interval {
+    pub const MIN: Duration = Duration::from_secs(10);
+    pub const MAX: Duration = Duration::from_secs(24 * 3600);
+    pub const DEFAULT: Interval = Interval(Duration::from_secs(60));
+
+    pub fn parse(input: &str) -> Result<Self, DurationError> {
+        Self::new(parse_duration(input)?)
+    }
+
+    pub fn new(d: Duration) -> Result<Self, DurationError> {
+        if d < Self::MIN {
+            Err(DurationError::TooShort { min: Self::MIN })
+        } else if d > Self::MAX {
+            Err(DurationError::TooLong { max: Self::MAX })
+        } else {
+            Ok(Self(d))
+        }
+    }
+
+    pub fn from_secs(secs: i64) -> Result<Self, DurationError> {
+        Self::new(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
+    }
+
+    pub fn duration(self) -> Duration {
+        self.0
+    }
+
+    pub fn secs(self) -> i64 {
+        self.0.as_secs() as i64
+    }
+}
+
+/// A duration the user typed that teleops cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a number with a unit.
+    #[error("{0:?} is not a duration like 30s, 5m, 1h or 1d")]
+    Malformed(String),
+    /// Zero or below the minimum.
+    #[error("must be at least {}", format_duration(*min))]
+    TooShort { min: Duration },
+    /// Above the maximum.
+    #[error("must be at most {}", format_duration(*max))]
+    TooLong { max: Duration },
+}
+
+/// Parses `30s`, `5m`, `1h`, `2d` and combinations such as `1h30m`.
+pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
+    let text = input.trim().to_ascii_lowercase();
+    let malformed = || DurationError::Malformed(input.trim().to_owned());
+    if text.is_empty() {
+        return Err(malformed());
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(malformed()),
+        };
+        let n: u64 = digits.parse().map_err(|_| malformed())?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(malformed)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(malformed());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// `1d 2h`, `5m 3s`, `45s`: the two largest units.
+pub fn format_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let parts = [(secs / 86_400, "d"), ((secs % 86_400) / 3600, "h"), ((secs % 3600) / 60, "m"), (secs % 60, "s")];
+    let shown: Vec<String> = parts
+        .iter()
+        .skip_while(|(n, _)| *n == 0)
+        .take(2)
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect();
+    if shown.is_empty() { "0s".into() } else { shown.join(" ") }
+}
+
+/// A stable pseudo-random offset of `id` within `[0, modulus)`, so monitors created together spread
+/// over their interval (SplitMix64 of the id).
+pub fn phase(id: i64, modulus_secs: i64) -> i64 {
+    let mut z = (id as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z % modulus_secs.max(1) as u64) as i64
+}
+
+/// A new monitor's first check: soon (within 10 s), spread by its phase.
+pub fn first_run(id: i64, interval: Interval, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::seconds(phase(id, interval.secs().min(10)))
+}
+
+/// The next slot after one scheduled at `scheduled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Next {
+    pub at: DateTime<Utc>,
+    /// Slots passed over because they were already more than one interval late.
+    pub skipped: u32,
+}
+
+/// One interval after `scheduled`; slots that are already stale at `now` are skipped and counted,
+/// so a backlog after an outage never replays old checks.
+pub fn next_run(scheduled: DateTime<Utc>, interval: Interval, now: DateTime<Utc>) -> Next {
+    let step = interval.secs();
+    let mut at = scheduled + chrono::Duration::seconds(step);
+    let mut skipped = 0;
+    if is_stale(at, interval, now) {
+        let behind = (now - at).num_seconds();
+        let n = behind / step;
+        at += chrono::Duration::seconds(n * step);
+        skipped = n as u32;
+    }
+    Next { at, skipped }
+}
+
+/// True when a check scheduled at `scheduled` is more than one interval late at `now`.
+pub fn is_stale(scheduled: DateTime<Utc>, interval: Interval, now: DateTime<Utc>) -> bool {
+    (now - scheduled).num_seconds() > interval.secs()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn t(secs: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
+    }
+
+    #[test]
+    fn intervals_parse_with_units_and_limits() {
+        assert_eq!(Interval::parse("30s").unwrap().secs(), 30);
+        assert_eq!(Interval::parse("5m").unwrap().secs(), 300);
+        assert_eq!(Interval::parse("1h").unwrap().secs(), 3600);
+        assert_eq!(Interval::parse("1h30m").unwrap().secs(), 5400);
+        assert_eq!(Interval::parse(" 10S ").unwrap().secs(), 10);
+        assert_eq!(Interval::parse("9s"), Err(DurationError::TooShort { min: Interval::MIN }));
+        assert_eq!(Interval::parse("0s"), Err(DurationError::TooShort { min: Interval::MIN }));
+        assert_eq!(Interval::parse("2d"), Err(DurationError::TooLong { max: Interval::MAX }));
+        for bad in ["", "60", "5 minutes", "-5m", "m", "5x", "99999999999999999999s"] {
+            assert!(matches!(Interval::parse(bad), Err(DurationError::Malformed(_))), "{bad}");
+        }
+        assert_eq!(Interval::parse("9s").unwrap_err().to_string(), "must be at least 10s");
+    }
+
+    #[test]
+    fn durations_format_with_two_units() {
+        assert_eq!(format_duration(Duration::from_secs(45)), "45s");
+        assert_eq!(format_duration(Duration::from_secs(303)), "5m 3s");
+        assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
+        assert_eq!(format_duration(Duration::from_secs(93_784)), "1d 2h");
+        assert_eq!(format_duration(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn phases_spread_monitors_over_the_interval() {
+        let phases: Vec<i64> = (1..=600).map(|id| phase(id, 60)).collect();
+        assert!(phases.iter().all(|p| (0..60).contains(p)));
+        let mut per_second = [0u32; 60];
+        for p in &phases {
+            per_second[*p as usize] += 1;
+        }
+        // 600 monitors over 60 seconds: no second gets more than three times its share.
+        assert!(per_second.iter().all(|n| *n <= 30), "{per_second:?}");
+        assert_eq!(phase(42, 60), phase(42, 60), "stable");
+        assert!(first_run(7, Interval::DEFAULT, t(0)) < t(10));
+    }
+
+    #[test]
+    fn the_next_run_skips_stale_slots() {
+        let every_minute = Interval::DEFAULT;
+        assert_eq!(next_run(t(0), every_minute, t(1)), Next { at: t(60), skipped: 0 });
+        // Ran late but within one interval: keep the grid.
+        assert_eq!(next_run(t(0), every_minute, t(100)), Next { at: t(60), skipped: 0 });
+        // Back from a ten-minute outage: jump to the current slot, count the ones passed over.
+        assert_eq!(next_run(t(0), every_minute, t(600)), Next { at: t(600), skipped: 9 });
+        assert!(is_stale(t(0), every_minute, t(61)));
+        assert!(!is_stale(t(0), every_minute, t(60)));
+    }
+}

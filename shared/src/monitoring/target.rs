@@ -1,0 +1,186 @@
+//! Monitor targets as users type them: an http(s) URL is an HTTP check, `tcp://host:port` a TCP
+//! connect, and a bare host name or IP address an ICMP ping.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// The three kinds of check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    Http,
+    Tcp,
+    Ping,
+}
+
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Http => "http",
+            CheckKind::Tcp => "tcp",
+            CheckKind::Ping => "ping",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "http" => Some(CheckKind::Http),
+            "tcp" => Some(CheckKind::Tcp),
+            "ping" => Some(CheckKind::Ping),
+            _ => None,
+        }
+    }
+}
+
+/// A validated target. Construct with [`Target::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Http(url::Url),
+    Tcp { host: String, port: u16 },
+    Ping { host: String },
+}
+
+/// Why a target was refused; the text is shown to the user with an example.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Nothing was given.
+    #[error("no target given")]
+    Empty,
+    /// An http(s) URL that does not parse.
+    #[error("{0:?} is not a valid URL")]
+    BadUrl(String),
+    /// A scheme teleops cannot check.
+    #[error("{0}:// targets are not supported (use http://, https://, tcp:// or a host name)")]
+    Scheme(String),
+    /// `tcp://` without a usable port.
+    #[error("{0:?} needs a port from 1 to 65535, like tcp://db.example.com:5432")]
+    TcpPort(String),
+    /// Not a host name or IP address.
+    #[error("{0:?} is not a host name or IP address")]
+    BadHost(String),
+}
+
+impl Target {
+    pub fn parse(input: &str) -> Result<Self, TargetError> {
+        let input = input.trim();
+        if input.is_empty() {
+            return Err(TargetError::Empty);
+        }
+        if let Some((scheme, _)) = input.split_once("://") {
+            let scheme = scheme.to_ascii_lowercase();
+            return match scheme.as_str() {
+                "http" | "https" => {
+                    let url = url::Url::parse(input).map_err(|_| TargetError::BadUrl(input.to_owned()))?;
+                    match url.host_str() {
+                        Some(host) if valid_host(host.trim_start_matches('[').trim_end_matches(']')) => {
+                            Ok(Target::Http(url))
+                        }
+                        _ => Err(TargetError::BadUrl(input.to_owned())),
+                    }
+                }
+                "tcp" => {
+                    let url = url::Url::parse(input).map_err(|_| TargetError::TcpPort(input.to_owned()))?;
+                    let host = url.host_str().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned());
+                    match (host, url.port()) {
+                        (Some(host), Some(port)) if port > 0 && valid_host(&host) => Ok(Target::Tcp { host, port }),
+                        (Some(host), _) if !valid_host(&host) => Err(TargetError::BadHost(host)),
+                        _ => Err(TargetError::TcpPort(input.to_owned())),
+                    }
+                }
+                other => Err(TargetError::Scheme(other.to_owned())),
+            };
+        }
+        let host = input.trim_start_matches('[').trim_end_matches(']');
+        if valid_host(host) {
+            Ok(Target::Ping { host: host.to_ascii_lowercase() })
+        } else {
+            Err(TargetError::BadHost(input.to_owned()))
+        }
+    }
+
+    pub fn kind(&self) -> CheckKind {
+        match self {
+            Target::Http(_) => CheckKind::Http,
+            Target::Tcp { .. } => CheckKind::Tcp,
+            Target::Ping { .. } => CheckKind::Ping,
+        }
+    }
+
+    /// The host to resolve and check against the probe policy.
+    pub fn host(&self) -> &str {
+        match self {
+            Target::Http(url) => url.host_str().unwrap_or(""),
+            Target::Tcp { host, .. } | Target::Ping { host } => host,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Http(url) => write!(f, "{url}"),
+            Target::Tcp { host, port } if host.contains(':') => write!(f, "tcp://[{host}]:{port}"),
+            Target::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            Target::Ping { host } => write!(f, "{host}"),
+        }
+    }
+}
+
+/// An IP address, or a DNS name of letters, digits, hyphens and dots (labels of 1..=63, total <= 253).
+fn valid_host(host: &str) -> bool {
+    if host.parse::<IpAddr>().is_ok() {
+        return true;
+    }
+    let host = host.strip_suffix('.').unwrap_or(host);
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        // A bare number like "12345" is neither a name nor an address.
+        && !host.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: Result<(&str, CheckKind), TargetError>) {
+        let got = Target::parse(input).map(|t| (t.to_string(), t.kind()));
+        let expected = expected.map(|(s, k)| (s.to_owned(), k));
+        assert_eq!(got, expected, "{input}");
+    }
+
+    #[test]
+    fn kinds_follow_the_shape_of_the_input() {
+        check("https://example.com/health", Ok(("https://example.com/health", CheckKind::Http)));
+        check("http://10.0.0.5:8080", Ok(("http://10.0.0.5:8080/", CheckKind::Http)));
+        check("HTTPS://Example.COM", Ok(("https://example.com/", CheckKind::Http)));
+        check("tcp://db.internal:5432", Ok(("tcp://db.internal:5432", CheckKind::Tcp)));
+        check("tcp://[::1]:22", Ok(("tcp://[::1]:22", CheckKind::Tcp)));
+        check("example.com", Ok(("example.com", CheckKind::Ping)));
+        check("192.168.1.1", Ok(("192.168.1.1", CheckKind::Ping)));
+        check("::1", Ok(("::1", CheckKind::Ping)));
+        check("Router-1.LAN", Ok(("router-1.lan", CheckKind::Ping)));
+    }
+
+    #[test]
+    fn bad_targets_say_what_is_wrong() {
+        check("", Err(TargetError::Empty));
+        check("  ", Err(TargetError::Empty));
+        check("ftp://files.example.com", Err(TargetError::Scheme("ftp".into())));
+        check("tcp://db.internal", Err(TargetError::TcpPort("tcp://db.internal".into())));
+        check("tcp://db.internal:0", Err(TargetError::TcpPort("tcp://db.internal:0".into())));
+        check("tcp://db.internal:99999", Err(TargetError::TcpPort("tcp://db.internal:99999".into())));
+        check("http://", Err(TargetError::BadUrl("http://".into())));
+        check("not a host", Err(TargetError::BadHost("not a host".into())));
+        check("-bad-.com", Err(TargetError::BadHost("-bad-.com".into())));
+        check("12345", Err(TargetError::BadHost("12345".into())));
+        check("999.1.1.1", Err(TargetError::BadHost("999.1.1.1".into())));
+        assert!(TargetError::TcpPort("x".into()).to_string().contains("tcp://db.example.com:5432"));
+    }
+}
