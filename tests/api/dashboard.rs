@@ -77,3 +77,27 @@ async fn metrics_count_jobs_by_kind_and_show_queue_depth() {
     assert_eq!(res.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_stale_heartbeat_makes_health_unavailable() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use shared::entities::system_state;
+    let app = TestApp::spawn(&[]).await;
+
+    // Sabotage: the last heartbeat was recorded ten minutes ago, as if the pipeline had stalled.
+    system_state::ActiveModel {
+        key: Set(system_state::LAST_HEARTBEAT.into()),
+        value: Set("60".into()),
+        updated_at: Set(chrono::Utc::now() - chrono::Duration::minutes(10)),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    let res = app.http.get(format!("{}/health", app.dashboard)).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert!(body["last_heartbeat"]["age_seconds"].as_i64().unwrap() >= 600);
+    app.stop().await;
+}
