@@ -213,6 +213,16 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
     }
     let bot = ctx.settings.bot_token.as_ref().map(|t| bot::telegram(t.expose(), ctx.settings.telegram_api_url.clone()));
     if runs(Role::Worker) {
+        let extra_ca = match &ctx.settings.ca_file {
+            Some(path) => {
+                Some(std::fs::read(path).map_err(|e| anyhow::anyhow!("TELEOPS_CA_FILE {}: {e}", path.display()))?)
+            }
+            None => None,
+        };
+        let probes = worker::monitoring::check::Probes::new(extra_ca.as_deref())?;
+        if !probes.pinger.available() {
+            tracing::warn!("ICMP sockets are not permitted: ping monitors will show \"ICMP not permitted here\"");
+        }
         let deps = Arc::new(worker::Deps {
             db: ctx.db.clone(),
             queue: ctx.queue.clone(),
@@ -220,13 +230,16 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
             clock: ctx.clock.clone(),
             limiter: ctx.limiter.clone(),
             bot: bot.clone(),
+            probes: Some(Arc::new(probes)),
+            admins: ctx.settings.admins.clone(),
         });
         let (token, concurrency, drain) = (shutdown.clone(), ctx.settings.worker_concurrency, options.drain);
         tasks.spawn(async move { ("worker", worker::run(deps, concurrency, token, drain).await) });
     }
     if runs(Role::Scheduler) {
         let scheduler_options = scheduler::SchedulerOptions { tick: options.scheduler_tick, ..Default::default() };
-        let due = scheduler::Scheduler::new(ctx.db.clone(), ctx.queue.clone(), ctx.clock.clone(), scheduler_options);
+        let due = scheduler::Scheduler::new(ctx.db.clone(), ctx.queue.clone(), ctx.clock.clone(), scheduler_options)
+            .scan(scheduler::MonitorScan::new(ctx.db.clone()));
         let token = shutdown.clone();
         tasks.spawn(async move {
             due.run(token).await;

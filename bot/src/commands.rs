@@ -9,11 +9,11 @@ use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 use crate::access::{self, Access};
-use crate::{BotDeps, BotDialogue, HandlerResult, State, admin, reply};
+use crate::{BotDeps, BotDialogue, HandlerResult, State, admin, monitoring, reply};
 
 /// Every command; help texts come from the message catalogue, in the user's language.
 #[derive(BotCommands, Clone, Debug, PartialEq, Eq)]
-#[command(rename_rule = "lowercase")]
+#[command(rename_rule = "snake_case")]
 pub enum Command {
     /// Register, or show your status.
     Start,
@@ -23,6 +23,18 @@ pub enum Command {
     Cancel,
     /// Admins: access requests waiting for approval.
     Requests,
+    /// Watch a site, host or port.
+    Watch(String),
+    /// Stop watching.
+    Unwatch(String),
+    /// Your monitors.
+    Monitors(String),
+    /// A monitor's last results and uptime.
+    Status(String),
+    /// Hold a monitor's alerts for a while.
+    Mute(String),
+    /// In a group: send a monitor's alerts here too.
+    NotifyHere(String),
 }
 
 impl Command {
@@ -42,11 +54,27 @@ impl Command {
             Command::Help => ("help", t(lang, Text::CmdHelp)),
             Command::Cancel => ("cancel", t(lang, Text::CmdCancel)),
             Command::Requests => ("requests", t(lang, Text::CmdRequests)),
+            Command::Watch(_) => ("watch", t(lang, Text::CmdWatch)),
+            Command::Unwatch(_) => ("unwatch", t(lang, Text::CmdUnwatch)),
+            Command::Monitors(_) => ("monitors", t(lang, Text::CmdMonitors)),
+            Command::Status(_) => ("status", t(lang, Text::CmdStatus)),
+            Command::Mute(_) => ("mute", t(lang, Text::CmdMute)),
+            Command::NotifyHere(_) => ("notify_here", t(lang, Text::CmdNotifyHere)),
         }
     }
 }
 
-const USER_COMMANDS: [Command; 3] = [Command::Start, Command::Help, Command::Cancel];
+const USER_COMMANDS: [Command; 9] = [
+    Command::Start,
+    Command::Help,
+    Command::Watch(String::new()),
+    Command::Monitors(String::new()),
+    Command::Status(String::new()),
+    Command::Mute(String::new()),
+    Command::Unwatch(String::new()),
+    Command::NotifyHere(String::new()),
+    Command::Cancel,
+];
 const ADMIN_COMMANDS: [Command; 1] = [Command::Requests];
 
 /// At most 20 commands a minute per user: the first one over gets one polite reply, the rest
@@ -95,6 +123,22 @@ async fn run_command(bot: &Bot, dialogue: &BotDialogue, msg: &Message, cmd: Comm
             reply::text(bot, deps, msg.chat.id, t(lang, Text::AdminsOnly)).await
         }
         Command::Requests => admin::list_requests(bot, deps, msg.chat.id, lang).await,
+        cmd => {
+            let caller =
+                monitoring::Caller { user_id: user.id.0 as i64, is_admin: access.is_admin(), chat: msg.chat.id, lang };
+            match cmd {
+                Command::Watch(args) => monitoring::watch(bot, deps, &caller, &args).await,
+                Command::Unwatch(args) => monitoring::unwatch(bot, deps, &caller, &args).await,
+                Command::Monitors(args) => monitoring::list(bot, deps, &caller, &args).await,
+                Command::Status(args) => monitoring::status(bot, deps, &caller, &args).await,
+                Command::Mute(args) => monitoring::mute(bot, deps, &caller, &args).await,
+                Command::NotifyHere(args) => {
+                    let in_group = msg.chat.is_group() || msg.chat.is_supergroup();
+                    monitoring::notify_here(bot, deps, &caller, &args, in_group).await
+                }
+                Command::Start | Command::Help | Command::Cancel | Command::Requests => unreachable!("handled above"),
+            }
+        }
     }
 }
 
@@ -190,12 +234,16 @@ mod tests {
         assert_eq!(parse("/requests"), Some(Command::Requests));
         assert_eq!(parse("/frobnicate"), None);
         assert_eq!(parse("/help@other_bot"), None);
+        assert_eq!(parse("/watch https://x.org 5m"), Some(Command::Watch("https://x.org 5m".into())));
+        assert_eq!(parse("/notify_here 3"), Some(Command::NotifyHere("3".into())));
+        assert_eq!(parse("/monitors"), Some(Command::Monitors(String::new())));
     }
 
     #[test]
     fn help_lists_what_the_role_may_use() {
         let user = help(Lang::En, &Access::Approved);
-        assert!(user.contains("/start") && user.contains("/cancel") && !user.contains("/requests"));
+        assert!(user.contains("/start") && user.contains("/cancel") && user.contains("/watch"));
+        assert!(!user.contains("/requests"));
         let admin = help(Lang::En, &Access::Admin);
         assert!(admin.contains("/requests"));
         let pending = help(Lang::Ru, &Access::Pending);

@@ -25,6 +25,7 @@ mod access;
 mod admin;
 mod commands;
 mod dialogue;
+mod monitoring;
 mod reply;
 mod storage;
 

@@ -7,6 +7,8 @@
 
 pub use due::{Due, DueScan, ScanReport, Scheduler, SchedulerOptions};
 pub use heartbeat::{EVERY_MINUTE, cron_monitor};
+pub use monitoring::MonitorScan;
 
 mod due;
 mod heartbeat;
+mod monitoring;

@@ -85,6 +85,10 @@ pub struct Settings {
     pub worker_concurrency: usize,
     /// How long finished jobs stay in the queue (dead ones stay until dropped). By default, 1 h.
     pub queue_keep_done: std::time::Duration,
+    /// Monitors one user may have; admins have no limit. By default, this is 50.
+    pub monitor_quota: usize,
+    /// PEM file of extra CA certificates HTTPS monitors trust (internal sites). By default, none.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -185,6 +189,13 @@ impl Settings {
                 .map_err(|e| ConfigError::new("TELEOPS_QUEUE_KEEP_DONE", e.to_string()))?,
         };
 
+        let monitor_quota = match get("TELEOPS_MONITOR_QUOTA") {
+            None => 50,
+            Some(raw) => raw.parse::<usize>().ok().filter(|n| *n <= 1_000_000).ok_or_else(|| {
+                ConfigError::new("TELEOPS_MONITOR_QUOTA", format!("{raw:?} is not a number from 0 to 1000000"))
+            })?,
+        };
+
         Ok(Settings {
             data_dir,
             database_url,
@@ -201,6 +212,8 @@ impl Settings {
             open_registration,
             worker_concurrency,
             queue_keep_done,
+            monitor_quota,
+            ca_file: get("TELEOPS_CA_FILE").map(PathBuf::from),
         })
     }
 

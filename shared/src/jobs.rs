@@ -72,5 +72,38 @@ impl Job for PurgeQueue {
     };
 }
 
+/// Run one monitor's check for one scheduled slot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Check {
+    pub monitor_id: i64,
+    /// The scheduled time (Unix seconds); a check more than one interval late is skipped.
+    pub slot: i64,
+}
+
+impl Job for Check {
+    const QUEUE: &'static str = "check";
+    const POLICY: JobPolicy = JobPolicy {
+        // A retried check would run for a slot that has passed; the next slot comes soon anyway.
+        max_attempts: 1,
+        timeout: Duration::from_secs(90),
+        backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(1)),
+    };
+}
+
+/// Send the alert lines waiting for one chat as one message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlushAlerts {
+    pub chat_id: i64,
+}
+
+impl Job for FlushAlerts {
+    const QUEUE: &'static str = "alerts";
+    const POLICY: JobPolicy = JobPolicy {
+        max_attempts: 8,
+        timeout: Duration::from_secs(30),
+        backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(60)),
+    };
+}
+
 /// The queue names teleops runs workers for, for listings that must cover every queue.
-pub const QUEUES: &[&str] = &[Heartbeat::QUEUE, Notify::QUEUE, PurgeQueue::QUEUE];
+pub const QUEUES: &[&str] = &[Heartbeat::QUEUE, Notify::QUEUE, PurgeQueue::QUEUE, Check::QUEUE, FlushAlerts::QUEUE];

@@ -10,5 +10,6 @@
 pub use runtime::{Deps, Handler, JobError, monitor, register, run, run_id};
 
 pub mod heartbeat;
+pub mod monitoring;
 pub mod notify;
 mod runtime;

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use shared::clock::SharedClock;
-use shared::jobs::{Heartbeat, Job, Notify, PurgeQueue};
+use shared::jobs::{Check, FlushAlerts, Heartbeat, Job, Notify, PurgeQueue};
 use shared::metrics::Metrics;
 use shared::queue::Queue;
 use shared::ratelimit::SendLimiter;
@@ -28,6 +28,10 @@ pub struct Deps {
     pub limiter: SendLimiter,
     /// None when no bot token is configured; the notify queue is then left to wait.
     pub bot: Option<teloxide::Bot>,
+    /// Network probes for the monitoring slice; None where checks do not run (tests, benches).
+    pub probes: Option<Arc<crate::monitoring::check::Probes>>,
+    /// Telegram user ids of the admins, for system notices.
+    pub admins: Vec<i64>,
 }
 
 /// How a handler failed.
@@ -61,6 +65,13 @@ pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
     });
     let monitor =
         register::<PurgeQueue>(monitor, &deps, &run_id, 1, |job, deps| crate::heartbeat::purge(job, deps).boxed());
+    let monitor = register::<FlushAlerts>(monitor, &deps, &run_id, concurrency, |job, deps| {
+        crate::monitoring::check::flush(job, deps).boxed()
+    });
+    // Checks mostly wait on the network, so many run at once.
+    let monitor = register::<Check>(monitor, &deps, &run_id, concurrency * 32, |job, deps| {
+        crate::monitoring::check::run(job, deps).boxed()
+    });
     if deps.bot.is_some() {
         register::<Notify>(monitor, &deps, &run_id, concurrency, |job, deps| crate::notify::send(job, deps).boxed())
     } else {

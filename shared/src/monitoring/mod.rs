@@ -3,6 +3,7 @@
 //! ([`rollup`]) and which addresses may be probed ([`policy`]).
 
 pub mod alerts;
+pub mod model;
 pub mod policy;
 pub mod rollup;
 pub mod schedule;

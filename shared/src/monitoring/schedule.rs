@@ -110,9 +110,12 @@ pub fn phase(id: i64, modulus_secs: i64) -> i64 {
     (z % modulus_secs.max(1) as u64) as i64
 }
 
-/// A new monitor's first check: soon (within 10 s), spread by its phase.
+/// A new monitor's first check: soon (within 10 s), spread by its phase. Slots are whole seconds:
+/// a slot is the check's identity (`check:id:slot`) and the scheduler moves a monitor on only from
+/// the exact slot it enqueued.
 pub fn first_run(id: i64, interval: Interval, now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::seconds(phase(id, interval.secs().min(10)))
+    let whole = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    whole + chrono::Duration::seconds(phase(id, interval.secs().min(10)))
 }
 
 /// The next slot after one scheduled at `scheduled`.
@@ -190,6 +193,8 @@ mod tests {
         assert!(per_second.iter().all(|n| *n <= 30), "{per_second:?}");
         assert_eq!(phase(42, 60), phase(42, 60), "stable");
         assert!(first_run(7, Interval::DEFAULT, t(0)) < t(10));
+        let with_fraction = t(0) + chrono::Duration::milliseconds(750);
+        assert_eq!(first_run(7, Interval::DEFAULT, with_fraction).timestamp_subsec_nanos(), 0, "whole seconds");
     }
 
     #[test]

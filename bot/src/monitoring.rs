@@ -1,0 +1,383 @@
+//! The monitoring slice in the bot: add, list, inspect, mute and remove monitors. Handlers parse
+//! and validate, write rows and reply; checks run in workers.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use shared::entities::{check_result, monitor, pending_alert};
+use shared::i18n::{Lang, Text, t};
+use shared::monitoring::alerts::Thresholds;
+use shared::monitoring::rollup::uptime_percent;
+use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
+use shared::monitoring::target::Target;
+use teloxide::prelude::*;
+
+use crate::{BotDeps, HandlerResult, reply};
+
+/// Who is asking, and where.
+pub struct Caller {
+    pub user_id: i64,
+    pub is_admin: bool,
+    pub chat: ChatId,
+    pub lang: Lang,
+}
+
+/// `/watch <target> [interval]`.
+pub async fn watch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+    let lang = caller.lang;
+    let request = match parse_watch(args) {
+        Ok(r) => r,
+        Err(text) => return reply::text(bot, deps, caller.chat, text.render(lang)).await,
+    };
+    if !caller.is_admin {
+        let owned = monitor::Entity::find().filter(monitor::Column::OwnerId.eq(caller.user_id)).count(&deps.db).await?;
+        if owned as usize >= deps.settings.monitor_quota {
+            let quota = deps.settings.monitor_quota;
+            return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
+        }
+    }
+    let now = Utc::now();
+    let th = Thresholds::default();
+    let interval = request.interval;
+    let row = monitor::ActiveModel {
+        owner_id: Set(caller.user_id),
+        chat_id: Set(caller.chat.0),
+        notify_chat_id: Set(None),
+        kind: Set(request.target.kind().as_str().to_owned()),
+        target: Set(request.target.to_string()),
+        interval_secs: Set(interval.secs() as i32),
+        timeout_ms: Set(default_timeout_ms(interval)),
+        http_method: Set("GET".into()),
+        expect_min: Set(200),
+        expect_max: Set(399),
+        keyword: Set(None),
+        keyword_must_contain: Set(true),
+        down_after: Set(th.down_after as i32),
+        up_after: Set(th.up_after as i32),
+        repeat_secs: Set(None),
+        cert_warn_days: Set(th.cert_warn_days as i32),
+        paused: Set(false),
+        muted_until: Set(None),
+        health: Set("pending".into()),
+        fail_streak: Set(0),
+        ok_streak: Set(0),
+        failing_since: Set(None),
+        last_alert_at: Set(None),
+        cert_warned_days: Set(None),
+        last_checked_at: Set(None),
+        last_latency_ms: Set(None),
+        last_reason: Set(None),
+        // Placeholder until the id is known; set just below.
+        next_run_at: Set(now),
+        skipped_slots: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&deps.db)
+    .await?;
+    let mut active = row.clone().into_active_model();
+    active.next_run_at = Set(first_run(row.id, interval, now));
+    active.update(&deps.db).await?;
+    tracing::info!(monitor_id = row.id, owner = caller.user_id, kind = %row.kind, "monitor added");
+    let every = format_duration(interval.duration());
+    reply::text(bot, deps, caller.chat, t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every }))
+        .await
+}
+
+/// A validated `/watch`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WatchRequest {
+    pub target: Target,
+    pub interval: Interval,
+}
+
+/// What is wrong with a `/watch`, rendered in the user's language.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WatchError {
+    Usage,
+    Target(String),
+    Interval(String),
+}
+
+impl WatchError {
+    fn render(&self, lang: Lang) -> String {
+        match self {
+            WatchError::Usage => t(lang, Text::WatchUsage),
+            WatchError::Target(problem) => t(lang, Text::WatchBadTarget { problem }),
+            WatchError::Interval(problem) => t(lang, Text::WatchBadInterval { problem }),
+        }
+    }
+}
+
+pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
+    let mut words = args.split_whitespace();
+    let Some(target) = words.next() else { return Err(WatchError::Usage) };
+    let target = Target::parse(target).map_err(|e| WatchError::Target(e.to_string()))?;
+    let interval = match words.next() {
+        None => Interval::DEFAULT,
+        Some(raw) => Interval::parse(raw).map_err(|e| WatchError::Interval(e.to_string()))?,
+    };
+    if words.next().is_some() {
+        return Err(WatchError::Usage);
+    }
+    Ok(WatchRequest { target, interval })
+}
+
+/// A check must end well before the next one starts: at most 10 s, at most half the interval.
+fn default_timeout_ms(interval: Interval) -> i32 {
+    (interval.secs() * 500).min(10_000) as i32
+}
+
+/// `/unwatch <id>`.
+pub async fn unwatch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+    let Some(row) = find_own(bot, deps, caller, args, "/unwatch 3").await? else { return Ok(()) };
+    monitor::Entity::delete_by_id(row.id).exec(&deps.db).await?;
+    pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(row.id)).exec(&deps.db).await?;
+    tracing::info!(monitor_id = row.id, by = caller.user_id, "monitor removed");
+    reply::text(bot, deps, caller.chat, t(caller.lang, Text::Unwatched { id: row.id })).await
+}
+
+/// `/mute <id> <duration|off>`.
+pub async fn mute(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+    let lang = caller.lang;
+    let mut words = args.split_whitespace();
+    let (Some(id), Some(how_long), None) = (words.next(), words.next(), words.next()) else {
+        return reply::text(bot, deps, caller.chat, t(lang, Text::MuteUsage)).await;
+    };
+    let until = if how_long.eq_ignore_ascii_case("off") {
+        None
+    } else {
+        match parse_duration(how_long) {
+            Ok(d) if d.as_secs() > 0 && d.as_secs() <= 7 * 86_400 => {
+                Some(Utc::now() + chrono::Duration::seconds(d.as_secs() as i64))
+            }
+            _ => return reply::text(bot, deps, caller.chat, t(lang, Text::MuteUsage)).await,
+        }
+    };
+    let Some(row) = find_own(bot, deps, caller, id, "/mute 3 2h").await? else { return Ok(()) };
+    let id = row.id;
+    let mut active = row.into_active_model();
+    active.muted_until = Set(until);
+    active.update(&deps.db).await?;
+    let text = match until {
+        Some(at) => t(lang, Text::Muted { id, until: &at.format("%Y-%m-%d %H:%M").to_string() }),
+        None => t(lang, Text::Unmuted { id }),
+    };
+    reply::text(bot, deps, caller.chat, text).await
+}
+
+/// `/notify_here <id>` in a group: the monitor's alerts also go to this group.
+pub async fn notify_here(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str, in_group: bool) -> HandlerResult {
+    if !in_group {
+        return reply::text(bot, deps, caller.chat, t(caller.lang, Text::NotifyHereGroupsOnly)).await;
+    }
+    let Some(row) = find_own(bot, deps, caller, args, "/notify_here 3").await? else { return Ok(()) };
+    let id = row.id;
+    let mut active = row.into_active_model();
+    active.notify_chat_id = Set(Some(caller.chat.0));
+    active.update(&deps.db).await?;
+    reply::text(bot, deps, caller.chat, t(caller.lang, Text::NotifyHereSet { id })).await
+}
+
+/// `/monitors [all] [page]`: ten per page, newest last.
+pub async fn list(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+    const PAGE: u64 = 10;
+    let lang = caller.lang;
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let everyone = caller.is_admin && words.contains(&"all");
+    let page: u64 = words.iter().find_map(|w| w.parse::<u64>().ok()).unwrap_or(1).max(1);
+    let mut query = monitor::Entity::find().order_by_asc(monitor::Column::Id);
+    if !everyone {
+        query = query.filter(monitor::Column::OwnerId.eq(caller.user_id));
+    }
+    let total = query.clone().count(&deps.db).await?;
+    if total == 0 {
+        return reply::text(bot, deps, caller.chat, t(lang, Text::NoMonitors)).await;
+    }
+    let pages = total.div_ceil(PAGE);
+    let page = page.min(pages);
+    let rows = query.offset((page - 1) * PAGE).limit(PAGE).all(&deps.db).await?;
+    let since = Utc::now() - chrono::Duration::hours(24);
+    let mut text = match lang {
+        Lang::En => format!("Monitors ({total}), page {page}/{pages}:"),
+        Lang::Ru => format!("Мониторы ({total}), страница {page}/{pages}:"),
+    };
+    for row in &rows {
+        let (count, failures) = counts_since(deps, row.id, since).await?;
+        let uptime = uptime_percent(count, failures).map(|u| format!("{u:.2}%")).unwrap_or_else(|| "—".into());
+        let latency = row.last_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
+        let muted = row.muted_until.is_some_and(|u| u > Utc::now());
+        text.push_str(&format!(
+            "\n#{} {} {} · {} · 24h {} · {}{}",
+            row.id,
+            state_badge(row),
+            row.target,
+            latency,
+            uptime,
+            format_duration(std::time::Duration::from_secs(row.interval_secs as u64)),
+            if muted { " · 🔕" } else { "" }
+        ));
+    }
+    if page < pages {
+        let next = if everyone { format!("/monitors all {}", page + 1) } else { format!("/monitors {}", page + 1) };
+        text.push_str(&match lang {
+            Lang::En => format!("\nNext page: {next}"),
+            Lang::Ru => format!("\nСледующая страница: {next}"),
+        });
+    }
+    reply::text(bot, deps, caller.chat, text).await
+}
+
+/// `/status <id>`: the state, uptime over 24 h / 7 d / 30 d and the last results.
+pub async fn status(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+    let Some(row) = find_own(bot, deps, caller, args, "/status 3").await? else { return Ok(()) };
+    let lang = caller.lang;
+    let now = Utc::now();
+    let mut uptimes = Vec::new();
+    for (label, hours) in [("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30)] {
+        let (count, failures) = counts_since(deps, row.id, now - chrono::Duration::hours(hours)).await?;
+        let (r_count, r_failures) = rollup_counts_before(
+            deps,
+            row.id,
+            now - chrono::Duration::hours(hours.min(48)),
+            now - chrono::Duration::hours(hours),
+        )
+        .await?;
+        let shown = uptime_percent(count + r_count, failures + r_failures)
+            .map(|u| format!("{u:.2}%"))
+            .unwrap_or_else(|| "—".into());
+        uptimes.push(format!("{label} {shown}"));
+    }
+    let recent = check_result::Entity::find()
+        .filter(check_result::Column::MonitorId.eq(row.id))
+        .order_by_desc(check_result::Column::At)
+        .limit(5)
+        .all(&deps.db)
+        .await?;
+    let mut text = format!(
+        "#{} {} {} ({}, {})\n",
+        row.id,
+        state_badge(&row),
+        row.target,
+        row.kind,
+        format_duration(std::time::Duration::from_secs(row.interval_secs as u64))
+    );
+    if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == "down") {
+        text.push_str(&format!("{reason}\n"));
+    }
+    text.push_str(&match lang {
+        Lang::En => format!("Uptime: {}\nLast results:", uptimes.join(" · ")),
+        Lang::Ru => format!("Доступность: {}\nПоследние результаты:", uptimes.join(" · ")),
+    });
+    if recent.is_empty() {
+        text.push_str(match lang {
+            Lang::En => "\nno checks yet",
+            Lang::Ru => "\nпроверок ещё не было",
+        });
+    }
+    for r in recent {
+        let detail = match (r.ok, r.latency_ms, r.reason) {
+            (true, Some(ms), _) => format!("✅ {ms} ms"),
+            (true, None, _) => "✅".into(),
+            (false, _, reason) => format!("❌ {}", reason.unwrap_or_default()),
+        };
+        text.push_str(&format!("\n{} {detail}", r.at.format("%m-%d %H:%M:%S")));
+    }
+    reply::text(bot, deps, caller.chat, text).await
+}
+
+fn state_badge(row: &monitor::Model) -> &'static str {
+    if row.paused {
+        return "⏸ PAUSED";
+    }
+    match row.health.as_str() {
+        "up" => "🟢 UP",
+        "down" => "🔴 DOWN",
+        _ => "⏳ PENDING",
+    }
+}
+
+/// The caller's monitor by the id in `args`; anyone else's is "not found" (admins see all).
+/// Replies itself and returns None when there is nothing to act on.
+async fn find_own(
+    bot: &Bot,
+    deps: &BotDeps,
+    caller: &Caller,
+    args: &str,
+    usage: &str,
+) -> anyhow::Result<Option<monitor::Model>> {
+    let raw = args.split_whitespace().next().unwrap_or("").trim_start_matches('#');
+    let Ok(id) = raw.parse::<i64>() else {
+        reply::text(bot, deps, caller.chat, t(caller.lang, Text::NeedsMonitorId { usage })).await?;
+        return Ok(None);
+    };
+    match monitor::Entity::find_by_id(id).one(&deps.db).await? {
+        Some(row) if row.owner_id == caller.user_id || caller.is_admin => Ok(Some(row)),
+        _ => {
+            reply::text(bot, deps, caller.chat, t(caller.lang, Text::MonitorNotFound { id: raw })).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Checks and failures in the raw results since `since`.
+async fn counts_since(deps: &BotDeps, monitor_id: i64, since: chrono::DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+    let base = check_result::Entity::find()
+        .filter(check_result::Column::MonitorId.eq(monitor_id))
+        .filter(check_result::Column::At.gte(since));
+    let count = base.clone().count(&deps.db).await?;
+    let failures = base.filter(check_result::Column::Ok.eq(false)).count(&deps.db).await?;
+    Ok((count, failures))
+}
+
+/// Checks and failures from hourly rollups in `[from, before)`, for windows longer than the raw
+/// results are kept.
+async fn rollup_counts_before(
+    deps: &BotDeps,
+    monitor_id: i64,
+    before: chrono::DateTime<Utc>,
+    from: chrono::DateTime<Utc>,
+) -> anyhow::Result<(u64, u64)> {
+    use shared::entities::check_rollup;
+    if from >= before {
+        return Ok((0, 0));
+    }
+    let rows = check_rollup::Entity::find()
+        .filter(check_rollup::Column::MonitorId.eq(monitor_id))
+        .filter(check_rollup::Column::Hour.gte(from))
+        .filter(check_rollup::Column::Hour.lt(before))
+        .all(&deps.db)
+        .await?;
+    Ok(rows.iter().fold((0, 0), |(c, f), r| (c + r.count.max(0) as u64, f + r.failures.max(0) as u64)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_parses_target_and_interval() {
+        let r = parse_watch("https://example.com 5m").unwrap();
+        assert_eq!((r.target.to_string(), r.interval.secs()), ("https://example.com/".into(), 300));
+        assert_eq!(parse_watch("10.0.0.1").unwrap().interval, Interval::DEFAULT);
+    }
+
+    #[test]
+    fn bad_watch_input_says_what_is_wrong() {
+        assert_eq!(parse_watch(""), Err(WatchError::Usage));
+        assert_eq!(parse_watch("a.com 1m extra"), Err(WatchError::Usage));
+        assert!(matches!(parse_watch("ftp://x"), Err(WatchError::Target(p)) if p.contains("ftp")));
+        assert!(matches!(parse_watch("a.com 5s"), Err(WatchError::Interval(p)) if p.contains("at least 10s")));
+        assert!(matches!(parse_watch("a.com 0s"), Err(WatchError::Interval(_))));
+        assert!(matches!(parse_watch("a.com soon"), Err(WatchError::Interval(_))));
+        assert!(WatchError::Usage.render(Lang::En).contains("/watch tcp://db.example.com:5432 5m"));
+    }
+
+    #[test]
+    fn timeouts_fit_inside_the_interval() {
+        assert_eq!(default_timeout_ms(Interval::parse("10s").unwrap()), 5_000);
+        assert_eq!(default_timeout_ms(Interval::DEFAULT), 10_000);
+    }
+}

@@ -1,0 +1,21 @@
+//! `check_results`: raw results, kept 48 hours; older ones live on as hourly rollups.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "check_results")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub monitor_id: i64,
+    pub at: DateTimeUtc,
+    pub ok: bool,
+    pub latency_ms: Option<i32>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub reason: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

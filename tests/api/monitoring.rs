@@ -1,0 +1,185 @@
+//! Monitoring end to end: /watch through the fake Bot API, checks against a loopback HTTP server
+//! that flips its status, alerts back through notify.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use shared::entities::monitor;
+
+use crate::fake_telegram::TgUser;
+use crate::helpers::{ADMIN, TestApp, eventually};
+
+/// A loopback site whose status the test sets.
+struct FlipServer {
+    url: String,
+    status: Arc<AtomicU16>,
+}
+
+impl FlipServer {
+    async fn start() -> Self {
+        let status = Arc::new(AtomicU16::new(200));
+        let app = axum::Router::new().fallback(|State(s): State<Arc<AtomicU16>>| async move {
+            (StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap(), "service ok")
+        });
+        let app = app.with_state(status.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/health", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url, status }
+    }
+
+    fn set(&self, code: u16) {
+        self.status.store(code, Ordering::SeqCst);
+    }
+}
+
+async fn monitor_row(app: &TestApp, id: i64) -> monitor::Model {
+    monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().expect("monitor exists")
+}
+
+/// Makes monitor `id` due now and waits until that check has been recorded. Slots are whole
+/// seconds and a slot runs once, so each forced check waits for a second it has not used.
+async fn force_check(app: &TestApp, id: i64) -> monitor::Model {
+    let before = monitor_row(app, id).await;
+    let last_slot = before.last_checked_at.map(|t| t.timestamp()).unwrap_or(0);
+    let slot = eventually("a fresh second", || async {
+        let now = chrono::Utc::now().timestamp();
+        (now > last_slot).then_some(now)
+    })
+    .await;
+    let before = before.last_checked_at;
+    let at = chrono::DateTime::from_timestamp(slot, 0).unwrap();
+    monitor::Entity::update_many()
+        .col_expr(monitor::Column::NextRunAt, sea_orm::sea_query::Expr::value(at))
+        .filter(monitor::Column::Id.eq(id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    eventually(&format!("check of monitor {id}"), || async {
+        let row = monitor_row(app, id).await;
+        (row.last_checked_at != before).then_some(row)
+    })
+    .await
+}
+
+fn added_id(text: &str) -> i64 {
+    let rest = text.split('#').nth(1).expect("an id in the reply");
+    rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn watch_then_down_then_up_sends_one_alert_per_change() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let site = FlipServer::start().await;
+    let ann = TgUser::new(4001, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+
+    app.telegram.send_text(&ann, &format!("/watch {} 10s", site.url));
+    let added = app.telegram.wait_for_text(ann.id, "added").await;
+    let id = added_id(added.text());
+
+    // Up first: a new monitor's first success is silent.
+    let row = force_check(&app, id).await;
+    assert_eq!(row.health, "up");
+    assert!(row.last_latency_ms.is_some());
+
+    site.set(500);
+    let row = force_check(&app, id).await;
+    assert_eq!((row.health.as_str(), row.fail_streak), ("up", 1), "one failure is not DOWN yet");
+    force_check(&app, id).await;
+    let down = app.telegram.wait_for_text(ann.id, "DOWN").await;
+    assert!(down.text().contains(&site.url) && down.text().contains("HTTP 500"), "{}", down.text());
+
+    site.set(200);
+    force_check(&app, id).await;
+    let up = app.telegram.wait_for_text(ann.id, "UP").await;
+    assert!(up.text().contains("was down for"), "{}", up.text());
+
+    // Exactly one alert per change.
+    force_check(&app, id).await;
+    app.telegram.send_text(&ann, &format!("/status {id}"));
+    let status = app.telegram.wait_for_text(ann.id, "Uptime").await;
+    assert!(status.text().contains("❌ HTTP 500") && status.text().contains("✅"), "{}", status.text());
+    let alerts: Vec<String> = app
+        .telegram
+        .messages_to(ann.id)
+        .iter()
+        .map(|c| c.text().to_owned())
+        .filter(|t| t.contains("DOWN #") || t.contains("UP #"))
+        .collect();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn users_see_and_change_only_their_own_monitors() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let (ann, bob) = (TgUser::new(4002, "Ann"), TgUser::new(4003, "Bob"));
+    for u in [&ann, &bob] {
+        app.telegram.send_text(u, "/start");
+        app.telegram.wait_for_text(u.id, "Welcome").await;
+    }
+    app.telegram.send_text(&ann, "/watch tcp://127.0.0.1:9 1m");
+    let id = added_id(app.telegram.wait_for_text(ann.id, "added").await.text());
+
+    for cmd in [format!("/status {id}"), format!("/unwatch {id}"), format!("/mute {id} 1h")] {
+        app.telegram.send_text(&bob, &cmd);
+    }
+    app.telegram
+        .wait_for_n("three not-found replies to Bob", 3, |c| {
+            c.chat_id() == Some(bob.id) && c.text().contains(&format!("Monitor #{id} not found"))
+        })
+        .await;
+    app.telegram.send_text(&bob, "/monitors");
+    app.telegram.wait_for_text(bob.id, "no monitors yet").await;
+    assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_some_and(|m| m.muted_until.is_none()));
+
+    // Admins may list everyone's.
+    app.telegram.send_text(&TgUser::new(ADMIN, "Boss"), "/monitors all");
+    app.telegram.wait_for_text(ADMIN, "tcp://127.0.0.1:9").await;
+    app.telegram.send_text(&ann, &format!("/unwatch {id}"));
+    app.telegram.wait_for_text(ann.id, &format!("Monitor #{id} removed")).await;
+    assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_none());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_bad_input_gets_a_reply_saying_what_is_wrong() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true"), ("TELEOPS_MONITOR_QUOTA", "1")]).await;
+    let ann = TgUser::new(4004, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+
+    let cases = [
+        ("/watch", "Usage: /watch <target> [interval]"),
+        ("/watch ftp://files.example.com", "ftp:// targets are not supported"),
+        ("/watch http://", "is not a valid URL"),
+        ("/watch tcp://db.example.com", "needs a port"),
+        ("/watch not_a_host!", "is not a host name"),
+        ("/watch example.com 5s", "must be at least 10s"),
+        ("/watch example.com 0s", "must be at least 10s"),
+        ("/watch example.com soon", "is not a duration"),
+        ("/watch example.com 2d", "must be at most 1d"),
+        ("/unwatch", "Give the monitor's number"),
+        ("/status abc", "Give the monitor's number"),
+        ("/unwatch 999", "Monitor #999 not found"),
+        ("/mute 1", "Usage: /mute"),
+        ("/mute 1 forever", "Usage: /mute"),
+        ("/notify_here 1", "in the group chat"),
+    ];
+    for (input, expected) in cases {
+        app.telegram.send_text(&ann, input);
+        app.telegram.wait_for_text(ann.id, expected).await;
+    }
+    app.telegram.send_text(&ann, "/watch example.com");
+    app.telegram.wait_for_text(ann.id, "added").await;
+    app.telegram.send_text(&ann, "/watch example.org");
+    app.telegram.wait_for_text(ann.id, "the most allowed").await;
+    let n = monitor::Entity::find().filter(monitor::Column::OwnerId.eq(ann.id)).all(&app.db).await.unwrap().len();
+    assert_eq!(n, 1);
+    app.stop().await;
+}

@@ -1,0 +1,574 @@
+//! The HTTP(S) probe: one request (GET or HEAD) through a shared client that follows up to 10
+//! redirects, with the status checked against an expected range, an optional keyword looked for
+//! (or required to be absent) in the first MiB of the body, and, for https, the days left on the
+//! server's certificate. The admins' probe policy is enforced on the addresses the name resolves
+//! to at check time, and on IP-literal hosts of the URL and of every redirect hop, so neither a
+//! DNS name nor a redirect can point a monitor at a forbidden network. Every failure is an
+//! [`Outcome::Down`] with the most specific [`Reason`]; nothing here panics or returns an error.
+
+use std::error::Error as StdError;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use shared::monitoring::alerts::{Outcome, Reason};
+use shared::monitoring::policy::ProbePolicy;
+use url::{Host, Url};
+
+/// Where the current probe policy comes from; called at every check (and every DNS resolution), so
+/// an admin's change applies to the next check without rebuilding the client.
+pub type PolicySource = Arc<dyn Fn() -> ProbePolicy + Send + Sync>;
+
+/// Statuses that count as up unless a monitor says otherwise: success and redirects.
+pub const DEFAULT_EXPECT: RangeInclusive<u16> = 200..=399;
+
+/// Redirects followed before giving up (the same limit as reqwest's default policy).
+const MAX_REDIRECTS: usize = 10;
+
+/// How much of the body the keyword is looked for in: enough for any status page, and a bound on
+/// what a hostile or broken server can make the worker buffer.
+const MAX_BODY: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpMethod {
+    #[default]
+    Get,
+    /// Cheaper for the target; never checks keywords since there is no body.
+    Head,
+}
+
+/// A text that must (or must not) appear in the response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyword {
+    pub text: String,
+    /// `false` means the text must NOT appear (e.g. "maintenance").
+    pub must_contain: bool,
+}
+
+/// One HTTP check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSpec {
+    pub url: Url,
+    pub method: HttpMethod,
+    pub expect: RangeInclusive<u16>,
+    pub keyword: Option<Keyword>,
+    /// The whole check: connecting, redirects, headers and the body read.
+    pub timeout: Duration,
+}
+
+impl HttpSpec {
+    /// A GET expecting [`DEFAULT_EXPECT`], without keyword, with a 10 s timeout.
+    pub fn new(url: Url) -> Self {
+        Self { url, method: HttpMethod::Get, expect: DEFAULT_EXPECT, keyword: None, timeout: Duration::from_secs(10) }
+    }
+}
+
+/// Runs HTTP checks with one shared client (its TLS roots and resolver are built once).
+pub struct HttpProber {
+    client: reqwest::Client,
+    policy: PolicySource,
+}
+
+/// Why our own parts of the request pipeline (resolver, redirect policy) stopped a request. They
+/// travel inside reqwest's error and are found again by [`classify`].
+#[derive(Debug, thiserror::Error)]
+enum ProbeError {
+    #[error("{0} is not permitted by the probe policy")]
+    NotPermitted(IpAddr),
+    #[error("{host}: {message}")]
+    Unresolvable { host: String, message: String },
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+}
+
+impl ProbeError {
+    fn reason(&self) -> Reason {
+        match self {
+            ProbeError::NotPermitted(ip) => Reason::NotPermitted(ip.to_string()),
+            ProbeError::Unresolvable { .. } => Reason::Unresolvable(self.to_string()),
+            ProbeError::TooManyRedirects => Reason::Other(self.to_string()),
+        }
+    }
+}
+
+impl HttpProber {
+    /// extra_ca_pem: PEM bytes of extra CA certificates to trust (TELEOPS_CA_FILE contents), if any.
+    pub fn new(extra_ca_pem: Option<&[u8]>, policy: PolicySource) -> anyhow::Result<Self> {
+        let redirect_policy = policy.clone();
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            // Gives each response the server's leaf certificate, for the expiry check.
+            .tls_info(true)
+            .dns_resolver(Arc::new(PolicyResolver { policy: policy.clone() }))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                // `previous` includes the initial URL, as in reqwest's own limit.
+                if attempt.previous().len() > MAX_REDIRECTS {
+                    return attempt.error(ProbeError::TooManyRedirects);
+                }
+                // An IP-literal hop never reaches the resolver, so the policy is applied here.
+                match literal_ip(attempt.url()) {
+                    Some(ip) if !redirect_policy().permits(ip) => attempt.error(ProbeError::NotPermitted(ip)),
+                    _ => attempt.follow(),
+                }
+            }))
+            // A proxy would resolve the target itself, out of the policy's reach; a probe also
+            // measures the path from this worker, not from a proxy.
+            .no_proxy()
+            // A fresh connection per check: a pooled one would skip the resolution (and so the
+            // policy), the TLS handshake (and so the certificate check) and hide connect failures.
+            .pool_max_idle_per_host(0)
+            .user_agent(concat!("teleops-monitor/", env!("CARGO_PKG_VERSION")));
+        if let Some(pem) = extra_ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).context("reading the extra CA certificates")?;
+            if certs.is_empty() {
+                anyhow::bail!("the extra CA file holds no PEM certificate");
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder.build().context("building the HTTP client")?;
+        Ok(Self { client, policy })
+    }
+
+    /// Runs one check; never fails, never takes (much) longer than `spec.timeout`.
+    pub async fn check(&self, spec: &HttpSpec) -> Outcome {
+        // reqwest's own timeout covers the request and the body; this one also bounds our own steps
+        // so that no path can outlive the monitor's timeout.
+        let outcome = tokio::time::timeout(spec.timeout, self.run(spec))
+            .await
+            .unwrap_or(Outcome::Down { reason: Reason::Timeout(spec.timeout) });
+        // Only the host: paths and queries may carry tokens.
+        let host = spec.url.host_str().unwrap_or_default();
+        match &outcome {
+            Outcome::Up { latency_ms, cert_days_left } => {
+                tracing::debug!(host, latency_ms, ?cert_days_left, "http check up");
+            }
+            Outcome::Down { reason } => tracing::debug!(host, reason = %reason.describe(), "http check down"),
+        }
+        outcome
+    }
+
+    async fn run(&self, spec: &HttpSpec) -> Outcome {
+        let scheme = spec.url.scheme();
+        if scheme != "http" && scheme != "https" {
+            return down(Reason::Other(format!("unsupported scheme {scheme:?}")));
+        }
+        if let Some(ip) = literal_ip(&spec.url)
+            && !(self.policy)().permits(ip)
+        {
+            return down(Reason::NotPermitted(ip.to_string()));
+        }
+        let method = match spec.method {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Head => reqwest::Method::HEAD,
+        };
+        let started = Instant::now();
+        let mut response = match self.client.request(method, spec.url.clone()).timeout(spec.timeout).send().await {
+            Ok(response) => response,
+            Err(err) => return down(classify(err, spec.timeout)),
+        };
+        let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+
+        // The certificate of the final hop: that is the server whose answer is judged.
+        let cert_days_left = if response.url().scheme() == "https" {
+            match cert_days_left(&response) {
+                Ok(days) => days,
+                Err(reason) => return down(reason),
+            }
+        } else {
+            None
+        };
+
+        let status = response.status().as_u16();
+        if !spec.expect.contains(&status) {
+            return down(Reason::HttpStatus(status));
+        }
+
+        if let (HttpMethod::Get, Some(keyword)) = (spec.method, &spec.keyword) {
+            let mut body = Vec::new();
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = MAX_BODY - body.len();
+                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        if body.len() >= MAX_BODY {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(err) => return down(classify(err, spec.timeout)),
+                }
+            }
+            // Bytes, not text: the body's charset does not matter for a UTF-8 keyword found as is.
+            let found = contains(&body, keyword.text.as_bytes());
+            if keyword.must_contain && !found {
+                return down(Reason::KeywordMissing(keyword.text.clone()));
+            }
+            if !keyword.must_contain && found {
+                return down(Reason::KeywordPresent(keyword.text.clone()));
+            }
+        }
+        Outcome::Up { latency_ms, cert_days_left }
+    }
+}
+
+/// Resolves with the system resolver and keeps only the addresses the policy permits, so that the
+/// connection can only go where the policy allows, whatever the name resolves to at check time.
+struct PolicyResolver {
+    policy: PolicySource,
+}
+
+impl Resolve for PolicyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.policy.clone();
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let unresolvable = |message: String| ProbeError::Unresolvable { host: host.clone(), message };
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|err| unresolvable(err.to_string()))?
+                .collect();
+            let Some(first) = addrs.first().map(SocketAddr::ip) else {
+                return Err(unresolvable("no address".to_owned()).into());
+            };
+            let policy = policy();
+            let permitted: Vec<SocketAddr> = addrs.into_iter().filter(|a| policy.permits(a.ip())).collect();
+            if permitted.is_empty() {
+                return Err(ProbeError::NotPermitted(first).into());
+            }
+            Ok(Box::new(permitted.into_iter()) as Addrs)
+        })
+    }
+}
+
+fn down(reason: Reason) -> Outcome {
+    Outcome::Down { reason }
+}
+
+/// The host of `url` when it is an IP address (these bypass any resolver).
+fn literal_ip(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        Host::Domain(_) => None,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Days left on the leaf certificate of an https response, `None` when it cannot be read.
+fn cert_days_left(response: &reqwest::Response) -> Result<Option<i64>, Reason> {
+    let Some(der) = response.extensions().get::<reqwest::tls::TlsInfo>().and_then(|info| info.peer_certificate())
+    else {
+        tracing::warn!("https response without the peer certificate; expiry not checked");
+        return Ok(None);
+    };
+    match x509_parser::parse_x509_certificate(der) {
+        Ok((_, cert)) => {
+            let left = cert.validity().not_after.timestamp() - chrono::Utc::now().timestamp();
+            if left < 0 {
+                // rustls rejects expired certificates in the handshake; this covers the clock moving
+                // between the handshake and here.
+                return Err(Reason::Tls("certificate expired".to_owned()));
+            }
+            Ok(Some(left.div_euclid(86_400)))
+        }
+        Err(err) => {
+            // rustls accepted it, so the site works: a parser disagreement is not an outage.
+            tracing::warn!(error = %err, "could not read the certificate's expiry");
+            Ok(None)
+        }
+    }
+}
+
+/// The most specific reason in a reqwest error's cause chain.
+fn classify(err: reqwest::Error, timeout: Duration) -> Reason {
+    if let Some(ours) = find::<ProbeError>(&err) {
+        return ours.reason();
+    }
+    if let Some(tls) = find::<rustls::Error>(&err) {
+        return Reason::Tls(tls.to_string());
+    }
+    if err.is_timeout() {
+        return Reason::Timeout(timeout);
+    }
+    if let Some(io) = find::<std::io::Error>(&err) {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => return Reason::Refused,
+            std::io::ErrorKind::TimedOut => return Reason::Timeout(timeout),
+            _ => {}
+        }
+    }
+    // The URL may carry credentials or tokens and the reason is shown to users: drop it.
+    let err = err.without_url();
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Reason::Other(message)
+}
+
+/// The first error of type `T` in the chain. `io::Error::source` skips the error an `io::Error`
+/// wraps, so the walk steps into it instead (a TLS failure arrives as an `io::Error` around an
+/// `io::Error` around the `rustls::Error`).
+fn find<'a, T: StdError + 'static>(err: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::RwLock;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::response::Redirect;
+    use axum::routing::get;
+    use futures::StreamExt as _;
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use shared::monitoring::policy::parse_network;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::PrivatePkcs8KeyDer;
+
+    use super::*;
+
+    const SHORT: Duration = Duration::from_millis(300);
+
+    fn open() -> PolicySource {
+        Arc::new(ProbePolicy::default)
+    }
+
+    fn deny_loopback() -> ProbePolicy {
+        ProbePolicy::new(vec![], vec![parse_network("127.0.0.0/8").unwrap(), parse_network("::1").unwrap()])
+    }
+
+    fn spec(url: &str) -> HttpSpec {
+        HttpSpec { timeout: Duration::from_secs(5), ..HttpSpec::new(url.parse().unwrap()) }
+    }
+
+    fn keyword(text: &str, must_contain: bool) -> Option<Keyword> {
+        Some(Keyword { text: text.to_owned(), must_contain })
+    }
+
+    /// A loopback server with one route per behaviour under test.
+    async fn serve() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let to_other_ip = format!("http://127.0.0.2:{}/", addr.port());
+        let app = Router::new()
+            .route("/", get(|| async { "hello from teleops" }))
+            .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }))
+            .route("/r1", get(|| async { Redirect::temporary("/r2") }))
+            .route("/r2", get(|| async { Redirect::to("/") }))
+            .route("/loop", get(|| async { Redirect::temporary("/loop") }))
+            .route(
+                "/to-other-ip",
+                get(move || {
+                    let to = to_other_ip.clone();
+                    async move { Redirect::temporary(&to) }
+                }),
+            )
+            .route("/stall", get(std::future::pending::<&'static str>))
+            .route(
+                "/stall-body",
+                get(|| async {
+                    let first = futures::stream::once(async { Ok::<_, Infallible>("partial ") });
+                    Body::from_stream(first.chain(futures::stream::pending()))
+                }),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
+    #[tokio::test]
+    async fn statuses_redirects_keywords_and_timeouts() {
+        let addr = serve().await;
+        let prober = HttpProber::new(None, open()).unwrap();
+        let base = format!("http://{addr}");
+
+        let up = prober.check(&spec(&format!("{base}/"))).await;
+        assert!(matches!(up, Outcome::Up { cert_days_left: None, .. }), "{up:?}");
+
+        let fail = prober.check(&spec(&format!("{base}/fail"))).await;
+        assert_eq!(fail, down(Reason::HttpStatus(500)));
+
+        // Only a 200 is accepted, so Up proves the chain /r1 -> /r2 -> / was followed to its end.
+        let redirected = HttpSpec { expect: 200..=200, keyword: keyword("hello", true), ..spec(&format!("{base}/r1")) };
+        assert!(matches!(prober.check(&redirected).await, Outcome::Up { .. }));
+
+        let endless = prober.check(&spec(&format!("{base}/loop"))).await;
+        assert!(
+            matches!(&endless, Outcome::Down { reason: Reason::Other(m) } if m.contains("redirects")),
+            "{endless:?}"
+        );
+
+        let missing = HttpSpec { keyword: keyword("welcome", true), ..spec(&format!("{base}/")) };
+        assert_eq!(prober.check(&missing).await, down(Reason::KeywordMissing("welcome".into())));
+
+        let present = HttpSpec { keyword: keyword("hello", false), ..spec(&format!("{base}/")) };
+        assert_eq!(prober.check(&present).await, down(Reason::KeywordPresent("hello".into())));
+
+        let absent = HttpSpec { keyword: keyword("maintenance", false), ..spec(&format!("{base}/")) };
+        assert!(matches!(prober.check(&absent).await, Outcome::Up { .. }));
+
+        // HEAD has no body, so the keyword is not looked for.
+        let head = HttpSpec { method: HttpMethod::Head, ..missing.clone() };
+        assert!(matches!(prober.check(&head).await, Outcome::Up { .. }));
+
+        for path in ["/stall", "/stall-body"] {
+            let stalled =
+                HttpSpec { timeout: SHORT, keyword: keyword("never", true), ..spec(&format!("{base}{path}")) };
+            let started = Instant::now();
+            assert_eq!(prober.check(&stalled).await, down(Reason::Timeout(SHORT)), "{path}");
+            assert!(started.elapsed() < Duration::from_secs(3), "{path} took {:?}", started.elapsed());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_refused() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let prober = HttpProber::new(None, open()).unwrap();
+        assert_eq!(prober.check(&spec(&format!("http://127.0.0.1:{port}/"))).await, down(Reason::Refused));
+    }
+
+    #[tokio::test]
+    async fn the_policy_is_applied_at_check_time_to_literals_names_and_redirect_hops() {
+        let addr = serve().await;
+        let current = Arc::new(RwLock::new(ProbePolicy::default()));
+        let source = current.clone();
+        let prober = HttpProber::new(None, Arc::new(move || source.read().unwrap().clone())).unwrap();
+        let by_ip = spec(&format!("http://127.0.0.1:{}/", addr.port()));
+        let by_name = spec(&format!("http://localhost:{}/", addr.port()));
+        assert!(matches!(prober.check(&by_ip).await, Outcome::Up { .. }));
+        assert!(matches!(prober.check(&by_name).await, Outcome::Up { .. }));
+
+        // A redirect to a denied IP literal is stopped at that hop.
+        *current.write().unwrap() = ProbePolicy::new(vec![], vec![parse_network("127.0.0.2").unwrap()]);
+        let hop = prober.check(&spec(&format!("http://127.0.0.1:{}/to-other-ip", addr.port()))).await;
+        assert_eq!(hop, down(Reason::NotPermitted("127.0.0.2".into())));
+
+        // The same prober, with the policy changed: both the literal and the resolved name are refused.
+        *current.write().unwrap() = deny_loopback();
+        assert_eq!(prober.check(&by_ip).await, down(Reason::NotPermitted("127.0.0.1".into())));
+        let named = prober.check(&by_name).await;
+        assert!(
+            matches!(&named, Outcome::Down { reason: Reason::NotPermitted(ip) } if ip == "127.0.0.1" || ip == "::1"),
+            "{named:?}"
+        );
+    }
+
+    /// A CA and a "localhost" leaf it signed, valid for `days_left` more days, and a TLS server
+    /// config presenting the leaf.
+    fn pki(days_left: i64) -> (String, Arc<rustls::ServerConfig>) {
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(DnType::CommonName, "teleops test CA");
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+        let issuer = Issuer::new(ca, ca_key);
+
+        let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        leaf.not_before = now - time::Duration::days(30);
+        leaf.not_after = now + time::Duration::days(days_left);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf_cert.der().clone()], PrivatePkcs8KeyDer::from(leaf_key.serialize_der()).into())
+            .unwrap();
+        (ca_pem, Arc::new(config))
+    }
+
+    /// A TLS server on loopback answering every request with `200 ok`.
+    async fn serve_tls(config: Arc<rustls::ServerConfig>) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    // A handshake the client aborts (untrusted certificate) just ends here.
+                    let Ok(mut tls) = acceptor.accept(stream).await else { return };
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn https_reports_certificate_days_left_and_rejects_untrusted_or_expired_certificates() {
+        let (ca_pem, config) = pki(5);
+        let port = serve_tls(config).await;
+        let url = format!("https://localhost:{port}/");
+
+        let trusting = HttpProber::new(Some(ca_pem.as_bytes()), open()).unwrap();
+        let up = trusting.check(&HttpSpec { keyword: keyword("ok", true), ..spec(&url) }).await;
+        assert!(matches!(up, Outcome::Up { cert_days_left: Some(4 | 5), .. }), "{up:?}");
+
+        let default_roots = HttpProber::new(None, open()).unwrap();
+        let untrusted = default_roots.check(&spec(&url)).await;
+        assert!(matches!(&untrusted, Outcome::Down { reason: Reason::Tls(_) }), "{untrusted:?}");
+
+        let (ca_pem, config) = pki(-1);
+        let port = serve_tls(config).await;
+        let prober = HttpProber::new(Some(ca_pem.as_bytes()), open()).unwrap();
+        let expired = prober.check(&spec(&format!("https://localhost:{port}/"))).await;
+        assert!(
+            matches!(&expired, Outcome::Down { reason: Reason::Tls(m) } if m.to_lowercase().contains("expired")),
+            "{expired:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_an_error_at_startup() {
+        assert!(HttpProber::new(Some(b"not a certificate"), open()).is_err());
+    }
+
+    #[test]
+    fn keywords_match_bytes() {
+        assert!(contains(b"all systems operational", b"operational"));
+        assert!(!contains(b"all systems", b"operational"));
+        assert!(contains(b"anything", b""));
+        assert!(!contains(b"", b"x"));
+    }
+}

@@ -1,0 +1,232 @@
+//! The ICMP probe: resolve the host, keep the addresses the probe policy permits, send a few echo
+//! requests one after the other and report the median round trip when at least one reply came
+//! back. ICMP needs a raw socket (root or CAP_NET_RAW) or an unprivileged datagram socket (Linux's
+//! `net.ipv4.ping_group_range`); when neither is allowed the worker still runs and ping monitors
+//! are down with [`Reason::IcmpUnavailable`], which says what to fix. Every failure is an
+//! [`Outcome::Down`] with the most specific [`Reason`]; nothing here panics or returns an error.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
+
+use shared::monitoring::alerts::{Outcome, Reason};
+use shared::monitoring::policy::ProbePolicy;
+use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence};
+
+use super::tcp::resolve;
+
+/// The payload of each echo request: the 56 bytes of the classic `ping`.
+const PAYLOAD: [u8; 56] = [0; 56];
+
+/// ICMP echo types: an answer of any other type (unreachable, time exceeded) is a lost probe.
+const ECHO_REPLY_V4: u8 = 0;
+const ECHO_REPLY_V6: u8 = 129;
+
+/// One ICMP socket per address family, shared by every check of the process.
+pub struct Pinger {
+    v4: Option<Client>,
+    v6: Option<Client>,
+    /// Sequence numbers are unique across the process's checks: with datagram sockets the kernel
+    /// owns the echo identifier, so replies are told apart by (address, sequence) alone, and two
+    /// concurrent checks of one host must not wait for the same sequence.
+    next_seq: AtomicU16,
+}
+
+impl Default for Pinger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Pinger {
+    /// Opens the sockets; never fails. Without permission (or outside a Tokio runtime, which the
+    /// sockets' receive tasks need), the family is remembered as unavailable.
+    pub fn new() -> Pinger {
+        if tokio::runtime::Handle::try_current().is_err() {
+            tracing::warn!("ICMP sockets need a Tokio runtime; ping checks are unavailable");
+            return Self::without_sockets();
+        }
+        let pinger = Pinger { v4: open(ICMP::V4), v6: open(ICMP::V6), next_seq: AtomicU16::new(rand::random()) };
+        if !pinger.available() {
+            tracing::warn!(
+                "ICMP not permitted (needs root/CAP_NET_RAW or net.ipv4.ping_group_range); ping checks will be down"
+            );
+        }
+        pinger
+    }
+
+    fn without_sockets() -> Pinger {
+        Pinger { v4: None, v6: None, next_seq: AtomicU16::new(0) }
+    }
+
+    /// Whether any ICMP socket could be opened.
+    pub fn available(&self) -> bool {
+        self.v4.is_some() || self.v6.is_some()
+    }
+
+    /// Sends `probes` echo requests (at least one), each waiting up to `timeout`, to the first
+    /// address of `host` the policy permits. Up when at least one reply came, with the median
+    /// round trip; the worst case lasts about `probes * timeout`.
+    pub async fn check(&self, host: &str, probes: u32, timeout: Duration, policy: &ProbePolicy) -> Outcome {
+        let outcome = self.run(host, probes.max(1), timeout, policy).await;
+        match &outcome {
+            Outcome::Up { latency_ms, .. } => tracing::debug!(host, latency_ms, "ping check up"),
+            Outcome::Down { reason } => tracing::debug!(host, reason = %reason.describe(), "ping check down"),
+        }
+        outcome
+    }
+
+    async fn run(&self, host: &str, probes: u32, timeout: Duration, policy: &ProbePolicy) -> Outcome {
+        let addrs = match tokio::time::timeout(timeout, resolve(host, 0)).await {
+            Ok(Ok(addrs)) => addrs,
+            Ok(Err(reason)) => return Outcome::Down { reason },
+            Err(_) => return Outcome::Down { reason: Reason::Timeout(timeout) },
+        };
+        let permitted: Vec<IpAddr> = addrs.iter().map(|a| a.ip()).filter(|ip| policy.permits(*ip)).collect();
+        if permitted.is_empty() {
+            return Outcome::Down { reason: Reason::NotPermitted(addrs[0].ip().to_string()) };
+        }
+        // A host with both families is pinged over the one this process can use.
+        let Some((ip, client)) = permitted.iter().find_map(|ip| self.client_for(*ip).map(|c| (*ip, c))) else {
+            return Outcome::Down { reason: Reason::IcmpUnavailable };
+        };
+        let mut pinger = client.pinger(ip, PingIdentifier(rand::random())).await;
+        pinger.timeout(timeout);
+        let mut rtts = Vec::new();
+        for _ in 0..probes {
+            if let Some(rtt) = self.echo(&mut pinger).await {
+                rtts.push(rtt);
+            }
+        }
+        match median(&mut rtts) {
+            Some(rtt) => {
+                Outcome::Up { latency_ms: u32::try_from(rtt.as_millis()).unwrap_or(u32::MAX), cert_days_left: None }
+            }
+            None => Outcome::Down { reason: Reason::PingLoss { received: 0, sent: probes } },
+        }
+    }
+
+    /// One echo request to `ip`, without policy (for benchmarks): the round trip, or `None` when no
+    /// reply came within `timeout` or ICMP is unavailable for its family.
+    pub async fn ping_once(&self, ip: IpAddr, timeout: Duration) -> Option<Duration> {
+        let client = self.client_for(ip)?;
+        let mut pinger = client.pinger(ip, PingIdentifier(rand::random())).await;
+        pinger.timeout(timeout);
+        self.echo(&mut pinger).await
+    }
+
+    fn client_for(&self, ip: IpAddr) -> Option<&Client> {
+        match ip {
+            IpAddr::V4(_) => self.v4.as_ref(),
+            IpAddr::V6(_) => self.v6.as_ref(),
+        }
+    }
+
+    async fn echo(&self, pinger: &mut surge_ping::Pinger) -> Option<Duration> {
+        let seq = PingSequence(self.next_seq.fetch_add(1, Ordering::Relaxed));
+        match pinger.ping(seq, &PAYLOAD).await {
+            Ok((IcmpPacket::V4(reply), rtt)) if reply.get_icmp_type().0 == ECHO_REPLY_V4 => Some(rtt),
+            Ok((IcmpPacket::V6(reply), rtt)) if reply.get_icmpv6_type().0 == ECHO_REPLY_V6 => Some(rtt),
+            Ok((_, _)) => {
+                tracing::debug!(host = %pinger.host, seq = seq.0, "ICMP error instead of an echo reply");
+                None
+            }
+            Err(err) => {
+                tracing::debug!(host = %pinger.host, seq = seq.0, error = %err, "echo request lost");
+                None
+            }
+        }
+    }
+}
+
+/// Opens one family's ICMP socket: raw first, then (inside surge-ping, which falls back to the
+/// other type when the hinted one is refused) an unprivileged datagram socket.
+fn open(kind: ICMP) -> Option<Client> {
+    let config = Config::builder().kind(kind).sock_type_hint(socket2::Type::RAW).build();
+    match Client::new(&config) {
+        Ok(client) => {
+            tracing::debug!(?kind, sock_type = ?client.get_socket().get_type(), "ICMP socket open");
+            Some(client)
+        }
+        Err(err) => {
+            tracing::debug!(?kind, error = %err, "no ICMP socket");
+            None
+        }
+    }
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(values: &mut [Duration]) -> Option<Duration> {
+    values.sort_unstable();
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::monitoring::policy::parse_network;
+
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_millis(300);
+
+    #[tokio::test]
+    async fn loopback_answers_when_icmp_is_permitted() {
+        let pinger = Pinger::new();
+        let outcome = pinger.check("127.0.0.1", 3, TIMEOUT, &ProbePolicy::default()).await;
+        if !pinger.available() {
+            eprintln!("\n!!!!! ICMP not permitted here; ping test did not run !!!!!\n");
+            assert_eq!(outcome, Outcome::Down { reason: Reason::IcmpUnavailable });
+            return;
+        }
+        assert!(matches!(outcome, Outcome::Up { cert_days_left: None, .. }), "{outcome:?}");
+        assert!(pinger.ping_once("127.0.0.1".parse().unwrap(), TIMEOUT).await.is_some());
+
+        // Concurrent checks of one host each get their own replies.
+        let open = ProbePolicy::default();
+        let checks = (0..8).map(|_| pinger.check("localhost", 3, TIMEOUT, &open));
+        for outcome in futures::future::join_all(checks).await {
+            assert!(matches!(outcome, Outcome::Up { .. }), "{outcome:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_sockets_checks_are_icmp_unavailable() {
+        let pinger = Pinger::without_sockets();
+        assert!(!pinger.available());
+        let outcome = pinger.check("127.0.0.1", 3, TIMEOUT, &ProbePolicy::default()).await;
+        assert_eq!(outcome, Outcome::Down { reason: Reason::IcmpUnavailable });
+        assert_eq!(pinger.ping_once("127.0.0.1".parse().unwrap(), TIMEOUT).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_denied_address_is_not_permitted() {
+        let deny = ProbePolicy::new(vec![], vec![parse_network("127.0.0.0/8").unwrap(), parse_network("::1").unwrap()]);
+        let pinger = Pinger::new();
+        assert_eq!(
+            pinger.check("127.0.0.1", 1, TIMEOUT, &deny).await,
+            Outcome::Down { reason: Reason::NotPermitted("127.0.0.1".into()) }
+        );
+        assert!(matches!(
+            pinger.check("localhost", 1, TIMEOUT, &deny).await,
+            Outcome::Down { reason: Reason::NotPermitted(_) }
+        ));
+    }
+
+    #[test]
+    fn new_outside_a_runtime_is_unavailable_not_a_panic() {
+        assert!(!Pinger::new().available());
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [ms(9), ms(1), ms(5)]), Some(ms(5)));
+        assert_eq!(median(&mut [ms(4), ms(1), ms(2), ms(9)]), Some(ms(3)));
+    }
+}
