@@ -245,7 +245,11 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
             due.run(token).await;
             ("scheduler", Ok(()))
         });
-        let cron = scheduler::cron_monitor(ctx.queue.clone(), &options.heartbeat_cron, ctx.settings.queue_keep_done)?;
+        let retention = scheduler::Retention {
+            keep_done: ctx.settings.queue_keep_done,
+            keep_raw_results: ctx.settings.results_keep,
+        };
+        let cron = scheduler::cron_monitor(ctx.queue.clone(), &options.heartbeat_cron, retention)?;
         let token = shutdown.clone();
         tasks.spawn(async move {
             let res = cron.run_with_signal(async move {

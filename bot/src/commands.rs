@@ -35,12 +35,14 @@ pub enum Command {
     Mute(String),
     /// In a group: send a monitor's alerts here too.
     NotifyHere(String),
+    /// Admins: which networks monitors may probe.
+    Probes(String),
 }
 
 impl Command {
     /// Who may use it.
     fn admin_only(&self) -> bool {
-        matches!(self, Command::Requests)
+        matches!(self, Command::Requests | Command::Probes(_))
     }
 
     /// Answered before the user is approved.
@@ -60,6 +62,7 @@ impl Command {
             Command::Status(_) => ("status", t(lang, Text::CmdStatus)),
             Command::Mute(_) => ("mute", t(lang, Text::CmdMute)),
             Command::NotifyHere(_) => ("notify_here", t(lang, Text::CmdNotifyHere)),
+            Command::Probes(_) => ("probes", t(lang, Text::CmdProbes)),
         }
     }
 }
@@ -75,7 +78,7 @@ const USER_COMMANDS: [Command; 9] = [
     Command::NotifyHere(String::new()),
     Command::Cancel,
 ];
-const ADMIN_COMMANDS: [Command; 1] = [Command::Requests];
+const ADMIN_COMMANDS: [Command; 2] = [Command::Requests, Command::Probes(String::new())];
 
 /// At most 20 commands a minute per user: the first one over gets one polite reply, the rest
 /// are ignored until the minute has passed.
@@ -136,6 +139,7 @@ async fn run_command(bot: &Bot, dialogue: &BotDialogue, msg: &Message, cmd: Comm
                     let in_group = msg.chat.is_group() || msg.chat.is_supergroup();
                     monitoring::notify_here(bot, deps, &caller, &args, in_group).await
                 }
+                Command::Probes(args) => monitoring::probes(bot, deps, &caller, &args).await,
                 Command::Start | Command::Help | Command::Cancel | Command::Requests => unreachable!("handled above"),
             }
         }

@@ -6,9 +6,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
-use shared::entities::{check_result, monitor, pending_alert};
+use shared::entities::{check_result, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::alerts::Thresholds;
+use shared::monitoring::policy::parse_network;
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
 use shared::monitoring::target::Target;
@@ -285,6 +286,51 @@ pub async fn status(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
         };
         text.push_str(&format!("\n{} {detail}", r.at.format("%m-%d %H:%M:%S")));
     }
+    reply::text(bot, deps, caller.chat, text).await
+}
+
+/// `/probes` (admins): list, add (`allow|deny <network>`) or remove (`remove <id>`) probe rules.
+pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+    let lang = caller.lang;
+    let words: Vec<&str> = args.split_whitespace().collect();
+    let text = match words.as_slice() {
+        [] => {
+            let rules = probe_rule::Entity::find().order_by_asc(probe_rule::Column::Id).all(&deps.db).await?;
+            if rules.is_empty() {
+                t(lang, Text::NoProbeRules)
+            } else {
+                let mut text = t(lang, Text::ProbeRulesHeader);
+                for r in rules {
+                    text.push_str(&format!("\n#{} {} {}", r.id, r.action, r.network));
+                }
+                text
+            }
+        }
+        [action @ ("allow" | "deny"), network] => match parse_network(network) {
+            Err(e) => t(lang, Text::BadNetwork { problem: &e.to_string() }),
+            Ok(net) => {
+                let row = probe_rule::ActiveModel {
+                    action: Set((*action).to_owned()),
+                    network: Set(net.to_string()),
+                    created_by: Set(caller.user_id),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(&deps.db)
+                .await?;
+                tracing::info!(rule_id = row.id, action, network = %row.network, by = caller.user_id, "probe rule added");
+                t(lang, Text::ProbeRuleAdded { id: row.id, action, network: &row.network })
+            }
+        },
+        ["remove", id] => match id.trim_start_matches('#').parse::<i64>() {
+            Ok(n) if probe_rule::Entity::delete_by_id(n).exec(&deps.db).await?.rows_affected == 1 => {
+                tracing::info!(rule_id = n, by = caller.user_id, "probe rule removed");
+                t(lang, Text::ProbeRuleRemoved { id: n })
+            }
+            _ => t(lang, Text::ProbeRuleNotFound { id }),
+        },
+        _ => t(lang, Text::ProbesUsage),
+    };
     reply::text(bot, deps, caller.chat, text).await
 }
 

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use apalis::prelude::{BoxDynError, Data, Monitor, WorkerBuilder};
 use apalis_cron::{CronScheduler, Tick};
-use shared::jobs::{Heartbeat, PurgeQueue};
+use shared::jobs::{Heartbeat, MaintainResults, PurgeQueue};
 use shared::queue::{Enqueue, Queue};
 
 /// The key that makes every replica's tick for one minute the same job.
@@ -37,13 +37,38 @@ async fn enqueue_purge(tick: Tick, queue: Data<Queue>, keep_done: Data<KeepDone>
 #[derive(Clone, Copy)]
 struct KeepDone(std::time::Duration);
 
+#[derive(Clone, Copy)]
+struct KeepRaw(std::time::Duration);
+
+async fn enqueue_maintenance(tick: Tick, queue: Data<Queue>, keep_raw: Data<KeepRaw>) -> Result<(), BoxDynError> {
+    let slot = tick.get_timestamp() as i64;
+    let job = MaintainResults { keep_raw_secs: keep_raw.0.0.as_secs() as i64 };
+    queue.enqueue(&job, Enqueue::keyed(format!("maintain-results:0:{slot}"))).await?;
+    Ok(())
+}
+
+/// Rollups and retention of check results: every five minutes.
+pub const EVERY_FIVE_MINUTES: &str = "0 */5 * * * *";
+
+/// How long the fixed schedules keep what they clean up.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Finished queue jobs. By default, 1 h.
+    pub keep_done: std::time::Duration,
+    /// Raw check results. By default, 48 h.
+    pub keep_raw_results: std::time::Duration,
+}
+
 /// A monitor running the fixed schedules: the heartbeat (`heartbeat_cron`, a cron expression with
-/// seconds) and, every minute, the purge of finished jobs older than `keep_done`.
-pub fn cron_monitor(queue: Queue, heartbeat_cron: &str, keep_done: std::time::Duration) -> anyhow::Result<Monitor> {
+/// seconds), every minute the purge of finished jobs, every five minutes the check-result rollups.
+pub fn cron_monitor(queue: Queue, heartbeat_cron: &str, retention: Retention) -> anyhow::Result<Monitor> {
+    let keep_done = retention.keep_done;
     let schedule = cron::Schedule::from_str(heartbeat_cron)
         .map_err(|e| anyhow::anyhow!("heartbeat schedule {heartbeat_cron:?}: {e}"))?;
     let every_minute = cron::Schedule::from_str(EVERY_MINUTE).expect("valid cron expression");
     let purge_queue = queue.clone();
+    let maintain_queue = queue.clone();
+    let every_five_minutes = cron::Schedule::from_str(EVERY_FIVE_MINUTES).expect("valid cron expression");
     Ok(Monitor::new()
         .register(move |_| {
             WorkerBuilder::new("cron-heartbeat")
@@ -57,6 +82,13 @@ pub fn cron_monitor(queue: Queue, heartbeat_cron: &str, keep_done: std::time::Du
                 .data(purge_queue.clone())
                 .data(KeepDone(keep_done))
                 .build(enqueue_purge)
+        })
+        .register(move |_| {
+            WorkerBuilder::new("cron-maintain-results")
+                .backend(CronScheduler::new(every_five_minutes.clone()))
+                .data(maintain_queue.clone())
+                .data(KeepRaw(retention.keep_raw_results))
+                .build(enqueue_maintenance)
         }))
 }
 

@@ -6,7 +6,7 @@
 //! item keyed `kind:id:slot`, so two replicas never double-enqueue.
 
 pub use due::{Due, DueScan, ScanReport, Scheduler, SchedulerOptions};
-pub use heartbeat::{EVERY_MINUTE, cron_monitor};
+pub use heartbeat::{EVERY_MINUTE, Retention, cron_monitor};
 pub use monitoring::MonitorScan;
 
 mod due;

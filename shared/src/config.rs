@@ -89,6 +89,8 @@ pub struct Settings {
     pub monitor_quota: usize,
     /// PEM file of extra CA certificates HTTPS monitors trust (internal sites). By default, none.
     pub ca_file: Option<PathBuf>,
+    /// How long raw check results are kept; hourly rollups are kept a year. By default, 48 h.
+    pub results_keep: std::time::Duration,
 }
 
 impl Settings {
@@ -189,6 +191,18 @@ impl Settings {
                 .map_err(|e| ConfigError::new("TELEOPS_QUEUE_KEEP_DONE", e.to_string()))?,
         };
 
+        let results_keep = match get("TELEOPS_RESULTS_KEEP") {
+            None => std::time::Duration::from_secs(48 * 3600),
+            Some(raw) => crate::monitoring::schedule::parse_duration(&raw)
+                .ok()
+                .filter(|d| d.as_secs() >= 3600)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "TELEOPS_RESULTS_KEEP",
+                        format!("{raw:?} is not a duration of at least 1h, like 48h"),
+                    )
+                })?,
+        };
         let monitor_quota = match get("TELEOPS_MONITOR_QUOTA") {
             None => 50,
             Some(raw) => raw.parse::<usize>().ok().filter(|n| *n <= 1_000_000).ok_or_else(|| {
@@ -214,6 +228,7 @@ impl Settings {
             queue_keep_done,
             monitor_quota,
             ca_file: get("TELEOPS_CA_FILE").map(PathBuf::from),
+            results_keep,
         })
     }
 

@@ -105,5 +105,22 @@ impl Job for FlushAlerts {
     };
 }
 
+/// Roll finished hours of raw check results into hourly rollups and delete what is past retention.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MaintainResults {
+    /// Raw results older than this are deleted (once rolled up).
+    pub keep_raw_secs: i64,
+}
+
+impl Job for MaintainResults {
+    const QUEUE: &'static str = "maintain-results";
+    const POLICY: JobPolicy = JobPolicy {
+        max_attempts: 3,
+        timeout: Duration::from_secs(600),
+        backoff: Backoff::new(Duration::from_secs(10), Duration::from_secs(120)),
+    };
+}
+
 /// The queue names teleops runs workers for, for listings that must cover every queue.
-pub const QUEUES: &[&str] = &[Heartbeat::QUEUE, Notify::QUEUE, PurgeQueue::QUEUE, Check::QUEUE, FlushAlerts::QUEUE];
+pub const QUEUES: &[&str] =
+    &[Heartbeat::QUEUE, Notify::QUEUE, PurgeQueue::QUEUE, Check::QUEUE, FlushAlerts::QUEUE, MaintainResults::QUEUE];

@@ -183,3 +183,98 @@ async fn every_bad_input_gets_a_reply_saying_what_is_wrong() {
     assert_eq!(n, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn admins_forbid_networks_and_checks_there_fail_as_not_permitted() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let site = FlipServer::start().await;
+    let (admin, ann) = (TgUser::new(ADMIN, "Boss"), TgUser::new(4005, "Ann"));
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+
+    app.telegram.send_text(&ann, "/probes deny 0.0.0.0/0");
+    app.telegram.wait_for_text(ann.id, "admins only").await;
+    app.telegram.send_text(&admin, "/probes allow intranet");
+    app.telegram.wait_for_text(ADMIN, "is not a network like 10.0.0.0/8").await;
+    app.telegram.send_text(&admin, "/probes deny 127.0.0.1/8");
+    app.telegram.wait_for_text(ADMIN, "deny 127.0.0.0/8").await;
+
+    // The host name resolves to a forbidden address at check time.
+    let url = site.url.replace("127.0.0.1", "localhost");
+    app.telegram.send_text(&ann, &format!("/watch {url} 10s"));
+    let id = added_id(app.telegram.wait_for_text(ann.id, "added").await.text());
+    force_check(&app, id).await;
+    let row = force_check(&app, id).await;
+    assert_eq!(row.health, "down");
+    let down = app.telegram.wait_for_text(ann.id, "DOWN").await;
+    assert!(down.text().contains("not permitted by the probe policy"), "{}", down.text());
+
+    app.telegram.send_text(&admin, "/probes");
+    app.telegram.wait_for_text(ADMIN, "#1 deny 127.0.0.0/8").await;
+    app.telegram.send_text(&admin, "/probes remove 1");
+    app.telegram.wait_for_text(ADMIN, "Rule #1 removed").await;
+    app.telegram.send_text(&admin, "/probes");
+    app.telegram.wait_for_text(ADMIN, "No probe rules").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn finished_hours_become_rollups_and_old_raw_results_are_deleted() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use shared::entities::{check_result, check_rollup};
+    use shared::monitoring::rollup::hour_of;
+    let app = TestApp::spawn(&[]).await;
+    let now = chrono::Utc::now();
+    let three_hours_ago = hour_of(now) - chrono::Duration::hours(3);
+    // Monitor 7: 10 checks three hours ago (latency 10..=100 ms, one failure); monitor 8: 2 checks
+    // two hours ago; and one raw result in the current hour.
+    let mut raw = Vec::new();
+    for i in 1..=10 {
+        raw.push((7, three_hours_ago + chrono::Duration::minutes(i), i != 5, Some(i as i32 * 10)));
+    }
+    raw.push((8, three_hours_ago + chrono::Duration::minutes(70), true, Some(5)));
+    raw.push((8, three_hours_ago + chrono::Duration::minutes(75), false, None));
+    raw.push((8, now, true, Some(1)));
+    for (monitor_id, at, ok, latency_ms) in raw {
+        check_result::ActiveModel {
+            monitor_id: Set(monitor_id),
+            at: Set(at),
+            ok: Set(ok),
+            latency_ms: Set(latency_ms),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
+    let deps = std::sync::Arc::new(worker::Deps {
+        db: app.db.clone(),
+        queue: app.queue.clone(),
+        metrics: shared::metrics::Metrics::new(),
+        clock: std::sync::Arc::new(shared::clock::SystemClock),
+        limiter: Default::default(),
+        bot: None,
+        probes: None,
+        admins: Vec::new(),
+    });
+
+    // Keep raw results for one hour: the two finished hours are rolled up, then their raw rows go.
+    worker::monitoring::results::maintain(shared::jobs::MaintainResults { keep_raw_secs: 3600 }, deps.clone())
+        .await
+        .unwrap();
+
+    let rollups = check_rollup::Entity::find().all(&app.db).await.unwrap();
+    let seven = rollups.iter().find(|r| r.monitor_id == 7).expect("monitor 7 rolled up");
+    assert_eq!(seven.hour, three_hours_ago);
+    assert_eq!((seven.count, seven.failures), (10, 1));
+    assert_eq!((seven.p50_ms, seven.p95_ms, seven.max_ms), (Some(60), Some(100), Some(100)));
+    let eight = rollups.iter().find(|r| r.monitor_id == 8).expect("monitor 8 rolled up");
+    assert_eq!((eight.hour, eight.count, eight.failures), (three_hours_ago + chrono::Duration::hours(1), 2, 1));
+    let left = check_result::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(left.len(), 1, "only the current hour's raw result stays: {left:?}");
+
+    // A second run changes nothing.
+    worker::monitoring::results::maintain(shared::jobs::MaintainResults { keep_raw_secs: 3600 }, deps).await.unwrap();
+    assert_eq!(check_rollup::Entity::find().all(&app.db).await.unwrap().len(), 2);
+    app.stop().await;
+}

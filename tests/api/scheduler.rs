@@ -71,7 +71,12 @@ async fn due_items_are_enqueued_once_per_slot_by_one_leader() {
 async fn the_cron_schedule_enqueues_keyed_heartbeats() {
     let dir = TempDir::new();
     let (_db, queue) = stores(&dir).await;
-    let monitor = scheduler::cron_monitor(queue.clone(), "* * * * * *", Duration::from_secs(3600)).unwrap();
+    let monitor = scheduler::cron_monitor(
+        queue.clone(),
+        "* * * * * *",
+        scheduler::Retention { keep_done: Duration::from_secs(3600), keep_raw_results: Duration::from_secs(48 * 3600) },
+    )
+    .unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let token = shutdown.clone();
     let handle = tokio::spawn(monitor.run_with_signal(async move {

@@ -10,7 +10,7 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use shared::clock::SharedClock;
-use shared::jobs::{Check, FlushAlerts, Heartbeat, Job, Notify, PurgeQueue};
+use shared::jobs::{Check, FlushAlerts, Heartbeat, Job, MaintainResults, Notify, PurgeQueue};
 use shared::metrics::Metrics;
 use shared::queue::Queue;
 use shared::ratelimit::SendLimiter;
@@ -67,6 +67,9 @@ pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
         register::<PurgeQueue>(monitor, &deps, &run_id, 1, |job, deps| crate::heartbeat::purge(job, deps).boxed());
     let monitor = register::<FlushAlerts>(monitor, &deps, &run_id, concurrency, |job, deps| {
         crate::monitoring::check::flush(job, deps).boxed()
+    });
+    let monitor = register::<MaintainResults>(monitor, &deps, &run_id, 1, |job, deps| {
+        crate::monitoring::results::maintain(job, deps).boxed()
     });
     // Checks mostly wait on the network, so many run at once.
     let monitor = register::<Check>(monitor, &deps, &run_id, concurrency * 32, |job, deps| {

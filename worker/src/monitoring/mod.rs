@@ -4,4 +4,5 @@
 pub mod check;
 pub mod http;
 pub mod ping;
+pub mod results;
 pub mod tcp;

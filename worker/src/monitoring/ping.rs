@@ -222,6 +222,217 @@ mod tests {
         assert!(!Pinger::new().available());
     }
 
+    /// The "down ICMP host": a host inside a network namespace this test makes (a veth
+    /// pair, 10.213.k.0/30) answers, stops answering behind a drop rule for echo requests, and
+    /// answers again once the rule is gone. Needs root, `ip` and `iptables` (or `nft`); without
+    /// them it says loudly that it did not run, except under CI, where it fails.
+    #[tokio::test]
+    async fn a_host_behind_a_drop_rule_is_ping_loss_and_reachable_again_without_it() {
+        const PROBES: u32 = 3;
+        const PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+        let pinger = Pinger::new();
+        let firewall = match netns_preconditions(&pinger) {
+            Ok(firewall) => firewall,
+            Err(why) => {
+                if running_under_ci() {
+                    panic!("NETNS PING TEST CANNOT RUN UNDER CI: {why}");
+                }
+                eprintln!("\n!!!!! NETNS PING TEST DID NOT RUN: {why} !!!!!\n");
+                return;
+            }
+        };
+        let ns = TestNetns::create();
+        let open = ProbePolicy::default();
+
+        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await;
+        assert!(matches!(outcome, Outcome::Up { cert_days_left: None, .. }), "before the drop rule: {outcome:?}");
+
+        ns.drop_echo_requests(firewall);
+        let started = std::time::Instant::now();
+        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await;
+        assert_eq!(
+            outcome,
+            Outcome::Down { reason: Reason::PingLoss { received: 0, sent: PROBES } },
+            "behind the drop rule"
+        );
+        assert!(started.elapsed() < PROBE_TIMEOUT * PROBES + Duration::from_secs(2), "took {:?}", started.elapsed());
+
+        ns.allow_echo_requests(firewall);
+        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await;
+        assert!(matches!(outcome, Outcome::Up { .. }), "after the drop rule was removed: {outcome:?}");
+    }
+
+    /// How the drop rule is made inside the test namespace.
+    #[derive(Debug, Clone, Copy)]
+    enum Firewall {
+        Iptables,
+        Nft,
+    }
+
+    /// CI runs as root and must run the namespace test; `CI=""`, `CI=0` and `CI=false` do not count.
+    fn running_under_ci() -> bool {
+        std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
+    }
+
+    /// What the namespace test needs, or why it cannot run here.
+    fn netns_preconditions(pinger: &Pinger) -> Result<Firewall, String> {
+        let status = std::fs::read_to_string("/proc/self/status").map_err(|e| format!("/proc/self/status: {e}"))?;
+        // "Uid: real effective saved filesystem"
+        let euid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            .ok_or("no Uid line in /proc/self/status")?;
+        if euid != "0" {
+            return Err(format!("not root (effective uid {euid})"));
+        }
+        if !tool_runs("ip", &["-V"]) {
+            return Err("`ip` (iproute2) is missing".into());
+        }
+        let firewall = if tool_runs("iptables", &["--version"]) {
+            Firewall::Iptables
+        } else if tool_runs("nft", &["--version"]) {
+            Firewall::Nft
+        } else {
+            return Err("neither `iptables` nor `nft` is installed".into());
+        };
+        if !pinger.available() {
+            return Err("no ICMP socket could be opened".into());
+        }
+        Ok(firewall)
+    }
+
+    fn tool_runs(program: &str, args: &[&str]) -> bool {
+        std::process::Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Runs a command, panicking with the command line and its stderr unless it succeeds.
+    fn run(program: &str, args: &[&str]) -> String {
+        let line = format!("{program} {}", args.join(" "));
+        let out = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot start `{line}`: {e}"));
+        assert!(
+            out.status.success(),
+            "`{line}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A network namespace with one end of a veth pair in it; dropping it (also when an assertion
+    /// panicked) deletes the namespace, which deletes the veth pair, and any host-side leftover.
+    struct TestNetns {
+        name: String,
+        host_veth: String,
+        peer_ip: String,
+    }
+
+    impl TestNetns {
+        fn create() -> TestNetns {
+            static COUNTER: AtomicU16 = AtomicU16::new(0);
+            let pid = std::process::id();
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let name = format!("teleops-t-{pid}-{n}");
+            let host_veth = format!("tph{pid}n{n}");
+            let ns_veth = format!("tpn{pid}n{n}");
+            assert!(host_veth.len() <= 15 && ns_veth.len() <= 15, "interface names too long: {host_veth}, {ns_veth}");
+            // A /30 in 10.213.0.0/16 that no interface here uses yet, starting from the pid.
+            let in_use = run("ip", &["-4", "-o", "addr", "show"]);
+            let k = (0..256u32)
+                .map(|i| (pid + u32::from(n) + i) % 256)
+                .find(|k| !in_use.contains(&format!(" 10.213.{k}.")))
+                .expect("every 10.213.k.0/30 is in use");
+
+            run("ip", &["netns", "add", &name]);
+            let ns = TestNetns { name, host_veth, peer_ip: format!("10.213.{k}.2") };
+            run("ip", &["link", "add", &ns.host_veth, "type", "veth", "peer", "name", &ns_veth]);
+            run("ip", &["link", "set", &ns_veth, "netns", &ns.name]);
+            run("ip", &["addr", "add", &format!("10.213.{k}.1/30"), "dev", &ns.host_veth]);
+            run("ip", &["link", "set", &ns.host_veth, "up"]);
+            ns.exec(&["ip", "addr", "add", &format!("{}/30", ns.peer_ip), "dev", &ns_veth]);
+            ns.exec(&["ip", "link", "set", &ns_veth, "up"]);
+            ns.exec(&["ip", "link", "set", "lo", "up"]);
+            ns
+        }
+
+        /// Runs a command inside the namespace.
+        fn exec(&self, command: &[&str]) -> String {
+            run("ip", &[&["netns", "exec", &self.name], command].concat())
+        }
+
+        fn drop_echo_requests(&self, firewall: Firewall) {
+            match firewall {
+                Firewall::Iptables => {
+                    self.exec(&["iptables", "-A", "INPUT", "-p", "icmp", "--icmp-type", "echo-request", "-j", "DROP"]);
+                }
+                Firewall::Nft => {
+                    self.exec(&["nft", "add", "table", "inet", "teleops_t"]);
+                    self.exec(&[
+                        "nft",
+                        "add",
+                        "chain",
+                        "inet",
+                        "teleops_t",
+                        "input",
+                        "{ type filter hook input priority 0; policy accept; }",
+                    ]);
+                    self.exec(&[
+                        "nft",
+                        "add",
+                        "rule",
+                        "inet",
+                        "teleops_t",
+                        "input",
+                        "icmp",
+                        "type",
+                        "echo-request",
+                        "drop",
+                    ]);
+                }
+            }
+        }
+
+        fn allow_echo_requests(&self, firewall: Firewall) {
+            match firewall {
+                Firewall::Iptables => {
+                    self.exec(&["iptables", "-D", "INPUT", "-p", "icmp", "--icmp-type", "echo-request", "-j", "DROP"]);
+                }
+                Firewall::Nft => {
+                    self.exec(&["nft", "delete", "table", "inet", "teleops_t"]);
+                }
+            }
+        }
+    }
+
+    impl Drop for TestNetns {
+        fn drop(&mut self) {
+            // No panics here: this also runs while a failed assertion unwinds.
+            let quiet = |args: &[&str]| {
+                std::process::Command::new("ip")
+                    .args(args)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            if !quiet(&["netns", "del", &self.name]) {
+                eprintln!("cleanup: `ip netns del {}` failed", self.name);
+            }
+            // The host end goes with the namespace once its peer is inside; before that it is ours.
+            if quiet(&["link", "show", &self.host_veth]) && !quiet(&["link", "del", &self.host_veth]) {
+                eprintln!("cleanup: `ip link del {}` failed", self.host_veth);
+            }
+        }
+    }
+
     #[test]
     fn median_of_odd_and_even_counts() {
         let ms = Duration::from_millis;
