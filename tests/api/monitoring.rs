@@ -278,3 +278,54 @@ async fn finished_hours_become_rollups_and_old_raw_results_are_deleted() {
     assert_eq!(check_rollup::Entity::find().all(&app.db).await.unwrap().len(), 2);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn monitors_going_down_together_make_one_message() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(4006, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+    // Three TCP monitors on ports nobody listens on: all refused.
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        app.telegram.send_text(&ann, &format!("/watch tcp://127.0.0.1:{port} 10s"));
+        let replies = app
+            .telegram
+            .wait_for_n("the add replies", n, |c| c.chat_id() == Some(ann.id) && c.text().contains("added"))
+            .await;
+        ids.push(added_id(replies[n - 1].text()));
+    }
+
+    // Two rounds of checks, each round in one scheduler tick: DOWN for all three at once.
+    for round in 1..=2 {
+        let slot = eventually("a fresh second", || async {
+            let now = chrono::Utc::now().timestamp();
+            let last = futures::future::join_all(ids.iter().map(|id| monitor_row(&app, *id))).await;
+            last.iter().all(|m| m.last_checked_at.is_none_or(|t| t.timestamp() < now)).then_some(now)
+        })
+        .await;
+        monitor::Entity::update_many()
+            .col_expr(
+                monitor::Column::NextRunAt,
+                sea_orm::sea_query::Expr::value(chrono::DateTime::from_timestamp(slot, 0).unwrap()),
+            )
+            .filter(monitor::Column::Id.is_in(ids.clone()))
+            .exec(&app.db)
+            .await
+            .unwrap();
+        eventually(&format!("round {round} of checks"), || async {
+            let rows = futures::future::join_all(ids.iter().map(|id| monitor_row(&app, *id))).await;
+            rows.iter().all(|m| m.fail_streak == round).then_some(())
+        })
+        .await;
+    }
+
+    let grouped = app.telegram.wait_for_text(ann.id, "3 monitors changed state").await;
+    for id in &ids {
+        assert!(grouped.text().contains(&format!("DOWN #{id}")), "{}", grouped.text());
+    }
+    let downs = app.telegram.messages_to(ann.id).iter().filter(|c| c.text().contains("DOWN #")).count();
+    assert_eq!(downs, 1, "one message, not three");
+    app.stop().await;
+}

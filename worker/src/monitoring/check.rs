@@ -68,8 +68,11 @@ impl Probes {
     }
 }
 
-/// Grouping window: alert lines for one chat within this many seconds go out as one message.
+/// Grouping: one flush per chat and window of this many seconds...
 const ALERT_WINDOW_SECS: i64 = 3;
+/// ...run this long after the alert that scheduled it. A flush takes every line waiting for its
+/// chat, so a burst that straddles a window edge still goes out as one message.
+const ALERT_DELAY_SECS: i64 = 2;
 
 pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
     let db_err = |e: sea_orm::DbErr| JobError::Transient(e.into());
@@ -223,7 +226,7 @@ async fn queue_alerts(
             .map_err(db_err)?;
         }
         let window = at.timestamp() / ALERT_WINDOW_SECS;
-        let run_at = DateTime::from_timestamp((window + 1) * ALERT_WINDOW_SECS, 0);
+        let run_at = Some(at + chrono::Duration::seconds(ALERT_DELAY_SECS));
         let options = Enqueue { idempotency_key: Some(format!("alerts:{chat_id}:{window}")), run_at };
         deps.queue
             .enqueue(&FlushAlerts { chat_id: *chat_id }, options)
