@@ -63,7 +63,12 @@ pub fn schema() -> teloxide::dispatching::UpdateHandler<anyhow::Error> {
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::on_command))
         .branch(dptree::case![State::ReceiveContact].endpoint(access::receive_contact))
         .endpoint(commands::on_other_message);
-    let callbacks = Update::filter_callback_query().endpoint(admin::on_decision);
+    let callbacks = Update::filter_callback_query()
+        .branch(
+            dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("mon:")))
+                .endpoint(monitoring::buttons::on_button),
+        )
+        .endpoint(admin::on_decision);
     dptree::entry().branch(messages).branch(callbacks)
 }
 

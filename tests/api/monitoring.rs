@@ -329,3 +329,54 @@ async fn monitors_going_down_together_make_one_message() {
     assert_eq!(downs, 1, "one message, not three");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn list_buttons_pause_resume_change_interval_and_delete_after_confirmation() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let (ann, bob) = (TgUser::new(4007, "Ann"), TgUser::new(4008, "Bob"));
+    for u in [&ann, &bob] {
+        app.telegram.send_text(u, "/start");
+        app.telegram.wait_for_text(u.id, "Welcome").await;
+    }
+    app.telegram.send_text(&ann, "/watch tcp://127.0.0.1:9 1m");
+    let id = added_id(app.telegram.wait_for_text(ann.id, "added").await.text());
+
+    app.telegram.send_text(&ann, "/monitors");
+    let list = app.telegram.wait_for_text(ann.id, "Monitors (1)").await;
+    let row = &list.body["reply_markup"]["inline_keyboard"][0];
+    assert_eq!(row[0]["callback_data"], format!("mon:pause:{id}:1"));
+    assert_eq!(row[3]["callback_data"], format!("mon:del:{id}:1"));
+
+    let answered = |needle: String| {
+        move |c: &crate::fake_telegram::Call| {
+            c.method == "answercallbackquery" && c.body["text"].as_str().is_some_and(|t| t.contains(&needle))
+        }
+    };
+    // Someone else's press is refused and changes nothing.
+    app.telegram.press_button(&bob, &format!("mon:pause:{id}:1"));
+    app.telegram.wait_for("Bob's refusal", answered(format!("Monitor #{id} not found"))).await;
+    assert!(!monitor_row(&app, id).await.paused);
+
+    app.telegram.press_button(&ann, &format!("mon:pause:{id}:1"));
+    app.telegram.wait_for("paused", answered(format!("Monitor #{id} paused"))).await;
+    app.telegram.wait_for("the list redrawn", |c| c.method == "editmessagetext" && c.text().contains("⏸ PAUSED")).await;
+    assert!(monitor_row(&app, id).await.paused);
+
+    app.telegram.press_button(&ann, &format!("mon:resume:{id}:1"));
+    app.telegram.wait_for("resumed", answered(format!("Monitor #{id} resumed"))).await;
+    assert!(!monitor_row(&app, id).await.paused);
+
+    app.telegram.press_button(&ann, &format!("mon:every:{id}:300:1"));
+    app.telegram.wait_for("interval changed", answered(format!("#{id}: 5m"))).await;
+    assert_eq!(monitor_row(&app, id).await.interval_secs, 300);
+
+    app.telegram.press_button(&ann, &format!("mon:del:{id}:1"));
+    app.telegram
+        .wait_for("the confirmation", |c| c.method == "editmessagetext" && c.text().contains("Remove monitor"))
+        .await;
+    assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_some(), "not before confirming");
+    app.telegram.press_button(&ann, &format!("mon:del!:{id}:1"));
+    app.telegram.wait_for("removed", answered(format!("Monitor #{id} removed"))).await;
+    assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_none());
+    app.stop().await;
+}

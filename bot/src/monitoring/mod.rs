@@ -17,6 +17,8 @@ use teloxide::prelude::*;
 
 use crate::{BotDeps, HandlerResult, reply};
 
+pub mod buttons;
+
 /// Who is asking, and where.
 pub struct Caller {
     pub user_id: i64,
@@ -127,7 +129,7 @@ pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
 }
 
 /// A check must end well before the next one starts: at most 10 s, at most half the interval.
-fn default_timeout_ms(interval: Interval) -> i32 {
+pub(crate) fn default_timeout_ms(interval: Interval) -> i32 {
     (interval.secs() * 500).min(10_000) as i32
 }
 
@@ -182,23 +184,38 @@ pub async fn notify_here(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str,
     reply::text(bot, deps, caller.chat, t(caller.lang, Text::NotifyHereSet { id })).await
 }
 
-/// `/monitors [all] [page]`: ten per page, newest last.
+/// `/monitors [all] [page]`: ten per page, oldest first, with buttons per monitor.
 pub async fn list(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
-    const PAGE: u64 = 10;
-    let lang = caller.lang;
     let words: Vec<&str> = args.split_whitespace().collect();
     let everyone = caller.is_admin && words.contains(&"all");
     let page: u64 = words.iter().find_map(|w| w.parse::<u64>().ok()).unwrap_or(1).max(1);
+    match render_list(deps, caller, everyone, page).await? {
+        None => reply::text(bot, deps, caller.chat, t(caller.lang, Text::NoMonitors)).await,
+        Some((text, markup)) => {
+            reply::send(bot, deps, caller.chat, text, Some(teloxide::types::ReplyMarkup::InlineKeyboard(markup))).await
+        }
+    }
+}
+
+/// One page of the list and its buttons; None when there is nothing to list.
+pub(crate) async fn render_list(
+    deps: &BotDeps,
+    caller: &Caller,
+    everyone: bool,
+    page: u64,
+) -> anyhow::Result<Option<(String, teloxide::types::InlineKeyboardMarkup)>> {
+    const PAGE: u64 = 10;
+    let lang = caller.lang;
     let mut query = monitor::Entity::find().order_by_asc(monitor::Column::Id);
     if !everyone {
         query = query.filter(monitor::Column::OwnerId.eq(caller.user_id));
     }
     let total = query.clone().count(&deps.db).await?;
     if total == 0 {
-        return reply::text(bot, deps, caller.chat, t(lang, Text::NoMonitors)).await;
+        return Ok(None);
     }
     let pages = total.div_ceil(PAGE);
-    let page = page.min(pages);
+    let page = page.clamp(1, pages);
     let rows = query.offset((page - 1) * PAGE).limit(PAGE).all(&deps.db).await?;
     let since = Utc::now() - chrono::Duration::hours(24);
     let mut text = match lang {
@@ -221,20 +238,18 @@ pub async fn list(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Han
             if muted { " · 🔕" } else { "" }
         ));
     }
-    if page < pages {
-        let next = if everyone { format!("/monitors all {}", page + 1) } else { format!("/monitors {}", page + 1) };
-        text.push_str(&match lang {
-            Lang::En => format!("\nNext page: {next}"),
-            Lang::Ru => format!("\nСледующая страница: {next}"),
-        });
-    }
-    reply::text(bot, deps, caller.chat, text).await
+    Ok(Some((text, buttons::list_markup(&rows, page, pages, everyone))))
 }
 
 /// `/status <id>`: the state, uptime over 24 h / 7 d / 30 d and the last results.
 pub async fn status(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
     let Some(row) = find_own(bot, deps, caller, args, "/status 3").await? else { return Ok(()) };
-    let lang = caller.lang;
+    let text = status_text(deps, &row, caller.lang).await?;
+    reply::text(bot, deps, caller.chat, text).await
+}
+
+pub(crate) async fn status_text(deps: &BotDeps, row: &monitor::Model, lang: Lang) -> anyhow::Result<String> {
+    let row = row.clone();
     let now = Utc::now();
     let mut uptimes = Vec::new();
     for (label, hours) in [("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30)] {
@@ -286,7 +301,7 @@ pub async fn status(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
         };
         text.push_str(&format!("\n{} {detail}", r.at.format("%m-%d %H:%M:%S")));
     }
-    reply::text(bot, deps, caller.chat, text).await
+    Ok(text)
 }
 
 /// `/probes` (admins): list, add (`allow|deny <network>`) or remove (`remove <id>`) probe rules.
@@ -334,7 +349,7 @@ pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
     reply::text(bot, deps, caller.chat, text).await
 }
 
-fn state_badge(row: &monitor::Model) -> &'static str {
+pub(crate) fn state_badge(row: &monitor::Model) -> &'static str {
     if row.paused {
         return "⏸ PAUSED";
     }
