@@ -213,10 +213,10 @@ type AppState = (Arc<Mutex<Inner>>, Arc<Notify>);
 async fn handle(
     State((inner, changed)): State<AppState>,
     Path((_bot, method)): Path<(String, String)>,
-    body: String,
+    raw: axum::body::Bytes,
 ) -> Json<Value> {
     let method = method.to_ascii_lowercase();
-    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&raw).unwrap_or_else(|_| multipart_summary(&raw));
     if method == "getupdates" {
         return Json(get_updates(&inner, &changed, &body).await);
     }
@@ -244,7 +244,7 @@ async fn handle(
                 "can_join_groups": true, "can_read_all_group_messages": false,
                 "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
             }}),
-            ("sendmessage" | "editmessagetext", _) => {
+            ("sendmessage" | "editmessagetext" | "sendphoto", _) => {
                 inner.next_message_id += 1;
                 let chat = chat_id.unwrap_or(0);
                 json!({ "ok": true, "result": {
@@ -284,4 +284,23 @@ async fn get_updates(inner: &Mutex<Inner>, changed: &Notify, body: &Value) -> Va
         }
         let _ = tokio::time::timeout(left, notified).await;
     }
+}
+
+/// A multipart upload (sendPhoto) as JSON: its chat id, caption, and the size and first bytes of the
+/// file part, enough for tests to assert on.
+fn multipart_summary(raw: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(raw);
+    let field = |name: &str| -> Option<String> {
+        let start = text.find(&format!("name=\"{name}\""))?;
+        let rest = &text[start..];
+        let value_start = rest.find("\r\n\r\n")? + 4;
+        let value_end = rest[value_start..].find("\r\n--")?;
+        Some(rest[value_start..value_start + value_end].to_owned())
+    };
+    let png = raw.windows(8).position(|w| w == b"\x89PNG\r\n\x1a\n");
+    json!({
+        "chat_id": field("chat_id").and_then(|v| v.trim().parse::<i64>().ok()),
+        "caption": field("caption"),
+        "png_bytes": png.map(|at| raw.len() - at),
+    })
 }

@@ -104,6 +104,9 @@ async fn watch_then_down_then_up_sends_one_alert_per_change() {
     app.telegram.send_text(&ann, &format!("/status {id}"));
     let status = app.telegram.wait_for_text(ann.id, "Uptime").await;
     assert!(status.text().contains("❌ HTTP 500") && status.text().contains("✅"), "{}", status.text());
+    let chart = app.telegram.wait_for("the chart", |c| c.method == "sendphoto" && c.chat_id() == Some(ann.id)).await;
+    assert!(chart.body["png_bytes"].as_u64().unwrap() > 1000, "{}", chart.body);
+    assert!(chart.body["caption"].as_str().unwrap().contains("2 failed (red)"), "{}", chart.body);
     let alerts: Vec<String> = app
         .telegram
         .messages_to(ann.id)

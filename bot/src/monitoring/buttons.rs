@@ -200,7 +200,8 @@ pub async fn on_button(bot: Bot, query: CallbackQuery, deps: BotDeps) -> Handler
         (Action::Status(_), Some(m)) => {
             bot.answer_callback_query(query.id.clone()).await?;
             let text = status_text(&deps, &m, lang).await?;
-            reply::text(&bot, &deps, chat, text).await
+            reply::text(&bot, &deps, chat, text).await?;
+            super::send_chart(&bot, &deps, chat, &m, lang).await
         }
         (Action::Delete(id, page), Some(m)) => {
             bot.answer_callback_query(query.id.clone()).await?;

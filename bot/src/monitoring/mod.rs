@@ -18,6 +18,7 @@ use teloxide::prelude::*;
 use crate::{BotDeps, HandlerResult, reply};
 
 pub mod buttons;
+mod chart;
 
 /// Who is asking, and where.
 pub struct Caller {
@@ -245,7 +246,67 @@ pub(crate) async fn render_list(
 pub async fn status(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
     let Some(row) = find_own(bot, deps, caller, args, "/status 3").await? else { return Ok(()) };
     let text = status_text(deps, &row, caller.lang).await?;
-    reply::text(bot, deps, caller.chat, text).await
+    reply::text(bot, deps, caller.chat, text).await?;
+    send_chart(bot, deps, caller.chat, &row, caller.lang).await
+}
+
+/// The last 24 hours of response times as a PNG, with the figures in the caption.
+pub(crate) async fn send_chart(
+    bot: &Bot,
+    deps: &BotDeps,
+    chat: ChatId,
+    row: &monitor::Model,
+    lang: Lang,
+) -> HandlerResult {
+    use shared::monitoring::rollup::summarize;
+    let now = Utc::now();
+    let from = now - chrono::Duration::hours(24);
+    let results: Vec<(chrono::DateTime<Utc>, bool, Option<i32>)> = check_result::Entity::find()
+        .select_only()
+        .column(check_result::Column::At)
+        .column(check_result::Column::Ok)
+        .column(check_result::Column::LatencyMs)
+        .filter(check_result::Column::MonitorId.eq(row.id))
+        .filter(check_result::Column::At.gte(from))
+        .order_by_asc(check_result::Column::At)
+        .into_tuple()
+        .all(&deps.db)
+        .await?;
+    if results.len() < 2 {
+        return Ok(());
+    }
+    let points: Vec<chart::Point> =
+        results.iter().map(|(at, ok, ms)| (at.timestamp(), ms.filter(|_| *ok).map(|v| v.max(0) as u32))).collect();
+    let png = chart::render(&points, from.timestamp(), now.timestamp())?;
+    let r = summarize(results.iter().map(|(_, ok, ms)| (*ok, ms.map(|v| v.max(0) as u32))));
+    let ms = |v: Option<u32>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
+    let caption = match lang {
+        Lang::En => format!(
+            "#{} {} — response time, last 24 h ({} checks): p50 {} · p95 {} · max {} · {} failed (red). Grey lines: 25/50/75/100% of the max.",
+            row.id,
+            row.target,
+            r.count,
+            ms(r.p50_ms),
+            ms(r.p95_ms),
+            ms(r.max_ms),
+            r.failures
+        ),
+        Lang::Ru => format!(
+            "#{} {} — время ответа за 24 ч ({} проверок): p50 {} · p95 {} · макс {} · неудачных {} (красным). Серые линии: 25/50/75/100% от макс.",
+            row.id,
+            row.target,
+            r.count,
+            ms(r.p50_ms),
+            ms(r.p95_ms),
+            ms(r.max_ms),
+            r.failures
+        ),
+    };
+    deps.limiter.acquire(chat.0).await;
+    bot.send_photo(chat, teloxide::types::InputFile::memory(png).file_name(format!("monitor-{}.png", row.id)))
+        .caption(caption)
+        .await?;
+    Ok(())
 }
 
 pub(crate) async fn status_text(deps: &BotDeps, row: &monitor::Model, lang: Lang) -> anyhow::Result<String> {
