@@ -25,6 +25,8 @@ pub enum Command {
     Requests,
     /// Watch a site, host or port.
     Watch(String),
+    /// Add a monitor step by step.
+    Add,
     /// Stop watching.
     Unwatch(String),
     /// Your monitors.
@@ -57,6 +59,7 @@ impl Command {
             Command::Cancel => ("cancel", t(lang, Text::CmdCancel)),
             Command::Requests => ("requests", t(lang, Text::CmdRequests)),
             Command::Watch(_) => ("watch", t(lang, Text::CmdWatch)),
+            Command::Add => ("add", t(lang, Text::CmdAdd)),
             Command::Unwatch(_) => ("unwatch", t(lang, Text::CmdUnwatch)),
             Command::Monitors(_) => ("monitors", t(lang, Text::CmdMonitors)),
             Command::Status(_) => ("status", t(lang, Text::CmdStatus)),
@@ -67,10 +70,11 @@ impl Command {
     }
 }
 
-const USER_COMMANDS: [Command; 9] = [
+const USER_COMMANDS: [Command; 10] = [
     Command::Start,
     Command::Help,
     Command::Watch(String::new()),
+    Command::Add,
     Command::Monitors(String::new()),
     Command::Status(String::new()),
     Command::Mute(String::new()),
@@ -131,6 +135,7 @@ async fn run_command(bot: &Bot, dialogue: &BotDialogue, msg: &Message, cmd: Comm
                 monitoring::Caller { user_id: user.id.0 as i64, is_admin: access.is_admin(), chat: msg.chat.id, lang };
             match cmd {
                 Command::Watch(args) => monitoring::watch(bot, deps, &caller, &args).await,
+                Command::Add => monitoring::add::start(bot, deps, dialogue, &caller).await,
                 Command::Unwatch(args) => monitoring::unwatch(bot, deps, &caller, &args).await,
                 Command::Monitors(args) => monitoring::list(bot, deps, &caller, &args).await,
                 Command::Status(args) => monitoring::status(bot, deps, &caller, &args).await,

@@ -7,4 +7,12 @@ pub enum State {
     Start,
     /// `/start` asked for the user's own contact (phone verification).
     ReceiveContact,
+    /// `/add`: waiting for the kind of check (a button).
+    AddPickKind,
+    /// `/add`: waiting for the target, typed.
+    AddReceiveTarget { kind: String },
+    /// `/add`: waiting for the interval (a button or a typed duration).
+    AddPickInterval { target: String },
+    /// `/add`: waiting for how many failures make DOWN (a button).
+    AddPickThreshold { target: String, interval_secs: i64 },
 }

@@ -62,8 +62,15 @@ pub fn schema() -> teloxide::dispatching::UpdateHandler<anyhow::Error> {
         .filter_async(commands::within_rate_limit)
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::on_command))
         .branch(dptree::case![State::ReceiveContact].endpoint(access::receive_contact))
+        .branch(dptree::case![State::AddReceiveTarget { kind }].endpoint(monitoring::add::receive_target))
+        .branch(dptree::case![State::AddPickInterval { target }].endpoint(monitoring::add::receive_interval))
         .endpoint(commands::on_other_message);
     let callbacks = Update::filter_callback_query()
+        .branch(
+            dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("add:")))
+                .enter_dialogue::<CallbackQuery, ErasedStorage<State>, State>()
+                .endpoint(monitoring::add::on_button),
+        )
         .branch(
             dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("mon:")))
                 .endpoint(monitoring::buttons::on_button),

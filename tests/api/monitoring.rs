@@ -383,3 +383,39 @@ async fn list_buttons_pause_resume_change_interval_and_delete_after_confirmation
     assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_none());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn add_builds_a_monitor_step_by_step_and_survives_a_restart() {
+    let mut app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(4009, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+
+    app.telegram.send_text(&ann, "/add");
+    let ask = app.telegram.wait_for_text(ann.id, "What should I watch?").await;
+    assert_eq!(ask.body["reply_markup"]["inline_keyboard"][0][1]["callback_data"], "add:kind:tcp");
+    app.telegram.press_button(&ann, "add:kind:tcp");
+    app.telegram.wait_for_text(ann.id, "Send host and port").await;
+    app.telegram.send_text(&ann, "localhost");
+    app.telegram.wait_for_text(ann.id, "needs a port").await;
+    app.telegram.send_text(&ann, "127.0.0.1:9");
+    app.telegram.wait_for_text(ann.id, "How often should I check?").await;
+
+    app.restart().await;
+
+    app.telegram.send_text(&ann, "5s");
+    app.telegram.wait_for_text(ann.id, "must be at least 10s").await;
+    app.telegram.press_button(&ann, "add:every:300");
+    app.telegram.wait_for_text(ann.id, "how many failed checks").await;
+    app.telegram.press_button(&ann, "add:after:3");
+    let added = app.telegram.wait_for_text(ann.id, "added: tcp://127.0.0.1:9, checked every 5m").await;
+    let row = monitor_row(&app, added_id(added.text())).await;
+    assert_eq!((row.kind.as_str(), row.interval_secs, row.down_after), ("tcp", 300, 3));
+    // The dialogue is over: a stale button does nothing, plain text gets the usual hint.
+    app.telegram.press_button(&ann, "add:after:1");
+    app.telegram.send_text(&ann, "hello");
+    app.telegram.wait_for_text(ann.id, "I understand commands").await;
+    let n = monitor::Entity::find().filter(monitor::Column::OwnerId.eq(ann.id)).all(&app.db).await.unwrap().len();
+    assert_eq!(n, 1);
+    app.stop().await;
+}

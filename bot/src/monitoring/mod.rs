@@ -17,6 +17,7 @@ use teloxide::prelude::*;
 
 use crate::{BotDeps, HandlerResult, reply};
 
+pub mod add;
 pub mod buttons;
 mod chart;
 
@@ -35,22 +36,40 @@ pub async fn watch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Ha
         Ok(r) => r,
         Err(text) => return reply::text(bot, deps, caller.chat, text.render(lang)).await,
     };
-    if !caller.is_admin {
-        let owned = monitor::Entity::find().filter(monitor::Column::OwnerId.eq(caller.user_id)).count(&deps.db).await?;
-        if owned as usize >= deps.settings.monitor_quota {
-            let quota = deps.settings.monitor_quota;
-            return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
-        }
+    if !within_quota(deps, caller).await? {
+        let quota = deps.settings.monitor_quota;
+        return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
     }
+    let row = create(deps, caller, &request.target, request.interval, Thresholds::default()).await?;
+    let every = format_duration(request.interval.duration());
+    reply::text(bot, deps, caller.chat, t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every }))
+        .await
+}
+
+/// Whether the caller may add another monitor (admins always may).
+pub(crate) async fn within_quota(deps: &BotDeps, caller: &Caller) -> anyhow::Result<bool> {
+    if caller.is_admin {
+        return Ok(true);
+    }
+    let owned = monitor::Entity::find().filter(monitor::Column::OwnerId.eq(caller.user_id)).count(&deps.db).await?;
+    Ok((owned as usize) < deps.settings.monitor_quota)
+}
+
+/// Stores a new monitor; its first check comes within 10 s.
+pub(crate) async fn create(
+    deps: &BotDeps,
+    caller: &Caller,
+    target: &Target,
+    interval: Interval,
+    th: Thresholds,
+) -> anyhow::Result<monitor::Model> {
     let now = Utc::now();
-    let th = Thresholds::default();
-    let interval = request.interval;
     let row = monitor::ActiveModel {
         owner_id: Set(caller.user_id),
         chat_id: Set(caller.chat.0),
         notify_chat_id: Set(None),
-        kind: Set(request.target.kind().as_str().to_owned()),
-        target: Set(request.target.to_string()),
+        kind: Set(target.kind().as_str().to_owned()),
+        target: Set(target.to_string()),
         interval_secs: Set(interval.secs() as i32),
         timeout_ms: Set(default_timeout_ms(interval)),
         http_method: Set("GET".into()),
@@ -83,11 +102,9 @@ pub async fn watch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Ha
     .await?;
     let mut active = row.clone().into_active_model();
     active.next_run_at = Set(first_run(row.id, interval, now));
-    active.update(&deps.db).await?;
+    let row = active.update(&deps.db).await?;
     tracing::info!(monitor_id = row.id, owner = caller.user_id, kind = %row.kind, "monitor added");
-    let every = format_duration(interval.duration());
-    reply::text(bot, deps, caller.chat, t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every }))
-        .await
+    Ok(row)
 }
 
 /// A validated `/watch`.
