@@ -26,14 +26,11 @@ pub async fn start(bot: &Bot, deps: &BotDeps, dialogue: &BotDialogue, caller: &C
         return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
     }
     dialogue.update(State::AddPickKind).await.map_err(|e| anyhow::anyhow!(e))?;
-    let (web, port, host) = match lang {
-        Lang::En => ("🌐 Website (HTTP)", "🔌 TCP port", "📶 Host (ping)"),
-        Lang::Ru => ("🌐 Сайт (HTTP)", "🔌 TCP-порт", "📶 Хост (ping)"),
-    };
+    let (web, port, host) = (t(lang, Text::KindWebsite), t(lang, Text::KindPort), t(lang, Text::KindHost));
     let markup = keyboard(vec![vec![
-        (web, "add:kind:http".into()),
-        (port, "add:kind:tcp".into()),
-        (host, "add:kind:ping".into()),
+        (web.as_str(), "add:kind:http".into()),
+        (port.as_str(), "add:kind:tcp".into()),
+        (host.as_str(), "add:kind:ping".into()),
     ]]);
     reply::send(bot, deps, caller.chat, t(lang, Text::AddPickKind), Some(markup)).await
 }

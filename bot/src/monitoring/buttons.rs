@@ -205,14 +205,8 @@ pub async fn on_button(bot: Bot, query: CallbackQuery, deps: BotDeps) -> Handler
         }
         (Action::Delete(id, page), Some(m)) => {
             bot.answer_callback_query(query.id.clone()).await?;
-            let question = match lang {
-                Lang::En => format!("Remove monitor #{id} ({})? Its history goes too.", m.target),
-                Lang::Ru => format!("Удалить монитор #{id} ({})? Его история тоже удалится.", m.target),
-            };
-            let (yes, no) = match lang {
-                Lang::En => ("Yes, remove", "Cancel"),
-                Lang::Ru => ("Да, удалить", "Отмена"),
-            };
+            let question = t(lang, Text::ConfirmDelete { id, target: &m.target });
+            let (yes, no) = (t(lang, Text::YesRemove), t(lang, Text::CancelButton));
             let markup = InlineKeyboardMarkup::new([[
                 button(yes, Action::DeleteConfirmed(id, page)),
                 button(no, Action::Page(page)),

@@ -236,10 +236,7 @@ pub(crate) async fn render_list(
     let page = page.clamp(1, pages);
     let rows = query.offset((page - 1) * PAGE).limit(PAGE).all(&deps.db).await?;
     let since = Utc::now() - chrono::Duration::hours(24);
-    let mut text = match lang {
-        Lang::En => format!("Monitors ({total}), page {page}/{pages}:"),
-        Lang::Ru => format!("Мониторы ({total}), страница {page}/{pages}:"),
-    };
+    let mut text = t(lang, Text::MonitorsHeader { total, page, pages });
     for row in &rows {
         let (count, failures) = counts_since(deps, row.id, since).await?;
         let uptime = uptime_percent(count, failures).map(|u| format!("{u:.2}%")).unwrap_or_else(|| "—".into());
@@ -297,28 +294,18 @@ pub(crate) async fn send_chart(
     let png = chart::render(&points, from.timestamp(), now.timestamp())?;
     let r = summarize(results.iter().map(|(_, ok, ms)| (*ok, ms.map(|v| v.max(0) as u32))));
     let ms = |v: Option<u32>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
-    let caption = match lang {
-        Lang::En => format!(
-            "#{} {} — response time, last 24 h ({} checks): p50 {} · p95 {} · max {} · {} failed (red). Grey lines: 25/50/75/100% of the max.",
-            row.id,
-            row.target,
-            r.count,
-            ms(r.p50_ms),
-            ms(r.p95_ms),
-            ms(r.max_ms),
-            r.failures
-        ),
-        Lang::Ru => format!(
-            "#{} {} — время ответа за 24 ч ({} проверок): p50 {} · p95 {} · макс {} · неудачных {} (красным). Серые линии: 25/50/75/100% от макс.",
-            row.id,
-            row.target,
-            r.count,
-            ms(r.p50_ms),
-            ms(r.p95_ms),
-            ms(r.max_ms),
-            r.failures
-        ),
-    };
+    let caption = t(
+        lang,
+        Text::ChartCaption {
+            id: row.id,
+            target: &row.target,
+            count: r.count,
+            p50: &ms(r.p50_ms),
+            p95: &ms(r.p95_ms),
+            max: &ms(r.max_ms),
+            failures: r.failures,
+        },
+    );
     deps.limiter.acquire(chat.0).await;
     bot.send_photo(chat, teloxide::types::InputFile::memory(png).file_name(format!("monitor-{}.png", row.id)))
         .caption(caption)
@@ -361,15 +348,10 @@ pub(crate) async fn status_text(deps: &BotDeps, row: &monitor::Model, lang: Lang
     if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == "down") {
         text.push_str(&format!("{reason}\n"));
     }
-    text.push_str(&match lang {
-        Lang::En => format!("Uptime: {}\nLast results:", uptimes.join(" · ")),
-        Lang::Ru => format!("Доступность: {}\nПоследние результаты:", uptimes.join(" · ")),
-    });
+    text.push_str(&t(lang, Text::UptimeAndLast { uptimes: &uptimes.join(" · ") }));
     if recent.is_empty() {
-        text.push_str(match lang {
-            Lang::En => "\nno checks yet",
-            Lang::Ru => "\nпроверок ещё не было",
-        });
+        text.push('\n');
+        text.push_str(&t(lang, Text::NoChecksYet));
     }
     for r in recent {
         let detail = match (r.ok, r.latency_ms, r.reason) {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::entities::monitor;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text, t};
 use crate::monitoring::alerts::{Alert, Health, State, Thresholds};
 use crate::monitoring::schedule::format_duration;
 
@@ -30,35 +30,17 @@ pub fn thresholds_of(m: &monitor::Model) -> Thresholds {
     }
 }
 
-/// One line of an alert message. The words DOWN and UP are kept in every language, so they can
-/// be searched for and filtered on.
+/// One line of an alert message, from the message catalogue.
 pub fn alert_line(lang: Lang, id: i64, target: &str, alert: &Alert) -> String {
-    match (lang, alert) {
-        (_, Alert::Down { reason }) => format!("🔴 DOWN #{id} {target} — {}", reason.describe()),
-        (Lang::En, Alert::StillDown { reason, down_for }) => {
-            format!("🔴 DOWN #{id} {target} — {} (down for {})", reason.describe(), format_duration(*down_for))
-        }
-        (Lang::Ru, Alert::StillDown { reason, down_for }) => {
-            format!("🔴 DOWN #{id} {target} — {} (недоступен {})", reason.describe(), format_duration(*down_for))
-        }
-        (Lang::En, Alert::Up { down_for }) => {
-            format!("🟢 UP #{id} {target} — was down for {}", format_duration(*down_for))
-        }
-        (Lang::Ru, Alert::Up { down_for }) => {
-            format!("🟢 UP #{id} {target} — был недоступен {}", format_duration(*down_for))
-        }
-        (Lang::En, Alert::CertExpiring { days_left }) if *days_left < 0 => {
-            format!("⚠️ #{id} {target}: the TLS certificate has expired")
-        }
-        (Lang::En, Alert::CertExpiring { days_left }) => {
-            format!("⚠️ #{id} {target}: the TLS certificate expires in {days_left} day(s)")
-        }
-        (Lang::Ru, Alert::CertExpiring { days_left }) if *days_left < 0 => {
-            format!("⚠️ #{id} {target}: срок TLS-сертификата истёк")
-        }
-        (Lang::Ru, Alert::CertExpiring { days_left }) => {
-            format!("⚠️ #{id} {target}: TLS-сертификат истекает через {days_left} дн.")
-        }
+    match alert {
+        Alert::Down { reason } => t(lang, Text::AlertDown { id, target, reason: &reason.describe() }),
+        Alert::StillDown { reason, down_for } => t(
+            lang,
+            Text::AlertStillDown { id, target, reason: &reason.describe(), down_for: &format_duration(*down_for) },
+        ),
+        Alert::Up { down_for } => t(lang, Text::AlertUp { id, target, down_for: &format_duration(*down_for) }),
+        Alert::CertExpiring { days_left } if *days_left < 0 => t(lang, Text::CertExpired { id, target }),
+        Alert::CertExpiring { days_left } => t(lang, Text::CertExpiring { id, target, days: *days_left }),
     }
 }
 
@@ -68,17 +50,11 @@ pub fn group_lines(lang: Lang, lines: &[String]) -> String {
     if lines.len() == 1 {
         return lines[0].clone();
     }
-    let mut out = match lang {
-        Lang::En => format!("{} monitors changed state:", lines.len()),
-        Lang::Ru => format!("Изменилось состояние мониторов: {}", lines.len()),
-    };
+    let mut out = t(lang, Text::AlertGroupHeader { count: lines.len() });
     for (i, line) in lines.iter().enumerate() {
         if out.chars().count() + line.chars().count() + 1 > LIMIT {
-            let rest = lines.len() - i;
-            out.push_str(&match lang {
-                Lang::En => format!("\n…and {rest} more (see /monitors)"),
-                Lang::Ru => format!("\n…и ещё {rest} (см. /monitors)"),
-            });
+            out.push('\n');
+            out.push_str(&t(lang, Text::AlertGroupMore { rest: lines.len() - i }));
             break;
         }
         out.push('\n');
