@@ -30,11 +30,19 @@ pub enum Bench {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// Monitoring: N HTTP monitors at 60 s against a loopback server with the whole stack.
+    Monitoring {
+        #[arg(long, default_value_t = 1_000)]
+        monitors: usize,
+        #[arg(long, default_value_t = 125)]
+        seconds: u64,
+    },
 }
 
 pub async fn run(what: Bench) -> anyhow::Result<()> {
     match what {
         Bench::Queue { jobs, samples } => queue(jobs.max(100), samples.max(10)).await,
+        Bench::Monitoring { monitors, seconds } => monitoring(monitors.max(1), seconds.clamp(10, 3600)).await,
     }
 }
 
@@ -336,4 +344,149 @@ fn vm_rss_kb(pid: u32) -> anyhow::Result<u64> {
 
 fn num_cpus() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// `bench monitoring`: the whole stack in this process (`prepare` + `start` as `up`, no bot) with
+/// `n` HTTP monitors at a 60 s interval against a loopback server, for `seconds`.
+pub async fn monitoring(n: usize, seconds: u64) -> anyhow::Result<()> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+    use shared::entities::{check_result, monitor};
+
+    let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-mon-{}", std::process::id())));
+    let site = {
+        let app = axum::Router::new().fallback(|| async { "ok" });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/health", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    };
+    let vars: std::collections::HashMap<String, String> = [
+        ("TELEOPS_DATA_DIR", dir.0.display().to_string()),
+        ("TELEOPS_DASHBOARD_ADDR", "127.0.0.1:0".into()),
+        ("TELEOPS_WORKER_CONCURRENCY", "8".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let settings = shared::config::Settings::from_vars(&vars)?;
+    let options = crate::StartOptions::default();
+    let ctx = crate::prepare(settings, crate::Role::Up, &options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = ctx.db.clone();
+    // Monitors spread over the first minute, as /watch would (whole-second slots).
+    let now = chrono::Utc::now();
+    let base = chrono::DateTime::from_timestamp(now.timestamp() + 2, 0).unwrap_or(now);
+    for chunk in (0..n as i64).collect::<Vec<_>>().chunks(500) {
+        let rows: Vec<monitor::ActiveModel> =
+            chunk.iter().map(|i| bench_monitor(&site, base + chrono::Duration::seconds(i % 60), now)).collect();
+        monitor::Entity::insert_many(rows).exec(&db).await?;
+    }
+    let running = crate::start(ctx, crate::Role::Up, options).await?;
+    let (cpu0, t0) = (cpu_seconds()?, Instant::now());
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let (cpu1, elapsed) = (cpu_seconds()?, t0.elapsed().as_secs_f64());
+    let rss_mb = vm_rss_kb(std::process::id())? as f64 / 1024.0;
+    let done = check_result::Entity::find().count(&db).await?;
+    let failed = check_result::Entity::find().filter(check_result::Column::Ok.eq(false)).count(&db).await?;
+    let skipped: Vec<i64> =
+        monitor::Entity::find().select_only().column(monitor::Column::SkippedSlots).into_tuple().all(&db).await?;
+    let skipped: i64 = skipped.iter().sum();
+    running.stop().await?;
+    // Each monitor is due once in the first minute from `base`, then every 60 s.
+    let due = (0..n as i64)
+        .map(|i| {
+            let since_first = seconds as i64 - 2 - i % 60;
+            if since_first < 0 { 0 } else { since_first / 60 + 1 }
+        })
+        .sum::<i64>();
+    let cpu = cpu1 - cpu0;
+
+    let pinger = worker::monitoring::ping::Pinger::new();
+    let pings = if pinger.available() {
+        let pinger = Arc::new(pinger);
+        let started = Instant::now();
+        let count = Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (pinger, count) = (pinger.clone(), count.clone());
+            tasks.push(tokio::spawn(async move {
+                while started.elapsed() < Duration::from_secs(3) {
+                    if pinger.ping_once("127.0.0.1".parse().unwrap(), Duration::from_secs(1)).await.is_some() {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+        format!("{:.0}", count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+    } else {
+        "ICMP not permitted here".into()
+    };
+
+    println!(
+        "bench monitoring: {n} HTTP monitors at 60 s against a loopback server, {seconds} s, {} cores",
+        num_cpus()
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!("| checks due / done (failed) | {due} / {done} ({failed}) |");
+    println!("| slots skipped as stale | {skipped} |");
+    println!("| checks per second | {:.0} |", done as f64 / elapsed);
+    println!("| CPU seconds per 1,000 checks (whole process) | {:.2} |", cpu / (done.max(1) as f64) * 1000.0);
+    println!("| RSS of the process (MB) | {rss_mb:.1} |");
+    println!("| pings per second to 127.0.0.1 (64 in flight) | {pings} |");
+    Ok(())
+}
+
+fn bench_monitor(
+    site: &str,
+    next_run_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> shared::entities::monitor::ActiveModel {
+    use sea_orm::Set;
+    shared::entities::monitor::ActiveModel {
+        owner_id: Set(1),
+        chat_id: Set(1),
+        notify_chat_id: Set(None),
+        kind: Set("http".into()),
+        target: Set(site.to_owned()),
+        interval_secs: Set(60),
+        timeout_ms: Set(10_000),
+        http_method: Set("GET".into()),
+        expect_min: Set(200),
+        expect_max: Set(399),
+        keyword: Set(None),
+        keyword_must_contain: Set(true),
+        down_after: Set(2),
+        up_after: Set(1),
+        repeat_secs: Set(None),
+        cert_warn_days: Set(14),
+        paused: Set(false),
+        muted_until: Set(None),
+        health: Set("pending".into()),
+        fail_streak: Set(0),
+        ok_streak: Set(0),
+        failing_since: Set(None),
+        last_alert_at: Set(None),
+        cert_warned_days: Set(None),
+        last_checked_at: Set(None),
+        last_latency_ms: Set(None),
+        last_reason: Set(None),
+        next_run_at: Set(next_run_at),
+        skipped_slots: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// User + system CPU time of this process, in seconds.
+fn cpu_seconds() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    // After the command name: state is field 3; utime and stime are fields 14 and 15.
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    Ok(ticks / 100.0)
 }
