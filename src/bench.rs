@@ -15,6 +15,7 @@ use futures::FutureExt;
 use shared::backoff::Backoff;
 use shared::jobs::{Job, JobPolicy};
 use shared::metrics::Metrics;
+use shared::monitoring::model::new_row;
 use shared::queue::{Enqueue, Queue};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -375,9 +376,14 @@ pub async fn monitoring(n: usize, seconds: u64) -> anyhow::Result<()> {
     // Monitors spread over the first minute, as /watch would (whole-second slots).
     let now = chrono::Utc::now();
     let base = chrono::DateTime::from_timestamp(now.timestamp() + 2, 0).unwrap_or(now);
+    let target = shared::monitoring::target::Target::parse(&site)?;
+    let (interval, th) =
+        (shared::monitoring::schedule::Interval::DEFAULT, shared::monitoring::alerts::Thresholds::default());
     for chunk in (0..n as i64).collect::<Vec<_>>().chunks(500) {
-        let rows: Vec<monitor::ActiveModel> =
-            chunk.iter().map(|i| bench_monitor(&site, base + chrono::Duration::seconds(i % 60), now)).collect();
+        let rows: Vec<monitor::ActiveModel> = chunk
+            .iter()
+            .map(|i| new_row(1, 1, &target, interval, &th, base + chrono::Duration::seconds(i % 60), now))
+            .collect();
         monitor::Entity::insert_many(rows).exec(&db).await?;
     }
     let running = crate::start(ctx, crate::Role::Up, options).await?;
@@ -438,47 +444,6 @@ pub async fn monitoring(n: usize, seconds: u64) -> anyhow::Result<()> {
     println!("| RSS of the process (MB) | {rss_mb:.1} |");
     println!("| pings per second to 127.0.0.1 (64 in flight) | {pings} |");
     Ok(())
-}
-
-fn bench_monitor(
-    site: &str,
-    next_run_at: chrono::DateTime<chrono::Utc>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> shared::entities::monitor::ActiveModel {
-    use sea_orm::Set;
-    shared::entities::monitor::ActiveModel {
-        owner_id: Set(1),
-        chat_id: Set(1),
-        notify_chat_id: Set(None),
-        kind: Set("http".into()),
-        target: Set(site.to_owned()),
-        interval_secs: Set(60),
-        timeout_ms: Set(10_000),
-        http_method: Set("GET".into()),
-        expect_min: Set(200),
-        expect_max: Set(399),
-        keyword: Set(None),
-        keyword_must_contain: Set(true),
-        down_after: Set(2),
-        up_after: Set(1),
-        repeat_secs: Set(None),
-        cert_warn_days: Set(14),
-        paused: Set(false),
-        muted_until: Set(None),
-        health: Set("pending".into()),
-        fail_streak: Set(0),
-        ok_streak: Set(0),
-        failing_since: Set(None),
-        last_alert_at: Set(None),
-        cert_warned_days: Set(None),
-        last_checked_at: Set(None),
-        last_latency_ms: Set(None),
-        last_reason: Set(None),
-        next_run_at: Set(next_run_at),
-        skipped_slots: Set(0),
-        created_at: Set(now),
-        ..Default::default()
-    }
 }
 
 /// User + system CPU time of this process, in seconds.

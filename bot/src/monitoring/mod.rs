@@ -9,6 +9,8 @@ use sea_orm::{
 use shared::entities::{check_result, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::alerts::Thresholds;
+pub(crate) use shared::monitoring::model::default_timeout_ms;
+use shared::monitoring::model::new_row;
 use shared::monitoring::policy::parse_network;
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
@@ -64,42 +66,8 @@ pub(crate) async fn create(
     th: Thresholds,
 ) -> anyhow::Result<monitor::Model> {
     let now = Utc::now();
-    let row = monitor::ActiveModel {
-        owner_id: Set(caller.user_id),
-        chat_id: Set(caller.chat.0),
-        notify_chat_id: Set(None),
-        kind: Set(target.kind().as_str().to_owned()),
-        target: Set(target.to_string()),
-        interval_secs: Set(interval.secs() as i32),
-        timeout_ms: Set(default_timeout_ms(interval)),
-        http_method: Set("GET".into()),
-        expect_min: Set(200),
-        expect_max: Set(399),
-        keyword: Set(None),
-        keyword_must_contain: Set(true),
-        down_after: Set(th.down_after as i32),
-        up_after: Set(th.up_after as i32),
-        repeat_secs: Set(None),
-        cert_warn_days: Set(th.cert_warn_days as i32),
-        paused: Set(false),
-        muted_until: Set(None),
-        health: Set("pending".into()),
-        fail_streak: Set(0),
-        ok_streak: Set(0),
-        failing_since: Set(None),
-        last_alert_at: Set(None),
-        cert_warned_days: Set(None),
-        last_checked_at: Set(None),
-        last_latency_ms: Set(None),
-        last_reason: Set(None),
-        // Placeholder until the id is known; set just below.
-        next_run_at: Set(now),
-        skipped_slots: Set(0),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&deps.db)
-    .await?;
+    // The slot needs the id, so the row is stored first and its first run set just after.
+    let row = new_row(caller.user_id, caller.chat.0, target, interval, &th, now, now).insert(&deps.db).await?;
     let mut active = row.clone().into_active_model();
     active.next_run_at = Set(first_run(row.id, interval, now));
     let row = active.update(&deps.db).await?;
@@ -144,11 +112,6 @@ pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
         return Err(WatchError::Usage);
     }
     Ok(WatchRequest { target, interval })
-}
-
-/// A check must end well before the next one starts: at most 10 s, at most half the interval.
-pub(crate) fn default_timeout_ms(interval: Interval) -> i32 {
-    (interval.secs() * 500).min(10_000) as i32
 }
 
 /// `/unwatch <id>`.

@@ -3,10 +3,65 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::entities::monitor;
 use crate::i18n::{Lang, Text, t};
 use crate::monitoring::alerts::{Alert, Health, State, Thresholds};
-use crate::monitoring::schedule::format_duration;
+use crate::monitoring::schedule::{Interval, format_duration};
+use crate::monitoring::target::Target;
+
+/// A new monitor row with teleops' defaults (GET, status 200-399, no keyword, pending), checked
+/// every `interval` from `next_run_at` (a whole second).
+pub fn new_row(
+    owner_id: i64,
+    chat_id: i64,
+    target: &Target,
+    interval: Interval,
+    th: &Thresholds,
+    next_run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> monitor::ActiveModel {
+    use sea_orm::Set;
+    monitor::ActiveModel {
+        owner_id: Set(owner_id),
+        chat_id: Set(chat_id),
+        notify_chat_id: Set(None),
+        kind: Set(target.kind().as_str().to_owned()),
+        target: Set(target.to_string()),
+        interval_secs: Set(interval.secs() as i32),
+        timeout_ms: Set(default_timeout_ms(interval)),
+        http_method: Set("GET".into()),
+        expect_min: Set(200),
+        expect_max: Set(399),
+        keyword: Set(None),
+        keyword_must_contain: Set(true),
+        down_after: Set(th.down_after as i32),
+        up_after: Set(th.up_after as i32),
+        repeat_secs: Set(th.repeat_every.map(|d| d.as_secs() as i32)),
+        cert_warn_days: Set(th.cert_warn_days as i32),
+        paused: Set(false),
+        muted_until: Set(None),
+        health: Set(Health::Pending.as_str().into()),
+        fail_streak: Set(0),
+        ok_streak: Set(0),
+        failing_since: Set(None),
+        last_alert_at: Set(None),
+        cert_warned_days: Set(None),
+        last_checked_at: Set(None),
+        last_latency_ms: Set(None),
+        last_reason: Set(None),
+        next_run_at: Set(next_run_at),
+        skipped_slots: Set(0),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// A check must end well before the next one starts: at most 10 s, at most half the interval.
+pub fn default_timeout_ms(interval: Interval) -> i32 {
+    (interval.secs() * 500).min(10_000) as i32
+}
 
 /// The alert state stored in a row.
 pub fn state_of(m: &monitor::Model) -> State {
