@@ -11,6 +11,9 @@ use crate::monitoring::alerts::{Alert, Health, State, Thresholds};
 use crate::monitoring::schedule::{Interval, format_duration};
 use crate::monitoring::target::Target;
 
+/// HTTP statuses that count as up unless a monitor says otherwise: success and redirects.
+pub const DEFAULT_EXPECT: std::ops::RangeInclusive<u16> = 200..=399;
+
 /// A new monitor row with teleops' defaults (GET, status 200-399, no keyword, pending), checked
 /// every `interval` from `next_run_at` (a whole second).
 pub fn new_row(
@@ -32,8 +35,8 @@ pub fn new_row(
         interval_secs: Set(interval.secs() as i32),
         timeout_ms: Set(default_timeout_ms(interval)),
         http_method: Set("GET".into()),
-        expect_min: Set(200),
-        expect_max: Set(399),
+        expect_min: Set(i32::from(*DEFAULT_EXPECT.start())),
+        expect_max: Set(i32::from(*DEFAULT_EXPECT.end())),
         keyword: Set(None),
         keyword_must_contain: Set(true),
         down_after: Set(th.down_after as i32),

@@ -15,15 +15,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use shared::monitoring::alerts::{Outcome, Reason};
+use shared::monitoring::model::DEFAULT_EXPECT;
 use shared::monitoring::policy::ProbePolicy;
 use url::{Host, Url};
 
 /// Where the current probe policy comes from; called at every check (and every DNS resolution), so
 /// an admin's change applies to the next check without rebuilding the client.
 pub type PolicySource = Arc<dyn Fn() -> ProbePolicy + Send + Sync>;
-
-/// Statuses that count as up unless a monitor says otherwise: success and redirects.
-pub const DEFAULT_EXPECT: RangeInclusive<u16> = 200..=399;
 
 /// Redirects followed before giving up (the same limit as reqwest's default policy).
 const MAX_REDIRECTS: usize = 10;
