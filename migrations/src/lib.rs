@@ -7,12 +7,17 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_core;
 mod m0002_monitoring;
+mod m0003_check_batches;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_core::Migration), Box::new(m0002_monitoring::Migration)]
+        vec![
+            Box::new(m0001_core::Migration),
+            Box::new(m0002_monitoring::Migration),
+            Box::new(m0003_check_batches::Migration),
+        ]
     }
 }

@@ -133,8 +133,12 @@ impl Scheduler {
 
     /// Ticks until `shutdown`, then gives up the lease so another replica takes over at once.
     pub async fn run(self, shutdown: CancellationToken) {
-        let mut interval = tokio::time::interval(self.options.tick);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Ticks fall just after whole seconds (slots are whole seconds), so a slot is enqueued
+        // within milliseconds of its time rather than up to a tick later; a slow tick skips to
+        // the next mark instead of sliding off the grid.
+        let mut interval =
+            tokio::time::interval_at(tokio::time::Instant::now() + until_next_second(), self.options.tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut leading = false;
         loop {
             tokio::select! {
@@ -155,4 +159,10 @@ impl Scheduler {
             tracing::warn!(error.message = %e, "could not release the scheduler lease");
         }
     }
+}
+
+/// Time from now until 2 ms past the next whole second of the system clock.
+fn until_next_second() -> Duration {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Duration::from_secs(1) - Duration::from_nanos(u64::from(now.subsec_nanos())) + Duration::from_millis(2)
 }

@@ -118,6 +118,7 @@ pub enum Text<'a> {
     ProbeRuleNotFound { id: &'a str },
     NoProbeRules,
     ProbeRulesHeader,
+    IcmpNotPermittedAdmin,
 }
 
 /// The text in the given language.
@@ -300,6 +301,8 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, NoProbeRules) => "Правил нет: мониторы могут проверять любой адрес. Добавить: /probes allow|deny <сеть>.".into(),
         (Lang::En, ProbeRulesHeader) => "Probe rules (deny wins; with any allow rule, only allowed networks are probed):".into(),
         (Lang::Ru, ProbeRulesHeader) => "Правила проверок (запрет важнее; если есть разрешения, проверяются только разрешённые сети):".into(),
+        (Lang::En, IcmpNotPermittedAdmin) => "Ping monitors cannot run: this teleops process may not open ICMP sockets, so they show \"ICMP not permitted here\". Grant it one of: run it as root; `setcap cap_net_raw+ep $(which teleops)`; or allow ICMP datagram sockets with `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP and TCP monitors are not affected.".into(),
+        (Lang::Ru, IcmpNotPermittedAdmin) => "Ping-мониторы не могут работать: этому процессу teleops запрещено открывать ICMP-сокеты, поэтому они показывают «ICMP not permitted here». Разрешите одно из: запуск от root; `setcap cap_net_raw+ep $(which teleops)`; или ICMP datagram-сокеты: `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP- и TCP-мониторы это не затрагивает.".into(),
         (Lang::En, Paused { id }) => format!("Monitor #{id} paused."),
         (Lang::Ru, Paused { id }) => format!("Монитор #{id} приостановлен."),
         (Lang::En, Resumed { id }) => format!("Monitor #{id} resumed."),

@@ -72,21 +72,24 @@ impl Job for PurgeQueue {
     };
 }
 
-/// Run one monitor's check for one scheduled slot.
+/// Run the checks of a batch of monitors, each for its scheduled slot. The scheduler puts the
+/// monitors that fall due in one tick into batches, so the queue carries one job per batch, not
+/// one per check, and the worker writes a batch's results in one transaction.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Check {
-    pub monitor_id: i64,
-    /// The scheduled time (Unix seconds); a check more than one interval late is skipped.
-    pub slot: i64,
+    /// `(monitor id, scheduled time in Unix seconds)`; a check more than one interval late is
+    /// skipped, and a slot a monitor has already recorded is not recorded again.
+    pub slots: Vec<(i64, i64)>,
 }
 
 impl Job for Check {
     const QUEUE: &'static str = "check";
     const POLICY: JobPolicy = JobPolicy {
-        // A retried check would run for a slot that has passed; the next slot comes soon anyway.
-        max_attempts: 1,
-        timeout: Duration::from_secs(90),
-        backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(1)),
+        // Only a failed write fails the job (a failed probe is a result); a retry re-runs the
+        // probes of the slots that are still current, and slots already recorded are skipped.
+        max_attempts: 3,
+        timeout: Duration::from_secs(120),
+        backoff: Backoff::new(Duration::from_secs(1), Duration::from_secs(5)),
     };
 }
 

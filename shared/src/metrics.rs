@@ -3,6 +3,7 @@
 //! Counters live in the process that does the work; queue depth is read from the queue at scrape
 //! time, so it is right whichever process enqueued.
 
+pub use prometheus;
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
 
 /// The metric families; cheap to clone (all handles are shared).
@@ -16,6 +17,13 @@ pub struct Metrics {
     pub job_duration: HistogramVec,
     pub queue_depth: IntGaugeVec,
     pub messages_sent: IntCounterVec,
+    /// Checks run, by outcome (`up`, `down`).
+    pub checks: IntCounterVec,
+    /// Check slots not run because they were more than one interval late, by where (`scheduler`,
+    /// `worker`).
+    pub check_slots_skipped: IntCounterVec,
+    /// How late a check started after its scheduled slot.
+    pub check_lag: prometheus::Histogram,
 }
 
 impl Default for Metrics {
@@ -38,6 +46,15 @@ impl Metrics {
             counter("jobs_failed_total", "Job attempts that failed (timeouts and panics included).", &["kind"]);
         let jobs_dead = counter("jobs_dead_total", "Jobs that will not run again.", &["kind"]);
         let messages_sent = counter("telegram_messages_total", "Telegram sends by outcome.", &["outcome"]);
+        let checks = counter("checks_total", "Monitor checks run, by outcome.", &["outcome"]);
+        let check_slots_skipped =
+            counter("check_slots_skipped_total", "Check slots skipped as more than one interval late.", &["by"]);
+        let check_lag = prometheus::Histogram::with_opts(
+            HistogramOpts::new("check_lag_seconds", "How late a check started after its scheduled slot.")
+                .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0]),
+        )
+        .expect("valid histogram");
+        registry.register(Box::new(check_lag.clone())).expect("unique histogram");
         let job_duration = HistogramVec::new(
             HistogramOpts::new("job_duration_seconds", "Time one job attempt ran.")
                 .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0]),
@@ -57,6 +74,9 @@ impl Metrics {
             job_duration,
             queue_depth,
             messages_sent,
+            checks,
+            check_slots_skipped,
+            check_lag,
         }
     }
 

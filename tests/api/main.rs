@@ -1,6 +1,7 @@
 //! Integration tests: the real app against real SQLite files and a fake Bot API server on loopback.
 
 mod bot; // /start, approval, /help, unknown commands, rate limit, dialogue across a restart
+mod checks; // check batches: each slot recorded once; late slots skipped and counted
 mod cli; // exit codes and start-up rules of the real binary
 mod dashboard; // /health, /metrics, auth, dead-job list
 mod fake_telegram; // the fake Bot API server

@@ -66,13 +66,13 @@ pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
     let monitor =
         register::<PurgeQueue>(monitor, &deps, &run_id, 1, |job, deps| crate::heartbeat::purge(job, deps).boxed());
     let monitor = register::<FlushAlerts>(monitor, &deps, &run_id, concurrency, |job, deps| {
-        crate::monitoring::check::flush(job, deps).boxed()
+        crate::monitoring::alerting::flush(job, deps).boxed()
     });
     let monitor = register::<MaintainResults>(monitor, &deps, &run_id, 1, |job, deps| {
         crate::monitoring::results::maintain(job, deps).boxed()
     });
-    // Checks mostly wait on the network, so many run at once.
-    let monitor = register::<Check>(monitor, &deps, &run_id, concurrency * 32, |job, deps| {
+    // A check job is a batch whose probes run at once and mostly wait on the network.
+    let monitor = register::<Check>(monitor, &deps, &run_id, concurrency * 4, |job, deps| {
         crate::monitoring::check::run(job, deps).boxed()
     });
     if deps.bot.is_some() {

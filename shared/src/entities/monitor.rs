@@ -46,6 +46,8 @@ pub struct Model {
     pub last_reason: Option<String>,
     pub next_run_at: DateTimeUtc,
     pub skipped_slots: i64,
+    /// The slot this monitor last recorded a result for (a batch run twice records it once).
+    pub last_slot: Option<i64>,
     pub created_at: DateTimeUtc,
 }
 

@@ -113,6 +113,12 @@ pub enum Outcome {
     Down { reason: Reason },
 }
 
+impl Outcome {
+    pub fn is_up(&self) -> bool {
+        matches!(self, Outcome::Up { .. })
+    }
+}
+
 /// What to tell people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Alert {

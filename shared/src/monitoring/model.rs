@@ -56,6 +56,7 @@ pub fn new_row(
         last_reason: Set(None),
         next_run_at: Set(next_run_at),
         skipped_slots: Set(0),
+        last_slot: Set(None),
         created_at: Set(now),
         ..Default::default()
     }

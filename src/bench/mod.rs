@@ -9,13 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod monitoring;
+
 use apalis::prelude::{BoxDynError, Monitor, TaskSink, WorkerBuilder, WorkerBuilderExt};
 use apalis_sqlite::SqliteStorage;
 use futures::FutureExt;
 use shared::backoff::Backoff;
 use shared::jobs::{Job, JobPolicy};
 use shared::metrics::Metrics;
-use shared::monitoring::model::new_row;
 use shared::queue::{Enqueue, Queue};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -35,15 +36,30 @@ pub enum Bench {
     Monitoring {
         #[arg(long, default_value_t = 1_000)]
         monitors: usize,
+        /// How long to run before the restart.
         #[arg(long, default_value_t = 125)]
         seconds: u64,
+        /// How long the stack stays stopped before the restart.
+        #[arg(long, default_value_t = 10)]
+        downtime: u64,
     },
+    /// The loopback HTTP server `bench monitoring` checks (run as its child process).
+    #[command(hide = true)]
+    Target,
 }
 
 pub async fn run(what: Bench) -> anyhow::Result<()> {
     match what {
         Bench::Queue { jobs, samples } => queue(jobs.max(100), samples.max(10)).await,
-        Bench::Monitoring { monitors, seconds } => monitoring(monitors.max(1), seconds.clamp(10, 3600)).await,
+        Bench::Monitoring { monitors, seconds, downtime } => {
+            let options = monitoring::Options {
+                monitors: monitors.max(1),
+                seconds: seconds.clamp(10, 3600),
+                downtime: downtime.min(3600),
+            };
+            monitoring::run(options).await
+        }
+        Bench::Target => monitoring::target().await,
     }
 }
 
@@ -73,7 +89,7 @@ fn note_pickup() {
     DONE.fetch_add(1, Ordering::Relaxed);
 }
 
-struct Dir(std::path::PathBuf);
+pub(crate) struct Dir(std::path::PathBuf);
 
 impl Drop for Dir {
     fn drop(&mut self) {
@@ -333,7 +349,7 @@ async fn health_ok(port: u16) -> bool {
     matches!(stream.read(&mut head).await, Ok(n) if n >= 12 && &head[9..12] == b"200")
 }
 
-fn vm_rss_kb(pid: u32) -> anyhow::Result<u64> {
+pub(crate) fn vm_rss_kb(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
@@ -343,112 +359,13 @@ fn vm_rss_kb(pid: u32) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("no VmRSS for {pid}"))
 }
 
-fn num_cpus() -> usize {
+pub(crate) fn num_cpus() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
-/// `bench monitoring`: the whole stack in this process (`prepare` + `start` as `up`, no bot) with
-/// `n` HTTP monitors at a 60 s interval against a loopback server, for `seconds`.
-pub async fn monitoring(n: usize, seconds: u64) -> anyhow::Result<()> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
-    use shared::entities::{check_result, monitor};
-
-    let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-mon-{}", std::process::id())));
-    let site = {
-        let app = axum::Router::new().fallback(|| async { "ok" });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/health", listener.local_addr()?);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        url
-    };
-    let vars: std::collections::HashMap<String, String> = [
-        ("TELEOPS_DATA_DIR", dir.0.display().to_string()),
-        ("TELEOPS_DASHBOARD_ADDR", "127.0.0.1:0".into()),
-        ("TELEOPS_WORKER_CONCURRENCY", "8".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = shared::config::Settings::from_vars(&vars)?;
-    let options = crate::StartOptions::default();
-    let ctx = crate::prepare(settings, crate::Role::Up, &options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let db = ctx.db.clone();
-    // Monitors spread over the first minute, as /watch would (whole-second slots).
-    let now = chrono::Utc::now();
-    let base = chrono::DateTime::from_timestamp(now.timestamp() + 2, 0).unwrap_or(now);
-    let target = shared::monitoring::target::Target::parse(&site)?;
-    let (interval, th) =
-        (shared::monitoring::schedule::Interval::DEFAULT, shared::monitoring::alerts::Thresholds::default());
-    for chunk in (0..n as i64).collect::<Vec<_>>().chunks(500) {
-        let rows: Vec<monitor::ActiveModel> = chunk
-            .iter()
-            .map(|i| new_row(1, 1, &target, interval, &th, base + chrono::Duration::seconds(i % 60), now))
-            .collect();
-        monitor::Entity::insert_many(rows).exec(&db).await?;
-    }
-    let running = crate::start(ctx, crate::Role::Up, options).await?;
-    let (cpu0, t0) = (cpu_seconds()?, Instant::now());
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    let (cpu1, elapsed) = (cpu_seconds()?, t0.elapsed().as_secs_f64());
-    let rss_mb = vm_rss_kb(std::process::id())? as f64 / 1024.0;
-    let done = check_result::Entity::find().count(&db).await?;
-    let failed = check_result::Entity::find().filter(check_result::Column::Ok.eq(false)).count(&db).await?;
-    let skipped: Vec<i64> =
-        monitor::Entity::find().select_only().column(monitor::Column::SkippedSlots).into_tuple().all(&db).await?;
-    let skipped: i64 = skipped.iter().sum();
-    running.stop().await?;
-    // Each monitor is due once in the first minute from `base`, then every 60 s.
-    let due = (0..n as i64)
-        .map(|i| {
-            let since_first = seconds as i64 - 2 - i % 60;
-            if since_first < 0 { 0 } else { since_first / 60 + 1 }
-        })
-        .sum::<i64>();
-    let cpu = cpu1 - cpu0;
-
-    let pinger = worker::monitoring::ping::Pinger::new();
-    let pings = if pinger.available() {
-        let pinger = Arc::new(pinger);
-        let started = Instant::now();
-        let count = Arc::new(AtomicU64::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..64 {
-            let (pinger, count) = (pinger.clone(), count.clone());
-            tasks.push(tokio::spawn(async move {
-                while started.elapsed() < Duration::from_secs(3) {
-                    if pinger.ping_once("127.0.0.1".parse().unwrap(), Duration::from_secs(1)).await.is_some() {
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }));
-        }
-        for t in tasks {
-            let _ = t.await;
-        }
-        format!("{:.0}", count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
-    } else {
-        "ICMP not permitted here".into()
-    };
-
-    println!(
-        "bench monitoring: {n} HTTP monitors at 60 s against a loopback server, {seconds} s, {} cores",
-        num_cpus()
-    );
-    println!();
-    println!("| measure | value |");
-    println!("|---|---|");
-    println!("| checks due / done (failed) | {due} / {done} ({failed}) |");
-    println!("| slots skipped as stale | {skipped} |");
-    println!("| checks per second | {:.0} |", done as f64 / elapsed);
-    println!("| CPU seconds per 1,000 checks (whole process) | {:.2} |", cpu / (done.max(1) as f64) * 1000.0);
-    println!("| RSS of the process (MB) | {rss_mb:.1} |");
-    println!("| pings per second to 127.0.0.1 (64 in flight) | {pings} |");
-    Ok(())
-}
-
-/// User + system CPU time of this process, in seconds.
-fn cpu_seconds() -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
+/// User + system CPU time of process `pid`, in seconds.
+pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     // After the command name: state is field 3; utime and stime are fields 14 and 15.
     let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)

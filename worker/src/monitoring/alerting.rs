@@ -1,0 +1,144 @@
+//! Alerts on their way out: the lines a batch of checks fired wait in `pending_alerts`, and one
+//! `alerts` job per chat and window sends every line waiting for that chat as one message, so a
+//! thousand monitors going down together is one readable alert.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use shared::entities::{monitor, pending_alert, system_state, user};
+use shared::i18n::{Lang, Text, t};
+use shared::jobs::FlushAlerts;
+use shared::monitoring::alerts::Alert;
+use shared::monitoring::model::alert_line;
+use shared::queue::Enqueue;
+
+use crate::{Deps, JobError};
+
+/// Grouping: one flush per chat and window of this many seconds...
+const ALERT_WINDOW_SECS: i64 = 3;
+/// ...run this long after the alert that scheduled it. A flush takes every line waiting for its
+/// chat, so a burst that straddles a window edge still goes out as one message.
+const ALERT_DELAY_SECS: i64 = 2;
+
+fn db_err(e: sea_orm::DbErr) -> JobError {
+    JobError::Transient(e.into())
+}
+
+/// The alert lines for `fired` (monitor, alerts), one per alert and chat, in each owner's language.
+pub async fn lines(
+    deps: &Deps,
+    fired: &[(&monitor::Model, Vec<Alert>)],
+    at: DateTime<Utc>,
+) -> Result<Vec<pending_alert::ActiveModel>, JobError> {
+    if fired.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners: BTreeSet<i64> = fired.iter().map(|(m, _)| m.owner_id).collect();
+    let langs: HashMap<i64, Lang> = user::Entity::find()
+        .filter(user::Column::Id.is_in(owners))
+        .all(&deps.db)
+        .await
+        .map_err(db_err)?
+        .into_iter()
+        .map(|u| (u.id, Lang::from_code(Some(&u.language))))
+        .collect();
+    let mut rows = Vec::new();
+    for (m, alerts) in fired {
+        let lang = langs.get(&m.owner_id).copied().unwrap_or_default();
+        let chats = std::iter::once(m.chat_id).chain(m.notify_chat_id.filter(|c| *c != m.chat_id));
+        for chat_id in chats {
+            for alert in alerts {
+                rows.push(pending_alert::ActiveModel {
+                    chat_id: Set(chat_id),
+                    monitor_id: Set(m.id),
+                    lang: Set(lang.code().to_owned()),
+                    text: Set(alert_line(lang, m.id, &m.target, alert)),
+                    created_at: Set(at),
+                    ..Default::default()
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Enqueues the flush of the current window for every chat with lines waiting from `monitor_ids`.
+/// Reading the waiting lines (not only this run's) means a retry after a failed enqueue still
+/// sends what an earlier attempt stored.
+pub async fn schedule_flushes(deps: &Deps, monitor_ids: &[i64], at: DateTime<Utc>) -> Result<(), JobError> {
+    let chats: Vec<i64> = pending_alert::Entity::find()
+        .select_only()
+        .column(pending_alert::Column::ChatId)
+        .distinct()
+        .filter(pending_alert::Column::MonitorId.is_in(monitor_ids.iter().copied()))
+        .into_tuple()
+        .all(&deps.db)
+        .await
+        .map_err(db_err)?;
+    let window = at.timestamp() / ALERT_WINDOW_SECS;
+    let run_at = Some(at + chrono::Duration::seconds(ALERT_DELAY_SECS));
+    let jobs: Vec<(FlushAlerts, Enqueue)> = chats
+        .into_iter()
+        .map(|chat_id| {
+            (FlushAlerts { chat_id }, Enqueue { idempotency_key: Some(format!("alerts:{chat_id}:{window}")), run_at })
+        })
+        .collect();
+    if !jobs.is_empty() {
+        deps.queue.enqueue_many(&jobs).await.map_err(|e| JobError::Transient(e.into()))?;
+    }
+    Ok(())
+}
+
+/// Tells every admin, once for this database, how to allow ICMP.
+pub async fn tell_admins_icmp_is_off(deps: &Deps) -> Result<(), JobError> {
+    const KEY: &str = "icmp_unavailable_told";
+    let told = system_state::Entity::find_by_id(KEY.to_owned()).one(&deps.db).await.map_err(db_err)?;
+    if told.is_some() {
+        return Ok(());
+    }
+    system_state::ActiveModel { key: Set(KEY.into()), value: Set("1".into()), updated_at: Set(deps.clock.now()) }
+        .insert(&deps.db)
+        .await
+        .map_err(db_err)?;
+    for admin in &deps.admins {
+        let lang = user::Entity::find_by_id(*admin)
+            .one(&deps.db)
+            .await
+            .map_err(db_err)?
+            .map(|u| Lang::from_code(Some(&u.language)))
+            .unwrap_or_default();
+        shared::outbox::send(&deps.db, &deps.queue, *admin, t(lang, Text::IcmpNotPermittedAdmin), None)
+            .await
+            .map_err(|e| JobError::Transient(e.into()))?;
+    }
+    tracing::warn!("ICMP sockets are not permitted; admins were told how to allow them");
+    Ok(())
+}
+
+/// Sends the waiting alert lines of one chat as one message (at least once: lines are deleted
+/// only after the message is in the outbox).
+pub async fn flush(job: FlushAlerts, deps: Arc<Deps>) -> Result<(), JobError> {
+    use sea_orm::QueryOrder;
+    let waiting = pending_alert::Entity::find()
+        .filter(pending_alert::Column::ChatId.eq(job.chat_id))
+        .order_by_asc(pending_alert::Column::Id)
+        .all(&deps.db)
+        .await
+        .map_err(db_err)?;
+    let Some(first) = waiting.first() else { return Ok(()) };
+    let lang = Lang::from_code(Some(&first.lang));
+    let lines: Vec<String> = waiting.iter().map(|a| a.text.clone()).collect();
+    let text = shared::monitoring::model::group_lines(lang, &lines);
+    shared::outbox::send(&deps.db, &deps.queue, job.chat_id, text, None)
+        .await
+        .map_err(|e| JobError::Transient(e.into()))?;
+    let ids: Vec<i64> = waiting.iter().map(|a| a.id).collect();
+    pending_alert::Entity::delete_many()
+        .filter(pending_alert::Column::Id.is_in(ids))
+        .exec(&deps.db)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
