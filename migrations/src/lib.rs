@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_core;
 mod m0002_monitoring;
 mod m0003_check_batches;
+mod m0004_compact_results;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_core::Migration),
             Box::new(m0002_monitoring::Migration),
             Box::new(m0003_check_batches::Migration),
+            Box::new(m0004_compact_results::Migration),
         ]
     }
 }

@@ -86,7 +86,7 @@ async fn late_slots_are_skipped_and_counted_not_run() {
     assert!(m.next_run_at > Utc::now() - Duration::seconds(60), "next run {} is current", m.next_run_at);
     let before_next = check_result::Entity::find()
         .filter(check_result::Column::MonitorId.eq(behind))
-        .filter(check_result::Column::At.lt(m.next_run_at))
+        .filter(check_result::Column::At.lt(m.next_run_at.timestamp()))
         .count(&app.db)
         .await
         .unwrap();

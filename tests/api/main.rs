@@ -6,6 +6,7 @@ mod cli; // exit codes and start-up rules of the real binary
 mod dashboard; // /health, /metrics, auth, dead-job list
 mod fake_telegram; // the fake Bot API server
 mod helpers; // TestApp and friends
+mod migrations; // data survives schema changes
 mod monitoring; // /watch -> checks -> DOWN/UP alerts; ownership; bad input
 mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain

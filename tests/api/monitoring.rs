@@ -241,10 +241,10 @@ async fn finished_hours_become_rollups_and_old_raw_results_are_deleted() {
     for (monitor_id, at, ok, latency_ms) in raw {
         check_result::ActiveModel {
             monitor_id: Set(monitor_id),
-            at: Set(at),
+            at: Set(at.timestamp()),
             ok: Set(ok),
             latency_ms: Set(latency_ms),
-            ..Default::default()
+            reason: Set(None),
         }
         .insert(&app.db)
         .await

@@ -238,13 +238,13 @@ pub(crate) async fn send_chart(
     use shared::monitoring::rollup::summarize;
     let now = Utc::now();
     let from = now - chrono::Duration::hours(24);
-    let results: Vec<(chrono::DateTime<Utc>, bool, Option<i32>)> = check_result::Entity::find()
+    let results: Vec<(i64, bool, Option<i32>)> = check_result::Entity::find()
         .select_only()
         .column(check_result::Column::At)
         .column(check_result::Column::Ok)
         .column(check_result::Column::LatencyMs)
         .filter(check_result::Column::MonitorId.eq(row.id))
-        .filter(check_result::Column::At.gte(from))
+        .filter(check_result::Column::At.gte(from.timestamp()))
         .order_by_asc(check_result::Column::At)
         .into_tuple()
         .all(&deps.db)
@@ -253,7 +253,7 @@ pub(crate) async fn send_chart(
         return Ok(());
     }
     let points: Vec<chart::Point> =
-        results.iter().map(|(at, ok, ms)| (at.timestamp(), ms.filter(|_| *ok).map(|v| v.max(0) as u32))).collect();
+        results.iter().map(|(at, ok, ms)| (*at, ms.filter(|_| *ok).map(|v| v.max(0) as u32))).collect();
     let png = chart::render(&points, from.timestamp(), now.timestamp())?;
     let r = summarize(results.iter().map(|(_, ok, ms)| (*ok, ms.map(|v| v.max(0) as u32))));
     let ms = |v: Option<u32>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
@@ -322,7 +322,8 @@ pub(crate) async fn status_text(deps: &BotDeps, row: &monitor::Model, lang: Lang
             (true, None, _) => "✅".into(),
             (false, _, reason) => format!("❌ {}", reason.unwrap_or_default()),
         };
-        text.push_str(&format!("\n{} {detail}", r.at.format("%m-%d %H:%M:%S")));
+        let at = chrono::DateTime::from_timestamp(r.at, 0).unwrap_or_default();
+        text.push_str(&format!("\n{} {detail}", at.format("%m-%d %H:%M:%S")));
     }
     Ok(text)
 }
@@ -410,7 +411,7 @@ async fn find_own(
 async fn counts_since(deps: &BotDeps, monitor_id: i64, since: chrono::DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
     let base = check_result::Entity::find()
         .filter(check_result::Column::MonitorId.eq(monitor_id))
-        .filter(check_result::Column::At.gte(since));
+        .filter(check_result::Column::At.gte(since.timestamp()));
     let count = base.clone().count(&deps.db).await?;
     let failures = base.filter(check_result::Column::Ok.eq(false)).count(&deps.db).await?;
     Ok((count, failures))

@@ -1,6 +1,10 @@
 //! Alerts on their way out: the lines a batch of checks fired wait in `pending_alerts`, and one
-//! `alerts` job per chat and window sends every line waiting for that chat as one message, so a
-//! thousand monitors going down together is one readable alert.
+//! `alerts` job per chat sends every line waiting for that chat as one message, so a thousand
+//! monitors going down together is one readable alert.
+//!
+//! A flush is keyed by the chat and its oldest waiting line, so every check that adds lines while
+//! that line waits shares one flush, and a line added after a flush has read is never stranded:
+//! the flush looks again after deleting what it sent and schedules the next one.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -16,10 +20,7 @@ use shared::queue::Enqueue;
 
 use crate::{Deps, JobError};
 
-/// Grouping: one flush per chat and window of this many seconds...
-const ALERT_WINDOW_SECS: i64 = 3;
-/// ...run this long after the alert that scheduled it. A flush takes every line waiting for its
-/// chat, so a burst that straddles a window edge still goes out as one message.
+/// A flush runs this long after the first line that scheduled it, so lines of a burst can join.
 const ALERT_DELAY_SECS: i64 = 2;
 
 fn db_err(e: sea_orm::DbErr) -> JobError {
@@ -64,9 +65,9 @@ pub async fn lines(
     Ok(rows)
 }
 
-/// Enqueues the flush of the current window for every chat with lines waiting from `monitor_ids`.
-/// Reading the waiting lines (not only this run's) means a retry after a failed enqueue still
-/// sends what an earlier attempt stored.
+/// Enqueues a flush for every chat with lines waiting from `monitor_ids`. Reading the waiting
+/// lines (not only this run's) means a retry after a failed enqueue still sends what an earlier
+/// attempt stored.
 pub async fn schedule_flushes(deps: &Deps, monitor_ids: &[i64], at: DateTime<Utc>) -> Result<(), JobError> {
     let chats: Vec<i64> = pending_alert::Entity::find()
         .select_only()
@@ -77,12 +78,30 @@ pub async fn schedule_flushes(deps: &Deps, monitor_ids: &[i64], at: DateTime<Utc
         .all(&deps.db)
         .await
         .map_err(db_err)?;
-    let window = at.timestamp() / ALERT_WINDOW_SECS;
+    enqueue_flushes(deps, &chats, at).await
+}
+
+/// One flush per chat, keyed by the chat's oldest waiting line.
+async fn enqueue_flushes(deps: &Deps, chats: &[i64], at: DateTime<Utc>) -> Result<(), JobError> {
+    if chats.is_empty() {
+        return Ok(());
+    }
+    let oldest: Vec<(i64, Option<i64>)> = pending_alert::Entity::find()
+        .select_only()
+        .column(pending_alert::Column::ChatId)
+        .column_as(pending_alert::Column::Id.min(), "oldest")
+        .filter(pending_alert::Column::ChatId.is_in(chats.iter().copied()))
+        .group_by(pending_alert::Column::ChatId)
+        .into_tuple()
+        .all(&deps.db)
+        .await
+        .map_err(db_err)?;
     let run_at = Some(at + chrono::Duration::seconds(ALERT_DELAY_SECS));
-    let jobs: Vec<(FlushAlerts, Enqueue)> = chats
+    let jobs: Vec<(FlushAlerts, Enqueue)> = oldest
         .into_iter()
-        .map(|chat_id| {
-            (FlushAlerts { chat_id }, Enqueue { idempotency_key: Some(format!("alerts:{chat_id}:{window}")), run_at })
+        .filter_map(|(chat_id, oldest)| {
+            let key = format!("alerts:{chat_id}:{}", oldest?);
+            Some((FlushAlerts { chat_id }, Enqueue { idempotency_key: Some(key), run_at }))
         })
         .collect();
     if !jobs.is_empty() {
@@ -140,5 +159,6 @@ pub async fn flush(job: FlushAlerts, deps: Arc<Deps>) -> Result<(), JobError> {
         .exec(&deps.db)
         .await
         .map_err(db_err)?;
-    Ok(())
+    // Lines that arrived after the read above wait for the next flush.
+    enqueue_flushes(&deps, &[job.chat_id], deps.clock.now()).await
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 use shared::entities::{check_result, monitor, pending_alert};
 use shared::jobs::Check;
@@ -156,11 +156,10 @@ async fn write(
             recorded.insert(c.m.id);
             results.push(check_result::ActiveModel {
                 monitor_id: sea_orm::Set(c.m.id),
-                at: sea_orm::Set(c.at),
+                at: sea_orm::Set(c.at.timestamp()),
                 ok: sea_orm::Set(ok),
                 latency_ms: sea_orm::Set(latency),
                 reason: sea_orm::Set(reason),
-                ..Default::default()
             });
         }
     }
@@ -187,7 +186,16 @@ fn forward(update: sea_orm::UpdateMany<monitor::Entity>, id: i64, slot: i64) -> 
 
 async fn insert_chunked(tx: &impl ConnectionTrait, rows: Vec<check_result::ActiveModel>) -> Result<(), JobError> {
     for chunk in rows.chunks(500) {
-        check_result::Entity::insert_many(chunk.to_vec()).exec(tx).await.map_err(db_err)?;
+        // (monitor, second) is the key; the slot guard already keeps a check from being stored twice.
+        check_result::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([check_result::Column::MonitorId, check_result::Column::At])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(tx)
+            .await
+            .map_err(db_err)?;
     }
     Ok(())
 }

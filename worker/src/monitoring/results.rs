@@ -48,14 +48,7 @@ async fn roll_up(deps: &Deps, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>
         .into_tuple()
         .one(&deps.db)
         .await?;
-    let first_raw: Option<DateTime<Utc>> = check_result::Entity::find()
-        .select_only()
-        .column(check_result::Column::At)
-        .order_by_asc(check_result::Column::At)
-        .limit(1)
-        .into_tuple()
-        .one(&deps.db)
-        .await?;
+    let first_raw = first_raw_at(deps).await?;
     let Some(mut hour) = last_rolled.map(|h| h + Duration::hours(1)).or(first_raw.map(hour_of)) else {
         return Ok(None);
     };
@@ -74,8 +67,8 @@ async fn roll_up_hour(deps: &Deps, hour: DateTime<Utc>) -> Result<(), sea_orm::D
         .column(check_result::Column::MonitorId)
         .column(check_result::Column::Ok)
         .column(check_result::Column::LatencyMs)
-        .filter(check_result::Column::At.gte(hour))
-        .filter(check_result::Column::At.lt(hour + Duration::hours(1)))
+        .filter(check_result::Column::At.gte(hour.timestamp()))
+        .filter(check_result::Column::At.lt((hour + Duration::hours(1)).timestamp()))
         .into_tuple()
         .all(&deps.db)
         .await?;
@@ -121,24 +114,32 @@ async fn roll_up_hour(deps: &Deps, hour: DateTime<Utc>) -> Result<(), sea_orm::D
     Ok(())
 }
 
+/// The time of the oldest raw result (by the `at` index).
+async fn first_raw_at(deps: &Deps) -> Result<Option<DateTime<Utc>>, sea_orm::DbErr> {
+    let first: Option<i64> = check_result::Entity::find()
+        .select_only()
+        .column(check_result::Column::At)
+        .order_by_asc(check_result::Column::At)
+        .limit(1)
+        .into_tuple()
+        .one(&deps.db)
+        .await?;
+    Ok(first.and_then(|at| DateTime::from_timestamp(at, 0)))
+}
+
+/// Seconds of results deleted per statement: at 100,000 monitors a minute is ~100,000 rows, so
+/// no single statement holds the write lock for long.
+const DELETE_STEP_SECS: i64 = 60;
+
 async fn delete_raw_before(deps: &Deps, before: DateTime<Utc>) -> Result<u64, sea_orm::DbErr> {
     let mut total = 0;
-    loop {
-        let ids: Vec<i64> = check_result::Entity::find()
-            .select_only()
-            .column(check_result::Column::Id)
-            .filter(check_result::Column::At.lt(before))
-            .limit(5_000)
-            .into_tuple()
-            .all(&deps.db)
-            .await?;
-        if ids.is_empty() {
-            return Ok(total);
-        }
+    while let Some(first) = first_raw_at(deps).await?.filter(|first| *first < before) {
+        let upto = (first + Duration::seconds(DELETE_STEP_SECS)).min(before);
         total += check_result::Entity::delete_many()
-            .filter(check_result::Column::Id.is_in(ids))
+            .filter(check_result::Column::At.lt(upto.timestamp()))
             .exec(&deps.db)
             .await?
             .rows_affected;
     }
+    Ok(total)
 }
