@@ -71,6 +71,9 @@ pub struct StartOptions {
     pub send_limits: SendLimits,
     /// When the heartbeat is enqueued (cron with seconds). By default, every minute.
     pub heartbeat_cron: String,
+    /// Whether ping checks may open ICMP sockets. By default, yes; tests turn it off to see what
+    /// happens where they are not permitted.
+    pub icmp: bool,
 }
 
 impl Default for StartOptions {
@@ -82,6 +85,7 @@ impl Default for StartOptions {
             scheduler_tick: Duration::from_secs(1),
             send_limits: SendLimits::default(),
             heartbeat_cron: scheduler::EVERY_MINUTE.to_owned(),
+            icmp: true,
         }
     }
 }
@@ -219,7 +223,7 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
             }
             None => None,
         };
-        let probes = worker::monitoring::check::Probes::new(extra_ca.as_deref())?;
+        let probes = worker::monitoring::check::Probes::new(extra_ca.as_deref(), options.icmp)?;
         if !probes.pinger.available() {
             tracing::warn!("ICMP sockets are not permitted: ping monitors will show \"ICMP not permitted here\"");
         }

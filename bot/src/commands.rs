@@ -37,6 +37,8 @@ pub enum Command {
     Mute(String),
     /// In a group: send a monitor's alerts here too.
     NotifyHere(String),
+    /// Show or change a monitor's options.
+    Set(String),
     /// Admins: which networks monitors may probe.
     Probes(String),
 }
@@ -65,12 +67,13 @@ impl Command {
             Command::Status(_) => ("status", t(lang, Text::CmdStatus)),
             Command::Mute(_) => ("mute", t(lang, Text::CmdMute)),
             Command::NotifyHere(_) => ("notify_here", t(lang, Text::CmdNotifyHere)),
+            Command::Set(_) => ("set", t(lang, Text::CmdSet)),
             Command::Probes(_) => ("probes", t(lang, Text::CmdProbes)),
         }
     }
 }
 
-const USER_COMMANDS: [Command; 10] = [
+const USER_COMMANDS: [Command; 11] = [
     Command::Start,
     Command::Help,
     Command::Watch(String::new()),
@@ -78,6 +81,7 @@ const USER_COMMANDS: [Command; 10] = [
     Command::Monitors(String::new()),
     Command::Status(String::new()),
     Command::Mute(String::new()),
+    Command::Set(String::new()),
     Command::Unwatch(String::new()),
     Command::NotifyHere(String::new()),
     Command::Cancel,
@@ -140,6 +144,7 @@ async fn run_command(bot: &Bot, dialogue: &BotDialogue, msg: &Message, cmd: Comm
                 Command::Monitors(args) => monitoring::list(bot, deps, &caller, &args).await,
                 Command::Status(args) => monitoring::status(bot, deps, &caller, &args).await,
                 Command::Mute(args) => monitoring::mute(bot, deps, &caller, &args).await,
+                Command::Set(args) => monitoring::settings::set(bot, deps, &caller, &args).await,
                 Command::NotifyHere(args) => {
                     let in_group = msg.chat.is_group() || msg.chat.is_supergroup();
                     monitoring::notify_here(bot, deps, &caller, &args, in_group).await

@@ -8,6 +8,7 @@ mod fake_telegram; // the fake Bot API server
 mod helpers; // TestApp and friends
 mod migrations; // data survives schema changes
 mod monitoring; // /watch -> checks -> DOWN/UP alerts; ownership; bad input
+mod monitoring_options; // /set, certificate warnings, the ICMP notice
 mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat

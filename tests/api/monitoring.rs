@@ -13,13 +13,13 @@ use crate::fake_telegram::TgUser;
 use crate::helpers::{ADMIN, TestApp, eventually};
 
 /// A loopback site whose status the test sets.
-struct FlipServer {
-    url: String,
+pub(crate) struct FlipServer {
+    pub url: String,
     status: Arc<AtomicU16>,
 }
 
 impl FlipServer {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let status = Arc::new(AtomicU16::new(200));
         let app = axum::Router::new().fallback(|State(s): State<Arc<AtomicU16>>| async move {
             (StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap(), "service ok")
@@ -31,18 +31,18 @@ impl FlipServer {
         Self { url, status }
     }
 
-    fn set(&self, code: u16) {
+    pub fn set(&self, code: u16) {
         self.status.store(code, Ordering::SeqCst);
     }
 }
 
-async fn monitor_row(app: &TestApp, id: i64) -> monitor::Model {
+pub(crate) async fn monitor_row(app: &TestApp, id: i64) -> monitor::Model {
     monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().expect("monitor exists")
 }
 
 /// Makes monitor `id` due now and waits until that check has been recorded. Slots are whole
 /// seconds and a slot runs once, so each forced check waits for a second it has not used.
-async fn force_check(app: &TestApp, id: i64) -> monitor::Model {
+pub(crate) async fn force_check(app: &TestApp, id: i64) -> monitor::Model {
     let before = monitor_row(app, id).await;
     let last_slot = before.last_checked_at.map(|t| t.timestamp()).unwrap_or(0);
     let slot = eventually("a fresh second", || async {
@@ -65,7 +65,7 @@ async fn force_check(app: &TestApp, id: i64) -> monitor::Model {
     .await
 }
 
-fn added_id(text: &str) -> i64 {
+pub(crate) fn added_id(text: &str) -> i64 {
     let rest = text.split('#').nth(1).expect("an id in the reply");
     rest.split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
 }

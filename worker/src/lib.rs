@@ -13,3 +13,5 @@ pub mod heartbeat;
 pub mod monitoring;
 pub mod notify;
 mod runtime;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

@@ -9,8 +9,9 @@ use shared::monitoring::schedule::{Interval, first_run, format_duration};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::{Caller, default_timeout_ms, render_list, status_text};
+use super::{Caller, render_list, status_text};
 use crate::{BotDeps, HandlerResult, access, reply};
+use shared::monitoring::model::timeout_for_interval;
 
 /// A page of the list: its number and whether it is an admin's list of everyone's monitors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,9 +191,10 @@ pub async fn on_button(bot: Bot, query: CallbackQuery, deps: BotDeps) -> Handler
                 bot.answer_callback_query(query.id.clone()).await?;
                 return Ok(());
             };
+            let timeout_ms = timeout_for_interval(m.timeout_ms, interval);
             let mut active = m.into_active_model();
             active.interval_secs = Set(interval.secs() as i32);
-            active.timeout_ms = Set(default_timeout_ms(interval));
+            active.timeout_ms = Set(timeout_ms);
             active.update(&deps.db).await?;
             answer(format!("#{id}: {}", format_duration(interval.duration()))).await?;
             show_page(&bot, &deps, &caller, message_id, page).await

@@ -9,7 +9,6 @@ use sea_orm::{
 use shared::entities::{check_result, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::alerts::Thresholds;
-pub(crate) use shared::monitoring::model::default_timeout_ms;
 use shared::monitoring::model::new_row;
 use shared::monitoring::policy::parse_network;
 use shared::monitoring::rollup::uptime_percent;
@@ -22,6 +21,7 @@ use crate::{BotDeps, HandlerResult, reply};
 pub mod add;
 pub mod buttons;
 mod chart;
+pub mod settings;
 
 /// Who is asking, and where.
 pub struct Caller {
@@ -374,8 +374,12 @@ pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
 }
 
 pub(crate) fn state_badge(row: &monitor::Model) -> &'static str {
+    use shared::monitoring::alerts::Reason;
     if row.paused {
         return "⏸ PAUSED";
+    }
+    if row.last_reason.as_deref() == Some(&Reason::IcmpUnavailable.describe()) {
+        return "🚫 ICMP not permitted here";
     }
     match row.health.as_str() {
         "up" => "🟢 UP",
@@ -441,6 +445,7 @@ async fn rollup_counts_before(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::monitoring::model::default_timeout_ms;
 
     #[test]
     fn watch_parses_target_and_interval() {

@@ -1,9 +1,11 @@
 //! Monitoring rules, pure and clock-free: what a target is ([`target`]), how often and when it is
 //! checked ([`schedule`]), when a result becomes an alert ([`alerts`]), how results are summarized
-//! ([`rollup`]) and which addresses may be probed ([`policy`]).
+//! ([`rollup`]), which addresses may be probed ([`policy`]) and the options a user may set
+//! ([`options`]).
 
 pub mod alerts;
 pub mod model;
+pub mod options;
 pub mod policy;
 pub mod rollup;
 pub mod schedule;

@@ -67,6 +67,16 @@ pub fn default_timeout_ms(interval: Interval) -> i32 {
     (interval.secs() * 500).min(10_000) as i32
 }
 
+/// The timeout after the interval changes: kept while it is shorter than the new interval,
+/// otherwise the default for the new interval.
+pub fn timeout_for_interval(current_ms: i32, interval: Interval) -> i32 {
+    if i64::from(current_ms) > 0 && i64::from(current_ms) < interval.secs() * 1000 {
+        current_ms
+    } else {
+        default_timeout_ms(interval)
+    }
+}
+
 /// The alert state stored in a row.
 pub fn state_of(m: &monitor::Model) -> State {
     State {

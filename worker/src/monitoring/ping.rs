@@ -55,7 +55,8 @@ impl Pinger {
         pinger
     }
 
-    fn without_sockets() -> Pinger {
+    /// A pinger that behaves as where ICMP sockets are not permitted.
+    pub fn without_sockets() -> Pinger {
         Pinger { v4: None, v6: None, next_seq: AtomicU16::new(0) }
     }
 

@@ -25,12 +25,14 @@ pub struct Probes {
 const POLICY_TTL: Duration = Duration::from_secs(15);
 
 impl Probes {
-    /// `extra_ca_pem`: extra CA certificates to trust for HTTPS (TELEOPS_CA_FILE).
-    pub fn new(extra_ca_pem: Option<&[u8]>) -> anyhow::Result<Self> {
+    /// `extra_ca_pem`: extra CA certificates to trust for HTTPS (TELEOPS_CA_FILE). Without `icmp`,
+    /// ping checks behave as where ICMP sockets are not permitted.
+    pub fn new(extra_ca_pem: Option<&[u8]>, icmp: bool) -> anyhow::Result<Self> {
         let policy = Arc::new(RwLock::new((ProbePolicy::default(), None)));
         let source = policy.clone();
         let http = HttpProber::new(extra_ca_pem, Arc::new(move || source.read().expect("policy lock").0.clone()))?;
-        Ok(Self { http, pinger: Pinger::new(), policy })
+        let pinger = if icmp { Pinger::new() } else { Pinger::without_sockets() };
+        Ok(Self { http, pinger, policy })
     }
 
     pub fn policy(&self) -> ProbePolicy {
