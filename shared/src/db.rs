@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// Connects; for SQLite, creates the file's directory first.
@@ -16,12 +17,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     options
         .max_connections(if url.starts_with("sqlite") { 4 } else { 16 })
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
-    let db = Database::connect(options).await?;
-    if url.starts_with("sqlite") {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
-            .await?;
-    }
-    Ok(db)
+        .sqlx_logging(false)
+        // Per connection, so every connection of the pool gets them: WAL (readers never wait for
+        // the writer), no fsync per commit (a crash may lose the last commits, never corrupt),
+        // and waiting up to 10 s for the write lock.
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(options).await
 }

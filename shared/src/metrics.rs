@@ -24,6 +24,8 @@ pub struct Metrics {
     pub check_slots_skipped: IntCounterVec,
     /// How late a check started after its scheduled slot.
     pub check_lag: prometheus::Histogram,
+    /// Time a check batch spent per phase (`load`, `probe`, `write`).
+    pub check_phase: HistogramVec,
 }
 
 impl Default for Metrics {
@@ -55,6 +57,13 @@ impl Metrics {
         )
         .expect("valid histogram");
         registry.register(Box::new(check_lag.clone())).expect("unique histogram");
+        let check_phase = HistogramVec::new(
+            HistogramOpts::new("check_phase_seconds", "Time a check batch spent per phase.")
+                .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+            &["phase"],
+        )
+        .expect("valid histogram");
+        registry.register(Box::new(check_phase.clone())).expect("unique histogram");
         let job_duration = HistogramVec::new(
             HistogramOpts::new("job_duration_seconds", "Time one job attempt ran.")
                 .buckets(vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0]),
@@ -77,6 +86,7 @@ impl Metrics {
             checks,
             check_slots_skipped,
             check_lag,
+            check_phase,
         }
     }
 

@@ -131,6 +131,13 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         .sum();
     let lag = metrics.check_lag.get_sample_count();
     let (p50, p99) = (quantile(&metrics.check_lag, 0.50), quantile(&metrics.check_lag, 0.99));
+    let phases: Vec<String> = ["load", "probe", "write"]
+        .iter()
+        .map(|name| {
+            let h = metrics.check_phase.with_label_values(&[name]);
+            format!("{name} {} / {}", quantile(&h, 0.5), quantile(&h, 0.99))
+        })
+        .collect();
     running.stop().await?;
     let bytes_per_check = (db_bytes(&db).await? - bytes_before) as f64 / done.max(1) as f64;
 
@@ -171,6 +178,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     println!("| slots skipped as stale | {skipped} |");
     println!("| checks per second | {:.0} |", done as f64 / elapsed);
     println!("| schedule lag p50 / p99 (s, bucket upper bounds; {lag} checks) | {p50} / {p99} |");
+    println!("| batch of 100: time per phase p50 / p99 (s) | {} |", phases.join(", "));
     println!("| CPU s per 1,000 checks: teleops | {:.3} |", per_1000(cpu));
     println!("| CPU s per 1,000 checks: target server (not teleops) | {:.3} |", per_1000(target_cpu));
     println!("| cores used by teleops | {:.2} |", cpu / elapsed);

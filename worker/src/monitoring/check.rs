@@ -41,6 +41,10 @@ struct Checked<'a> {
 }
 
 pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
+    let phase = |name: &str, since: std::time::Instant| {
+        deps.metrics.check_phase.with_label_values(&[name]).observe(since.elapsed().as_secs_f64());
+    };
+    let started = std::time::Instant::now();
     let ids: Vec<i64> = job.slots.iter().map(|(id, _)| *id).collect();
     let monitors: HashMap<i64, monitor::Model> = monitor::Entity::find()
         .filter(monitor::Column::Id.is_in(ids.iter().copied()))
@@ -54,6 +58,7 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
         return Err(JobError::Transient(anyhow::anyhow!("probes are not available in this worker")));
     };
     probes.refresh_policy(&deps.db).await?;
+    phase("load", started);
 
     let now = deps.clock.now();
     let (mut stale, mut todo) = (Vec::new(), Vec::new());
@@ -74,6 +79,7 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
         todo.push((m, slot));
     }
 
+    let probing = std::time::Instant::now();
     let probed = futures::future::join_all(todo.into_iter().map(|(m, slot)| {
         let deps = deps.clone();
         async move {
@@ -82,6 +88,7 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
         }
     }))
     .await;
+    phase("probe", probing);
 
     let mut icmp_off = false;
     let checked: Vec<Checked> = probed
@@ -104,8 +111,10 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
 
     let fired: Vec<(&monitor::Model, Vec<Alert>)> =
         checked.iter().filter(|c| !c.alerts.is_empty()).map(|c| (c.m, c.alerts.clone())).collect();
+    let writing = std::time::Instant::now();
     let lines = alerting::lines(&deps, &fired, deps.clock.now()).await?;
     write(&deps.db, &checked, lines, &stale).await?;
+    phase("write", writing);
     if !stale.is_empty() {
         deps.metrics.check_slots_skipped.with_label_values(&["worker"]).inc_by(stale.len() as u64);
     }
