@@ -53,7 +53,7 @@ impl MigrationTrait for Migration {
                 .await?;
                 db.execute_unprepared(
                     "INSERT INTO check_results
-                     SELECT monitor_id, CAST(EXTRACT(EPOCH FROM at) AS BIGINT), ok, latency_ms, reason
+                     SELECT monitor_id, CAST(FLOOR(EXTRACT(EPOCH FROM at)) AS BIGINT), ok, latency_ms, reason
                      FROM check_results_old ON CONFLICT DO NOTHING",
                 )
                 .await?;

@@ -1,5 +1,6 @@
-//! Schema migrations keep data: results stored by an earlier schema survive the change to the
-//! compact one with their times intact.
+//! Schema migrations keep data and run on both backends: results stored by an earlier schema
+//! survive the change to the compact one with their times intact, on SQLite and on a real
+//! Postgres, where every migration also goes down and up again.
 
 use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
 use shared::entities::check_result;
@@ -7,24 +8,40 @@ use shared::entities::check_result;
 use crate::helpers::TempDir;
 
 #[tokio::test]
-async fn results_stored_before_the_compact_schema_are_kept() {
-    use migrations::MigratorTrait;
+async fn results_stored_before_the_compact_schema_are_kept_on_sqlite() {
     let dir = TempDir::new();
     let db = shared::db::connect(&format!("sqlite://{}?mode=rwc", dir.0.join("t.db").display())).await.unwrap();
-    migrations::Migrator::up(&db, Some(3)).await.unwrap();
+    results_survive_compaction(&db).await;
+}
+
+#[tokio::test]
+async fn every_migration_runs_on_postgres_up_down_and_up_again() {
+    use migrations::MigratorTrait;
+    let Some(pg) = crate::postgres::PgServer::start() else { return };
+    let db = shared::db::connect(&pg.url).await.unwrap();
+    results_survive_compaction(&db).await;
+    migrations::Migrator::down(&db, None).await.unwrap();
+    migrations::Migrator::up(&db, None).await.unwrap();
+    assert_eq!(migrations::Migrator::get_pending_migrations(&db).await.unwrap().len(), 0);
+    db.close().await.unwrap();
+}
+
+async fn results_survive_compaction(db: &sea_orm::DatabaseConnection) {
+    use migrations::MigratorTrait;
+    migrations::Migrator::up(db, Some(3)).await.unwrap();
     // As the m0002 schema stored them: text timestamps (sqlx's chrono format) and a row id.
     db.execute_unprepared(
         "INSERT INTO check_results (monitor_id, at, ok, latency_ms, reason) VALUES
-           (7, '2026-11-22 02:40:23.123456789+00:00', 1, 12, NULL),
-           (7, '2026-11-22 02:41:23+00:00', 0, NULL, 'HTTP 503'),
-           (9, '2026-11-21 23:59:59.5+00:00', 1, 3, NULL)",
+           (7, '2026-11-22 02:40:23.123456789+00:00', TRUE, 12, NULL),
+           (7, '2026-11-22 02:41:23+00:00', FALSE, NULL, 'HTTP 503'),
+           (9, '2026-11-21 23:59:59.5+00:00', TRUE, 3, NULL)",
     )
     .await
     .unwrap();
 
-    migrations::Migrator::up(&db, None).await.unwrap();
+    migrations::Migrator::up(db, None).await.unwrap();
 
-    let rows = check_result::Entity::find().order_by_asc(check_result::Column::At).all(&db).await.unwrap();
+    let rows = check_result::Entity::find().order_by_asc(check_result::Column::At).all(db).await.unwrap();
     type Row<'a> = (i64, i64, bool, Option<i32>, Option<&'a str>);
     let got: Vec<Row> = rows.iter().map(|r| (r.monitor_id, r.at, r.ok, r.latency_ms, r.reason.as_deref())).collect();
     let secs = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
