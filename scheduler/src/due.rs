@@ -100,11 +100,13 @@ pub struct Scheduler {
     clock: SharedClock,
     options: SchedulerOptions,
     scans: Vec<Arc<dyn ErasedScan>>,
+    /// Until when this replica holds the lease, as of its last renewal.
+    held_until: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Scheduler {
     pub fn new(db: DatabaseConnection, queue: Queue, clock: SharedClock, options: SchedulerOptions) -> Self {
-        Self { db, queue, clock, options, scans: Vec::new() }
+        Self { db, queue, clock, options, scans: Vec::new(), held_until: std::sync::Mutex::new(None) }
     }
 
     /// Adds a slice's scan.
@@ -118,8 +120,15 @@ impl Scheduler {
     pub async fn tick(&self) -> anyhow::Result<Option<Vec<ScanReport>>> {
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.options.lease_ttl)?;
-        if !shared::lease::acquire(&self.db, "scheduler", &self.options.holder, now, ttl).await? {
-            return Ok(None);
+        // Nobody else can take the lease before it expires, so it is renewed only once half of
+        // it is gone: two writes every few seconds instead of every tick.
+        let held = self.held_until.lock().expect("lease lock").is_some_and(|until| now + ttl / 2 < until);
+        if !held {
+            let acquired = shared::lease::acquire(&self.db, "scheduler", &self.options.holder, now, ttl).await?;
+            *self.held_until.lock().expect("lease lock") = acquired.then_some(now + ttl);
+            if !acquired {
+                return Ok(None);
+            }
         }
         let mut reports = Vec::with_capacity(self.scans.len());
         for scan in &self.scans {

@@ -23,7 +23,14 @@ pub struct JobPolicy {
 pub trait Job: Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
     const QUEUE: &'static str;
     const POLICY: JobPolicy;
+    /// How often idle workers look for jobs enqueued by other processes; None for the queue's
+    /// default. Jobs enqueued in the same process wake the worker at once either way.
+    const POLL: Option<Duration> = None;
 }
+
+/// The polling period of housekeeping queues: their jobs come once a minute or less, and each
+/// poll is a database query, which is most of an idle process's CPU.
+pub const HOUSEKEEPING_POLL: Option<Duration> = Some(Duration::from_secs(2));
 
 /// Proves the pipeline: the scheduler enqueues one a minute, a worker records it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,6 +41,7 @@ pub struct Heartbeat {
 
 impl Job for Heartbeat {
     const QUEUE: &'static str = "heartbeat";
+    const POLL: Option<Duration> = HOUSEKEEPING_POLL;
     const POLICY: JobPolicy = JobPolicy {
         max_attempts: 3,
         timeout: Duration::from_secs(10),
@@ -65,6 +73,7 @@ pub struct PurgeQueue {
 
 impl Job for PurgeQueue {
     const QUEUE: &'static str = "purge-queue";
+    const POLL: Option<Duration> = HOUSEKEEPING_POLL;
     const POLICY: JobPolicy = JobPolicy {
         max_attempts: 3,
         timeout: Duration::from_secs(300),
@@ -117,6 +126,7 @@ pub struct MaintainResults {
 
 impl Job for MaintainResults {
     const QUEUE: &'static str = "maintain-results";
+    const POLL: Option<Duration> = HOUSEKEEPING_POLL;
     const POLICY: JobPolicy = JobPolicy {
         max_attempts: 3,
         timeout: Duration::from_secs(600),

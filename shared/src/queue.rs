@@ -234,6 +234,11 @@ impl Queue {
 
     /// A backend that feeds one queue's worker.
     pub fn backend(&self, queue: &str) -> JobBackend {
+        self.backend_polling(queue, self.poll_interval)
+    }
+
+    /// [`Queue::backend`], polling every `poll` for jobs from other processes.
+    pub fn backend_polling(&self, queue: &str, poll: Duration) -> JobBackend {
         let wakeup = Arc::new(Wakeup::default());
         self.wakers.lock().expect("wakers lock").push(wakeup.clone());
         let config = apalis_sqlite::Config::default()
@@ -245,7 +250,7 @@ impl Queue {
             // "lock" event can be applied after the attempt's result and turn a Failed row back
             // into Running, which no fetch picks up until the worker is presumed dead.
             .lock_tasks(false);
-        let mut tick = tokio::time::interval(self.poll_interval);
+        let mut tick = tokio::time::interval(poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let strategy = StreamStrategy::new(WakeupStream { wakeup, tick });
         PollWith::new(WithCodec::new(SqliteStorage::new(&self.pool).with_config(config), LenientJson), strategy)

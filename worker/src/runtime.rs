@@ -119,7 +119,10 @@ pub fn register<J: Job>(
     monitor.register(move |restarts| {
         let runner = Arc::new(Runner::<J> { deps: deps.clone(), handler });
         WorkerBuilder::new(format!("{}-{run_id}-{restarts}", J::QUEUE))
-            .backend(deps.queue.backend(J::QUEUE))
+            .backend(match J::POLL {
+                Some(every) => deps.queue.backend_polling(J::QUEUE, every),
+                None => deps.queue.backend(J::QUEUE),
+            })
             .data(runner)
             .concurrency(concurrency)
             .build(execute::<J>)
