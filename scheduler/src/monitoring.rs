@@ -98,9 +98,10 @@ impl DueScan for MonitorScan {
             }
             let tx = self.db.begin().await?;
             for ((slot, secs), ids) in groups {
-                let next = next_run(slot, Interval::from_secs(secs).unwrap_or(Interval::DEFAULT), now);
+                let interval = Interval::from_secs(secs).unwrap_or(Interval::DEFAULT);
+                let next = next_run(slot, interval, now);
                 // A slot that is itself stale was not enqueued: it counts as skipped too.
-                let skipped = i64::from(next.skipped) + i64::from((now - slot).num_seconds() > secs);
+                let skipped = i64::from(next.skipped) + i64::from(is_stale(slot, interval, now));
                 for chunk in ids.chunks(PER_UPDATE) {
                     monitor::Entity::update_many()
                         .col_expr(monitor::Column::NextRunAt, Expr::value(next.at))

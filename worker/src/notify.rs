@@ -24,14 +24,13 @@ pub async fn send(job: Notify, deps: Arc<Deps>) -> Result<(), JobError> {
     let Some(bot) = deps.bot.clone() else {
         return Err(JobError::Transient(anyhow::anyhow!("no bot token configured")));
     };
-    let db_err = |e: sea_orm::DbErr| JobError::Transient(e.into());
-    let Some(row) = outbox::Entity::find_by_id(job.outbox_id).one(&deps.db).await.map_err(db_err)? else {
+    let Some(row) = outbox::Entity::find_by_id(job.outbox_id).one(&deps.db).await? else {
         return Err(JobError::Permanent(format!("outbox message {} does not exist", job.outbox_id)));
     };
     if row.status != OutboxStatus::Pending {
         return Ok(());
     }
-    let blocked = chat::Entity::find_by_id(row.chat_id).one(&deps.db).await.map_err(db_err)?;
+    let blocked = chat::Entity::find_by_id(row.chat_id).one(&deps.db).await?;
     if blocked.is_some_and(|c| c.blocked_at.is_some()) {
         return finish(&deps, row, OutboxStatus::Blocked, None, Some("chat blocked the bot".into())).await;
     }
@@ -104,8 +103,7 @@ async fn record_blocked(deps: &Deps, chat_id: i64, reason: &str) -> Result<(), J
             .to_owned(),
     )
     .exec(&deps.db)
-    .await
-    .map_err(|e| JobError::Transient(e.into()))?;
+    .await?;
     tracing::info!(chat_id, reason, "chat is unreachable; no more messages will be sent to it");
     Ok(())
 }
@@ -124,6 +122,6 @@ async fn finish(
     if status == OutboxStatus::Sent {
         active.sent_at = Set(Some(Utc::now()));
     }
-    active.update(&deps.db).await.map_err(|e| JobError::Transient(e.into()))?;
+    active.update(&deps.db).await?;
     Ok(())
 }

@@ -45,6 +45,13 @@ pub enum JobError {
     Transient(#[from] anyhow::Error),
 }
 
+/// A database error is worth another attempt: handlers use `?` on sea-orm calls directly.
+impl From<sea_orm::DbErr> for JobError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        JobError::Transient(e.into())
+    }
+}
+
 /// A job kind's handler: the payload first, then the dependencies.
 pub type Handler<J> = fn(J, Arc<Deps>) -> BoxFuture<'static, Result<(), JobError>>;
 

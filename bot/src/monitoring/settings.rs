@@ -34,9 +34,8 @@ pub async fn set(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Hand
         Err(OptionError::Unknown) => t(lang, Text::SetUnknownOption { option: name, options: &option_list }),
         Err(OptionError::HttpOnly) => t(lang, Text::SetHttpOnly { option: name }),
         Err(OptionError::Bad(problem)) => {
-            let key = name.to_ascii_lowercase().replace('-', "_");
-            let example = OPTIONS.iter().find(|(n, _)| *n == key).map(|(_, e)| *e).unwrap_or("");
-            t(lang, Text::SetBadValue { option: &key, problem: &problem, example })
+            let (option, example) = options::lookup(name).unwrap_or((name, ""));
+            t(lang, Text::SetBadValue { option, problem: &problem, example })
         }
         Ok(setting) => {
             let id = row.id;

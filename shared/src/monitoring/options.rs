@@ -45,6 +45,12 @@ pub const OPTIONS: &[(&str, &str)] = &[
     ("cert_warn", "30 | off"),
 ];
 
+/// The option `name` stands for (case and `-` for `_` do not matter), with its example value.
+pub fn lookup(name: &str) -> Option<(&'static str, &'static str)> {
+    let name = name.to_ascii_lowercase().replace('-', "_");
+    OPTIONS.iter().copied().find(|(n, _)| *n == name)
+}
+
 /// Why an option was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OptionError {
@@ -63,12 +69,9 @@ pub const KEYWORD_MAX_CHARS: usize = 200;
 
 /// Parses `value` for option `name` of a monitor of `kind` that runs every `interval`.
 pub fn parse(name: &str, value: &str, kind: Kind, interval: Interval) -> Result<Setting, OptionError> {
-    let name = name.to_ascii_lowercase().replace('-', "_");
+    let Some((name, _)) = lookup(name) else { return Err(OptionError::Unknown) };
     let value = value.trim();
-    let http_only = matches!(name.as_str(), "method" | "expect" | "keyword" | "absent" | "cert_warn");
-    if !OPTIONS.iter().any(|(n, _)| *n == name) {
-        return Err(OptionError::Unknown);
-    }
+    let http_only = matches!(name, "method" | "expect" | "keyword" | "absent" | "cert_warn");
     if http_only && kind != Kind::Http {
         return Err(OptionError::HttpOnly);
     }
@@ -76,7 +79,7 @@ pub fn parse(name: &str, value: &str, kind: Kind, interval: Interval) -> Result<
         return Err(OptionError::Bad("a value is missing".into()));
     }
     let off = value.eq_ignore_ascii_case("off") || value.eq_ignore_ascii_case("none");
-    match name.as_str() {
+    match name {
         "interval" => Interval::parse(value).map(Setting::Interval).map_err(|e| OptionError::Bad(e.to_string())),
         "timeout" => {
             let d = parse_duration(value).map_err(|e| OptionError::Bad(e.to_string()))?;

@@ -23,10 +23,6 @@ use crate::{Deps, JobError};
 /// A flush runs this long after the first line that scheduled it, so lines of a burst can join.
 const ALERT_DELAY_SECS: i64 = 2;
 
-fn db_err(e: sea_orm::DbErr) -> JobError {
-    JobError::Transient(e.into())
-}
-
 /// The alert lines for `fired` (monitor, alerts), one per alert and chat, in each owner's language.
 pub async fn lines(
     deps: &Deps,
@@ -36,15 +32,7 @@ pub async fn lines(
     if fired.is_empty() {
         return Ok(Vec::new());
     }
-    let owners: BTreeSet<i64> = fired.iter().map(|(m, _)| m.owner_id).collect();
-    let langs: HashMap<i64, Lang> = user::Entity::find()
-        .filter(user::Column::Id.is_in(owners))
-        .all(&deps.db)
-        .await
-        .map_err(db_err)?
-        .into_iter()
-        .map(|u| (u.id, Lang::from_code(Some(&u.language))))
-        .collect();
+    let langs = langs(deps, fired.iter().map(|(m, _)| m.owner_id)).await?;
     let mut rows = Vec::new();
     for (m, alerts) in fired {
         let lang = langs.get(&m.owner_id).copied().unwrap_or_default();
@@ -65,6 +53,13 @@ pub async fn lines(
     Ok(rows)
 }
 
+/// The language of each of these users that is registered (others get the default).
+async fn langs(deps: &Deps, users: impl IntoIterator<Item = i64>) -> Result<HashMap<i64, Lang>, JobError> {
+    let ids: BTreeSet<i64> = users.into_iter().collect();
+    let found = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(&deps.db).await?;
+    Ok(found.into_iter().map(|u| (u.id, Lang::from_code(Some(&u.language)))).collect())
+}
+
 /// Enqueues a flush for every chat with lines waiting from `monitor_ids`. Reading the waiting
 /// lines (not only this run's) means a retry after a failed enqueue still sends what an earlier
 /// attempt stored.
@@ -76,8 +71,7 @@ pub async fn schedule_flushes(deps: &Deps, monitor_ids: &[i64], at: DateTime<Utc
         .filter(pending_alert::Column::MonitorId.is_in(monitor_ids.iter().copied()))
         .into_tuple()
         .all(&deps.db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     enqueue_flushes(deps, &chats, at).await
 }
 
@@ -94,8 +88,7 @@ async fn enqueue_flushes(deps: &Deps, chats: &[i64], at: DateTime<Utc>) -> Resul
         .group_by(pending_alert::Column::ChatId)
         .into_tuple()
         .all(&deps.db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let run_at = Some(at + chrono::Duration::seconds(ALERT_DELAY_SECS));
     let jobs: Vec<(FlushAlerts, Enqueue)> = oldest
         .into_iter()
@@ -113,21 +106,16 @@ async fn enqueue_flushes(deps: &Deps, chats: &[i64], at: DateTime<Utc>) -> Resul
 /// Tells every admin, once for this database, how to allow ICMP.
 pub async fn tell_admins_icmp_is_off(deps: &Deps) -> Result<(), JobError> {
     const KEY: &str = "icmp_unavailable_told";
-    let told = system_state::Entity::find_by_id(KEY.to_owned()).one(&deps.db).await.map_err(db_err)?;
+    let told = system_state::Entity::find_by_id(KEY.to_owned()).one(&deps.db).await?;
     if told.is_some() {
         return Ok(());
     }
     system_state::ActiveModel { key: Set(KEY.into()), value: Set("1".into()), updated_at: Set(deps.clock.now()) }
         .insert(&deps.db)
-        .await
-        .map_err(db_err)?;
+        .await?;
+    let langs = langs(deps, deps.admins.iter().copied()).await?;
     for admin in &deps.admins {
-        let lang = user::Entity::find_by_id(*admin)
-            .one(&deps.db)
-            .await
-            .map_err(db_err)?
-            .map(|u| Lang::from_code(Some(&u.language)))
-            .unwrap_or_default();
+        let lang = langs.get(admin).copied().unwrap_or_default();
         shared::outbox::send(&deps.db, &deps.queue, *admin, t(lang, Text::IcmpNotPermittedAdmin), None)
             .await
             .map_err(|e| JobError::Transient(e.into()))?;
@@ -144,8 +132,7 @@ pub async fn flush(job: FlushAlerts, deps: Arc<Deps>) -> Result<(), JobError> {
         .filter(pending_alert::Column::ChatId.eq(job.chat_id))
         .order_by_asc(pending_alert::Column::Id)
         .all(&deps.db)
-        .await
-        .map_err(db_err)?;
+        .await?;
     let Some(first) = waiting.first() else { return Ok(()) };
     let lang = Lang::from_code(Some(&first.lang));
     let lines: Vec<String> = waiting.iter().map(|a| a.text.clone()).collect();
@@ -154,11 +141,7 @@ pub async fn flush(job: FlushAlerts, deps: Arc<Deps>) -> Result<(), JobError> {
         .await
         .map_err(|e| JobError::Transient(e.into()))?;
     let ids: Vec<i64> = waiting.iter().map(|a| a.id).collect();
-    pending_alert::Entity::delete_many()
-        .filter(pending_alert::Column::Id.is_in(ids))
-        .exec(&deps.db)
-        .await
-        .map_err(db_err)?;
+    pending_alert::Entity::delete_many().filter(pending_alert::Column::Id.is_in(ids)).exec(&deps.db).await?;
     // Lines that arrived after the read above wait for the next flush.
     enqueue_flushes(&deps, &[job.chat_id], deps.clock.now()).await
 }

@@ -25,10 +25,6 @@ pub use super::probes::Probes;
 use super::probes::probe;
 use crate::{Deps, JobError};
 
-fn db_err(e: sea_orm::DbErr) -> JobError {
-    JobError::Transient(e.into())
-}
-
 /// One probed monitor, ready to be written.
 struct Checked<'a> {
     m: &'a monitor::Model,
@@ -49,8 +45,7 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
     let monitors: HashMap<i64, monitor::Model> = monitor::Entity::find()
         .filter(monitor::Column::Id.is_in(ids.iter().copied()))
         .all(&deps.db)
-        .await
-        .map_err(db_err)?
+        .await?
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
@@ -80,12 +75,10 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
     }
 
     let probing = std::time::Instant::now();
-    let probed = futures::future::join_all(todo.into_iter().map(|(m, slot)| {
-        let deps = deps.clone();
-        async move {
-            let outcome = probe(probes, m).await;
-            (m, slot, outcome, deps.clock.now())
-        }
+    let clock = &deps.clock;
+    let probed = futures::future::join_all(todo.into_iter().map(|(m, slot)| async move {
+        let outcome = probe(probes, m).await;
+        (m, slot, outcome, clock.now())
     }))
     .await;
     phase("probe", probing);
@@ -136,7 +129,7 @@ async fn write(
     lines: Vec<pending_alert::ActiveModel>,
     stale: &[(i64, i64)],
 ) -> Result<(), JobError> {
-    let tx = db.begin().await.map_err(db_err)?;
+    let tx = db.begin().await?;
     let mut results = Vec::with_capacity(checked.len());
     let mut recorded = std::collections::HashSet::with_capacity(checked.len());
     for c in checked {
@@ -161,7 +154,7 @@ async fn write(
                 tracing::info!(monitor_id = c.m.id, health = s.health.as_str(), "monitor state changed");
             }
         }
-        if forward(update, c.m.id, c.slot).exec(&tx).await.map_err(db_err)?.rows_affected == 1 {
+        if forward(update, c.m.id, c.slot).exec(&tx).await?.rows_affected == 1 {
             recorded.insert(c.m.id);
             results.push(check_result::ActiveModel {
                 monitor_id: sea_orm::Set(c.m.id),
@@ -176,14 +169,14 @@ async fn write(
         let update = monitor::Entity::update_many()
             .col_expr(monitor::Column::LastSlot, Expr::value(slot))
             .col_expr(monitor::Column::SkippedSlots, Expr::col(monitor::Column::SkippedSlots).add(1));
-        forward(update, id, slot).exec(&tx).await.map_err(db_err)?;
+        forward(update, id, slot).exec(&tx).await?;
     }
     insert_chunked(&tx, results).await?;
     let lines: Vec<_> = lines.into_iter().filter(|l| recorded.contains(l.monitor_id.as_ref())).collect();
     for chunk in lines.chunks(500) {
-        pending_alert::Entity::insert_many(chunk.to_vec()).exec(&tx).await.map_err(db_err)?;
+        pending_alert::Entity::insert_many(chunk.to_vec()).exec(&tx).await?;
     }
-    tx.commit().await.map_err(db_err)
+    Ok(tx.commit().await?)
 }
 
 /// Restricts `update` to monitor `id` while its recorded slot is before `slot`.
@@ -203,8 +196,7 @@ async fn insert_chunked(tx: &impl ConnectionTrait, rows: Vec<check_result::Activ
                     .to_owned(),
             )
             .exec_without_returning(tx)
-            .await
-            .map_err(db_err)?;
+            .await?;
     }
     Ok(())
 }

@@ -19,16 +19,15 @@ const HOURS_PER_RUN: i64 = 48;
 
 pub async fn maintain(job: MaintainResults, deps: Arc<Deps>) -> Result<(), JobError> {
     let now = deps.clock.now();
-    let rolled = roll_up(&deps, now).await.map_err(|e| JobError::Transient(e.into()))?;
+    let rolled = roll_up(&deps, now).await?;
     let keep_raw = Duration::seconds(job.keep_raw_secs.max(3600));
     // Never delete raw results of an hour that is not rolled up yet.
     let raw_before = (now - keep_raw).min(rolled.unwrap_or(now));
-    let deleted_raw = delete_raw_before(&deps, raw_before).await.map_err(|e| JobError::Transient(e.into()))?;
+    let deleted_raw = delete_raw_before(&deps, raw_before).await?;
     let deleted_rollups = check_rollup::Entity::delete_many()
         .filter(check_rollup::Column::Hour.lt(now - Duration::days(366)))
         .exec(&deps.db)
-        .await
-        .map_err(|e| JobError::Transient(e.into()))?
+        .await?
         .rows_affected;
     if deleted_raw + deleted_rollups > 0 {
         tracing::info!(deleted_raw, deleted_rollups, "check results maintained");
