@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use shared::clock::{SharedClock, SystemClock};
@@ -22,6 +23,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub mod bench;
+pub mod slices;
 
 /// A role of the binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,8 @@ pub struct StartOptions {
     /// Whether ping checks may open ICMP sockets. By default, yes; tests turn it off to see what
     /// happens where they are not permitted.
     pub icmp: bool,
+    /// Slices run beside [`slices::all`] (tests register one of their own). By default, none.
+    pub extra_slices: Vec<slices::Slice>,
 }
 
 impl Default for StartOptions {
@@ -86,6 +90,7 @@ impl Default for StartOptions {
             send_limits: SendLimits::default(),
             heartbeat_cron: scheduler::EVERY_MINUTE.to_owned(),
             icmp: true,
+            extra_slices: Vec::new(),
         }
     }
 }
@@ -191,12 +196,14 @@ impl Running {
     }
 }
 
-/// Starts `role` (all four for `up`).
+/// Starts `role` (all four for `up`) with every slice of [`slices::all`] and the extra ones.
 pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::Result<Running> {
     let shutdown = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let mut dashboard_addr = None;
     let runs = |r: Role| role == Role::Up || role == r;
+    let mut slices = slices::all(&options);
+    slices.extend(options.extra_slices.iter().cloned());
 
     if runs(Role::Dashboard) {
         if ctx.settings.dashboard_token.is_none() {
@@ -211,22 +218,13 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
             metrics: ctx.metrics.clone(),
             clock: ctx.clock.clone(),
             token: ctx.settings.dashboard_token.clone(),
+            queues: slices::queues(&slices).into(),
         };
         let token = shutdown.clone();
         tasks.spawn(async move { ("dashboard", dashboard::serve(listener, state, token).await) });
     }
     let bot = ctx.settings.bot_token.as_ref().map(|t| bot::telegram(t.expose(), ctx.settings.telegram_api_url.clone()));
     if runs(Role::Worker) {
-        let extra_ca = match &ctx.settings.ca_file {
-            Some(path) => {
-                Some(std::fs::read(path).map_err(|e| anyhow::anyhow!("TELEOPS_CA_FILE {}: {e}", path.display()))?)
-            }
-            None => None,
-        };
-        let probes = worker::monitoring::check::Probes::new(extra_ca.as_deref(), options.icmp)?;
-        if !probes.pinger.available() {
-            tracing::warn!("ICMP sockets are not permitted: ping monitors will show \"ICMP not permitted here\"");
-        }
         let deps = Arc::new(worker::Deps {
             db: ctx.db.clone(),
             queue: ctx.queue.clone(),
@@ -234,26 +232,39 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
             clock: ctx.clock.clone(),
             limiter: ctx.limiter.clone(),
             bot: bot.clone(),
-            probes: Some(Arc::new(probes)),
             admins: ctx.settings.admins.clone(),
         });
-        let (token, concurrency, drain) = (shutdown.clone(), ctx.settings.worker_concurrency, options.drain);
-        tasks.spawn(async move { ("worker", worker::run(deps, concurrency, token, drain).await) });
+        let declared = slices.iter().flat_map(|s| s.jobs.iter().copied()).collect();
+        let mut registry = worker::Registry::new(deps, ctx.settings.clone(), declared, ctx.settings.worker_concurrency);
+        for slice in &slices {
+            if let Some(register) = &slice.worker {
+                register(&mut registry).with_context(|| format!("registering the {} slice's jobs", slice.name))?;
+            }
+        }
+        let (token, drain) = (shutdown.clone(), options.drain);
+        tasks.spawn(async move { ("worker", worker::run(registry, token, drain).await) });
     }
     if runs(Role::Scheduler) {
         let scheduler_options = scheduler::SchedulerOptions { tick: options.scheduler_tick, ..Default::default() };
-        let due = scheduler::Scheduler::new(ctx.db.clone(), ctx.queue.clone(), ctx.clock.clone(), scheduler_options)
-            .scan(scheduler::MonitorScan::new(ctx.db.clone(), ctx.metrics.clone()));
+        let mut registry = scheduler::Registry::new(
+            ctx.db.clone(),
+            ctx.queue.clone(),
+            ctx.metrics.clone(),
+            ctx.settings.clone(),
+            ctx.clock.clone(),
+            scheduler_options,
+        );
+        for slice in &slices {
+            if let Some(register) = &slice.scheduler {
+                register(&mut registry).with_context(|| format!("registering the {} slice's schedules", slice.name))?;
+            }
+        }
+        let (due, cron) = registry.build();
         let token = shutdown.clone();
         tasks.spawn(async move {
             due.run(token).await;
             ("scheduler", Ok(()))
         });
-        let retention = scheduler::Retention {
-            keep_done: ctx.settings.queue_keep_done,
-            keep_raw_results: ctx.settings.results_keep,
-        };
-        let cron = scheduler::cron_monitor(ctx.queue.clone(), &options.heartbeat_cron, retention)?;
         let token = shutdown.clone();
         tasks.spawn(async move {
             let res = cron.run_with_signal(async move {
@@ -266,8 +277,15 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
     if runs(Role::Bot) {
         match bot {
             Some(bot) => {
-                let deps =
-                    bot::BotDeps::new(ctx.db.clone(), ctx.queue.clone(), ctx.settings.clone(), ctx.limiter.clone());
+                let registry = bot::Registry::new(slices.iter().filter_map(|s| s.bot.map(|make| make())).collect())?;
+                let deps = bot::BotDeps::new(
+                    ctx.db.clone(),
+                    ctx.queue.clone(),
+                    ctx.settings.clone(),
+                    ctx.limiter.clone(),
+                    ctx.clock.clone(),
+                    registry,
+                );
                 let token = shutdown.clone();
                 tasks.spawn(async move { ("bot", bot::run(bot, deps, token).await) });
             }

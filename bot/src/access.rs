@@ -1,15 +1,16 @@
 //! Registration and access: `/start`, optional phone verification, and the pending state until an
 //! admin approves.
 
-use chrono::Utc;
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Set};
 use shared::entities::chat;
 use shared::entities::user::{self, AccessStatus};
 use shared::i18n::{Lang, Text, t};
-use teloxide::prelude::*;
 use teloxide::types::{ButtonRequest, KeyboardButton, KeyboardMarkup, ReplyMarkup, User};
 
-use crate::{BotDeps, BotDialogue, HandlerResult, State, admin, reply};
+use crate::cx::Cx;
+use crate::{BotDeps, HandlerResult, admin};
 
 /// What a Telegram user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,50 +56,51 @@ pub async fn of(deps: &BotDeps, user: &User) -> anyhow::Result<Access> {
     })
 }
 
+/// The core slice's dialogue: `/start` asked for the user's own contact (phone verification).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Waiting {
+    Contact,
+}
+
 /// `/start`: records the user, asks for the phone where required, then welcomes them or files an
 /// access request with the admins.
-pub async fn start(bot: &Bot, dialogue: &BotDialogue, msg: &Message, deps: &BotDeps) -> HandlerResult {
-    let from = msg.from.as_ref().expect("filtered on from");
-    let lang = Lang::from_code(from.language_code.as_deref());
-    let (row, created) = upsert_user(&deps.db, from, initial_status(deps, from)).await?;
-    unblock_chat(&deps.db, msg.chat.id.0).await?;
-    if deps.settings.require_phone && row.phone.is_none() {
-        dialogue.update(State::ReceiveContact).await.map_err(|e| anyhow::anyhow!(e))?;
+pub async fn start(cx: Cx, _args: String) -> HandlerResult {
+    let from = cx.message().and_then(|m| m.from.as_ref()).context("a command has a sender")?;
+    let lang = cx.lang();
+    let (row, created) = upsert_user(&cx.deps.db, from, initial_status(&cx.deps, from), cx.now).await?;
+    unblock_chat(&cx.deps.db, cx.caller.chat.0).await?;
+    if cx.deps.settings.require_phone && row.phone.is_none() {
+        cx.set_state(crate::core::NAME, &Waiting::Contact).await?;
         let button = KeyboardButton::new(t(lang, Text::SharePhoneButton)).request(ButtonRequest::Contact);
         let markup = ReplyMarkup::Keyboard(KeyboardMarkup::new([[button]]).resize_keyboard().one_time_keyboard());
-        return reply::send(bot, deps, msg.chat.id, t(lang, Text::AskPhone), Some(markup)).await;
+        return cx.reply_with(t(lang, Text::AskPhone), markup).await;
     }
-    after_registration(bot, deps, msg.chat.id, &row, lang, created).await
+    after_registration(&cx, &row, created).await
 }
 
 /// Waits for the user's own contact; anything else gets a reply and the dialogue stays put.
-pub async fn receive_contact(bot: Bot, dialogue: BotDialogue, msg: Message, deps: BotDeps) -> HandlerResult {
-    let from = msg.from.as_ref().expect("filtered on from");
-    let lang = Lang::from_code(from.language_code.as_deref());
+pub async fn receive_contact(cx: Cx, _waiting: Waiting) -> HandlerResult {
+    let lang = cx.lang();
+    let msg = cx.message().context("a dialogue step has a message")?;
+    let from = msg.from.as_ref().context("a dialogue step has a sender")?;
     let Some(contact) = msg.contact() else {
-        return reply::text(&bot, &deps, msg.chat.id, t(lang, Text::SendContactPlease)).await;
+        return cx.reply(t(lang, Text::SendContactPlease)).await;
     };
     if contact.user_id != Some(from.id) || msg.forward_origin().is_some() {
-        return reply::text(&bot, &deps, msg.chat.id, t(lang, Text::NotOwnContact)).await;
+        return cx.reply(t(lang, Text::NotOwnContact)).await;
     }
-    let (row, _) = upsert_user(&deps.db, from, initial_status(&deps, from)).await?;
+    let (row, _) = upsert_user(&cx.deps.db, from, initial_status(&cx.deps, from), cx.now).await?;
     let mut active = row.into_active_model();
     active.phone = Set(Some(normalize_phone(&contact.phone_number)));
-    let row = active.update(&deps.db).await?;
-    dialogue.exit().await.map_err(|e| anyhow::anyhow!(e))?;
-    reply::send(&bot, &deps, msg.chat.id, t(lang, Text::PhoneSaved), Some(ReplyMarkup::kb_remove())).await?;
+    let row = active.update(&cx.deps.db).await?;
+    cx.end_dialogue().await?;
+    cx.reply_with(t(lang, Text::PhoneSaved), ReplyMarkup::kb_remove()).await?;
     // The access request (if any) is filed only now that the phone is verified.
-    after_registration(&bot, &deps, msg.chat.id, &row, lang, true).await
+    after_registration(&cx, &row, true).await
 }
 
-async fn after_registration(
-    bot: &Bot,
-    deps: &BotDeps,
-    chat: ChatId,
-    row: &user::Model,
-    lang: Lang,
-    newly_complete: bool,
-) -> HandlerResult {
+async fn after_registration(cx: &Cx, row: &user::Model, newly_complete: bool) -> HandlerResult {
+    let (deps, lang) = (&cx.deps, cx.lang());
     let name = row.first_name.as_str();
     let text = match row.status {
         AccessStatus::Approved if newly_complete => t(lang, Text::Welcome { name }),
@@ -114,7 +116,7 @@ async fn after_registration(
             t(lang, Text::AccessRequested)
         }
     };
-    reply::text(bot, deps, chat, text).await
+    cx.reply(text).await
 }
 
 fn initial_status(deps: &BotDeps, user: &User) -> AccessStatus {
@@ -130,6 +132,7 @@ async fn upsert_user(
     db: &DatabaseConnection,
     from: &User,
     status: AccessStatus,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<(user::Model, bool)> {
     let id = from.id.0 as i64;
     let lang = Lang::from_code(from.language_code.as_deref()).code().to_owned();
@@ -155,7 +158,7 @@ async fn upsert_user(
                 language: Set(lang),
                 phone: Set(None),
                 status: Set(status),
-                created_at: Set(Utc::now()),
+                created_at: Set(now),
                 decided_by: Set(None),
                 decided_at: Set(None),
             }

@@ -1,10 +1,11 @@
-//! Replying to a user: every direct reply waits on the shared send limiter first, and sits out a
-//! 429 rather than dropping the reply.
+//! Replying to a user: every direct reply, edit and photo waits on the shared send limiter first;
+//! a reply sits out a 429 rather than being dropped.
 
+use anyhow::Context as _;
 use teloxide::RequestError;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{EditMessageReplyMarkupSetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters};
 use teloxide::prelude::*;
-use teloxide::types::ReplyMarkup;
+use teloxide::types::{InlineKeyboardMarkup, InputFile, MessageId, ReplyMarkup};
 
 use crate::BotDeps;
 
@@ -34,4 +35,53 @@ pub async fn send(
 /// Sends plain text.
 pub async fn text(bot: &Bot, deps: &BotDeps, chat: ChatId, text: String) -> anyhow::Result<()> {
     send(bot, deps, chat, text, None).await
+}
+
+/// Replaces a message's text and inline keyboard, within the rate limits.
+pub async fn edit_text(
+    bot: &Bot,
+    deps: &BotDeps,
+    chat: ChatId,
+    message: MessageId,
+    text: String,
+    markup: Option<InlineKeyboardMarkup>,
+) -> anyhow::Result<()> {
+    deps.limiter.acquire(chat.0).await;
+    let mut request = bot.edit_message_text(chat, message, text);
+    if let Some(markup) = markup {
+        request = request.reply_markup(markup);
+    }
+    request.await.map(drop).or_else(not_modified).context("editing a message")
+}
+
+/// Replaces a message's inline keyboard, within the rate limits.
+pub async fn edit_markup(
+    bot: &Bot,
+    deps: &BotDeps,
+    chat: ChatId,
+    message: MessageId,
+    markup: InlineKeyboardMarkup,
+) -> anyhow::Result<()> {
+    deps.limiter.acquire(chat.0).await;
+    bot.edit_message_reply_markup(chat, message)
+        .reply_markup(markup)
+        .await
+        .map(drop)
+        .or_else(not_modified)
+        .context("editing a keyboard")
+}
+
+/// Sends a photo with a caption, within the rate limits.
+pub async fn photo(bot: &Bot, deps: &BotDeps, chat: ChatId, photo: InputFile, caption: String) -> anyhow::Result<()> {
+    deps.limiter.acquire(chat.0).await;
+    bot.send_photo(chat, photo).caption(caption).await.context("sending a photo")?;
+    Ok(())
+}
+
+/// Telegram refuses an edit that changes nothing; for a redraw that is success.
+fn not_modified(e: RequestError) -> Result<(), RequestError> {
+    match e {
+        RequestError::Api(teloxide::ApiError::MessageNotModified) => Ok(()),
+        e => Err(e),
+    }
 }

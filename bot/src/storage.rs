@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use futures::future::BoxFuture;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseConnection, EntityTrait, Set};
 use serde::{Serialize, de::DeserializeOwned};
+use shared::clock::SharedClock;
 use shared::entities::dialogue;
 use teloxide::dispatching::dialogue::Storage;
 use teloxide::types::ChatId;
@@ -24,14 +24,15 @@ pub enum StorageError {
 }
 
 /// The `dialogues` table as a teloxide storage.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DbStorage {
     db: DatabaseConnection,
+    clock: SharedClock,
 }
 
 impl DbStorage {
-    pub fn new(db: DatabaseConnection) -> Arc<Self> {
-        Arc::new(Self { db })
+    pub fn new(db: DatabaseConnection, clock: SharedClock) -> Arc<Self> {
+        Arc::new(Self { db, clock })
     }
 }
 
@@ -54,7 +55,7 @@ where
             dialogue::Entity::insert(dialogue::ActiveModel {
                 chat_id: Set(chat_id.0),
                 state: Set(state),
-                updated_at: Set(Utc::now()),
+                updated_at: Set(self.clock.now()),
             })
             .on_conflict(
                 OnConflict::column(dialogue::Column::ChatId)

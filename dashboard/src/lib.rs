@@ -5,6 +5,7 @@
 //! is set. Without a token the settings only allow a loopback address.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use apalis_board::axum::framework::{ApiBuilder, RegisterRoute};
@@ -20,7 +21,6 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use shared::clock::SharedClock;
 use shared::config::Secret;
 use shared::entities::system_state::{self, LAST_HEARTBEAT};
-use shared::jobs::QUEUES;
 use shared::metrics::Metrics;
 use shared::queue::Queue;
 use tokio::net::TcpListener;
@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub clock: SharedClock,
     pub token: Option<Secret<String>>,
+    /// Every queue the slices declare, for the board and the counts.
+    pub queues: Arc<[&'static str]>,
 }
 
 /// A heartbeat older than this means the pipeline is stalled, and `/health` answers 503.
@@ -42,7 +44,7 @@ pub const STALE_HEARTBEAT: Duration = Duration::from_secs(300);
 /// The whole router; tests call it without a socket.
 pub fn app(state: AppState) -> Router {
     let mut board = ApiBuilder::new(Router::new());
-    for queue in QUEUES {
+    for queue in state.queues.iter().copied() {
         board = board.register(queue, state.queue.board_storage(queue));
     }
     let protected = Router::new()
@@ -147,7 +149,7 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    match state.queue.counts(QUEUES).await {
+    match state.queue.counts(&state.queues).await {
         Ok(counts) => {
             for c in counts {
                 for (name, value) in
@@ -163,7 +165,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 async fn queue_counts(State(state): State<AppState>) -> Result<Response, AppError> {
-    Ok(Json(state.queue.counts(QUEUES).await?).into_response())
+    Ok(Json(state.queue.counts(&state.queues).await?).into_response())
 }
 
 #[derive(serde::Deserialize)]

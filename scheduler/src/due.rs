@@ -111,8 +111,12 @@ impl Scheduler {
 
     /// Adds a slice's scan.
     pub fn scan(mut self, scan: impl DueScan) -> Self {
-        self.scans.push(Arc::new(scan));
+        self.add_scan(scan);
         self
+    }
+
+    pub(crate) fn add_scan(&mut self, scan: impl DueScan) {
+        self.scans.push(Arc::new(scan));
     }
 
     /// One tick: renew or take the lease; if leading, run every scan. `None` when not leading.

@@ -1,14 +1,16 @@
 //! The scheduler role: decides what is due and enqueues it, exactly once per slot.
 //!
-//! Brief overview: fixed schedules run on apalis-cron ([`cron_monitor`]; every replica ticks, and the
-//! per-tick idempotency key makes the duplicates no-ops). Slices plug a [`DueScan`] into
-//! [`Scheduler`], which runs the scans only while it holds the `scheduler` lease, and enqueues each
-//! item keyed `kind:id:slot`, so two replicas never double-enqueue.
+//! Brief overview: each slice adds its due-scans and cron entries to a [`Registry`]. Fixed
+//! schedules run on apalis-cron (every replica ticks, and the per-slot idempotency key makes the
+//! duplicates no-ops). The [`Scheduler`] runs the [`DueScan`]s only while it holds the
+//! `scheduler` lease, and enqueues each item keyed `kind:id:slot`, so two replicas never
+//! double-enqueue.
 
 pub use due::{Due, DueScan, ScanReport, Scheduler, SchedulerOptions};
-pub use heartbeat::{EVERY_MINUTE, Retention, cron_monitor};
-pub use monitoring::MonitorScan;
+pub use heartbeat::EVERY_MINUTE;
+pub use registry::{Registry, SchedulerSlice};
 
 mod due;
-mod heartbeat;
-mod monitoring;
+pub mod heartbeat;
+pub mod monitoring;
+mod registry;

@@ -16,11 +16,22 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait},
 };
 use shared::entities::monitor;
-use shared::jobs::Check;
 use shared::metrics::Metrics;
+use shared::monitoring::jobs::{Check, MaintainResults};
 use shared::monitoring::schedule::{Interval, is_stale, next_run};
 
-use crate::{Due, DueScan};
+use crate::{Due, DueScan, Registry};
+
+/// Rollups and retention of check results: every five minutes.
+pub const EVERY_FIVE_MINUTES: &str = "0 */5 * * * *";
+
+/// The slice's schedules: the due-scan of monitors, and the rollups and retention of results.
+pub fn register(r: &mut Registry) -> anyhow::Result<()> {
+    r.scan(MonitorScan::new(r.db.clone(), r.metrics.clone()));
+    let keep_raw_secs = r.settings.results_keep.as_secs() as i64;
+    r.cron(EVERY_FIVE_MINUTES, move |at| (MaintainResults { keep_raw_secs }, at))?;
+    Ok(())
+}
 
 /// At most this many monitors per tick, so one tick stays short; the rest come next tick.
 const PER_TICK: u64 = 20_000;
@@ -144,11 +155,12 @@ mod tests {
 
     #[test]
     fn due_monitors_go_out_in_batches_keyed_by_their_first_slot() {
-        let current: Vec<(i64, i64)> = (1..=250).map(|id| (id, 1_000 + id % 3)).collect();
+        let slot = |id: i64| 1_000 + id % 3;
+        let current: Vec<(i64, i64)> = (1..=250).map(|id| (id, slot(id))).collect();
         let jobs = batches(&current);
         assert_eq!(jobs.iter().map(|d| d.job.slots.len()).collect::<Vec<_>>(), vec![100, 100, 50]);
-        assert_eq!((jobs[1].id, jobs[1].slot), (101, 1_000 + 101 % 3));
-        assert_eq!(jobs[2].key(), format!("check:201:{}", 1_000 + 201 % 3));
+        assert_eq!((jobs[1].id, jobs[1].slot), (101, slot(101)));
+        assert_eq!(jobs[2].key(), format!("check:201:{}", slot(201)));
         assert!(batches(&[]).is_empty());
     }
 }

@@ -67,6 +67,9 @@ pub struct Settings {
     pub telegram_api_url: url::Url,
     /// Telegram user ids with the admin role. By default, there are none.
     pub admins: Vec<i64>,
+    /// Telegram user ids with the developer role: they see the hidden developer commands, which
+    /// to anyone else do not exist. By default, there are none.
+    pub developers: Vec<i64>,
     /// By default, this is `127.0.0.1:8080`. Port 0 picks a free port.
     pub dashboard_addr: SocketAddr,
     /// Bearer token (or basic-auth password) for everything on the dashboard but `/health`.
@@ -132,22 +135,8 @@ impl Settings {
             }
             url
         };
-        let admins = match get("TELEOPS_ADMINS") {
-            None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-                        ConfigError::new(
-                            "TELEOPS_ADMINS",
-                            format!("{s:?} is not a Telegram user id (a positive number)"),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        let admins = user_ids(get("TELEOPS_ADMINS").as_deref(), "TELEOPS_ADMINS")?;
+        let developers = user_ids(get("TELEOPS_DEVELOPERS").as_deref(), "TELEOPS_DEVELOPERS")?;
         let dashboard_addr = {
             let raw = get("TELEOPS_DASHBOARD_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
             raw.parse::<SocketAddr>().map_err(|_| {
@@ -217,6 +206,7 @@ impl Settings {
             bot_token: bot_token.map(Secret::new),
             telegram_api_url,
             admins,
+            developers,
             dashboard_addr,
             dashboard_token: dashboard_token.map(Secret::new),
             secret_key: secret_key.map(Secret::new),
@@ -240,6 +230,25 @@ impl Settings {
     pub fn is_admin(&self, user_id: i64) -> bool {
         self.admins.contains(&user_id)
     }
+
+    pub fn is_developer(&self, user_id: i64) -> bool {
+        self.developers.contains(&user_id)
+    }
+}
+
+/// A comma-separated list of Telegram user ids.
+fn user_ids(list: Option<&str>, var: &'static str) -> Result<Vec<i64>, ConfigError> {
+    list.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| ConfigError::new(var, format!("{s:?} is not a Telegram user id (a positive number)")))
+        })
+        .collect()
 }
 
 fn sqlite_url(dir: &Path, file: &str) -> String {
@@ -337,5 +346,8 @@ mod tests {
         let s = check(&[("TELEOPS_ADMINS", " 1, 22 ,333")]).unwrap();
         assert_eq!(s.admins, vec![1, 22, 333]);
         assert!(s.is_admin(22) && !s.is_admin(2));
+        let s = check(&[("TELEOPS_DEVELOPERS", "7")]).unwrap();
+        assert!(s.is_developer(7) && !s.is_admin(7));
+        check_err(&[("TELEOPS_DEVELOPERS", "7,x")], "TELEOPS_DEVELOPERS", "not a Telegram user id");
     }
 }

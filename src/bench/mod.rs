@@ -219,7 +219,6 @@ fn start_ours(queue: &Queue, concurrency: usize) -> CancellationToken {
         clock: Arc::new(shared::clock::SystemClock),
         limiter: Default::default(),
         bot: None,
-        probes: None,
         admins: Vec::new(),
     });
     let monitor = worker::register::<Noop>(Monitor::new(), &deps, &worker::run_id(), concurrency, |_, _| {

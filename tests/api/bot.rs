@@ -1,5 +1,6 @@
 //! The bot, driven through the fake Bot API server.
 
+use bot::admin::Decision;
 use sea_orm::EntityTrait;
 use shared::entities::user::{self, AccessStatus};
 
@@ -20,8 +21,9 @@ async fn start_files_a_request_that_an_admin_approves_with_a_button() {
     // Assert: the admin got the request with both buttons, through the notify queue.
     let request = app.telegram.wait_for_text(ADMIN, "Access request from Ann").await;
     let buttons = request.body["reply_markup"]["inline_keyboard"][0].clone();
-    assert_eq!(buttons[0]["callback_data"], "access:approve:2001");
-    assert_eq!(buttons[1]["callback_data"], "access:reject:2001");
+    let (approve, reject) = (Decision::Approve(2001).data(), Decision::Reject(2001).data());
+    assert_eq!(buttons[0]["callback_data"], approve.as_str());
+    assert_eq!(buttons[1]["callback_data"], reject.as_str());
 
     // Until approved, other commands get the waiting reply; /help still answers.
     app.telegram.send_text(&ann, "/requests");
@@ -31,21 +33,21 @@ async fn start_files_a_request_that_an_admin_approves_with_a_button() {
     assert!(!help.text().contains("/cancel"), "pending users see only /start and /help: {}", help.text());
 
     // A user who is not an admin cannot press the admin's button.
-    app.telegram.press_button(&ann, "access:approve:2001");
+    app.telegram.press_button(&ann, &approve);
     app.telegram
         .wait_for("the refusal of a non-admin's press", |c| {
             c.method == "answercallbackquery" && c.body["text"].as_str().is_some_and(|t| t.contains("admins only"))
         })
         .await;
 
-    app.telegram.press_button(&admin, "access:approve:2001");
+    app.telegram.press_button(&admin, &approve);
     app.telegram.wait_for_text(ann.id, "Your access was approved").await;
     let row = user::Entity::find_by_id(2001).one(&app.db).await.unwrap().unwrap();
     assert_eq!(row.status, AccessStatus::Approved);
     assert_eq!(row.decided_by, Some(ADMIN));
 
     // A second press is answered, not applied twice.
-    app.telegram.press_button(&admin, "access:reject:2001");
+    app.telegram.press_button(&admin, &reject);
     app.telegram
         .wait_for("already decided", |c| {
             c.method == "answercallbackquery" && c.body["text"].as_str().is_some_and(|t| t.contains("already decided"))
@@ -78,7 +80,7 @@ async fn a_rejected_requester_is_told_and_stays_out() {
     app.telegram.send_text(&bob, "/start");
     app.telegram.wait_for_text(ADMIN, "Access request from Bob").await;
 
-    app.telegram.press_button(&TgUser::new(ADMIN, "Boss"), "access:reject:2002");
+    app.telegram.press_button(&TgUser::new(ADMIN, "Boss"), &Decision::Reject(2002).data());
 
     app.telegram.wait_for_text(bob.id, "Your access request was rejected").await;
     app.telegram.send_text(&bob, "/cancel");

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use shared::entities::{check_result, monitor};
-use shared::jobs::Check;
 use shared::monitoring::alerts::Thresholds;
+use shared::monitoring::jobs::Check;
 use shared::monitoring::model::new_row;
 use shared::monitoring::schedule::Interval;
 use shared::monitoring::target::Target;

@@ -14,6 +14,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+use crate::helpers::eventually_or;
+
 /// One Bot API call the bot made.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -146,20 +148,16 @@ impl FakeTelegram {
 
     /// Waits (30 s at most) until `n` calls match; returns them.
     pub async fn wait_for_n(&self, what: &str, n: usize, matches: impl Fn(&Call) -> bool) -> Vec<Call> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let notified = self.changed.notified();
+        let calls_seen = || {
+            let seen: Vec<String> =
+                self.calls().iter().map(|c| format!("{} {} {:?}", c.method, c.body["chat_id"], c.text())).collect();
+            format!("{n} of them; calls were:\n{}", seen.join("\n"))
+        };
+        let found = || {
             let found: Vec<Call> = self.calls().into_iter().filter(|c| matches(c)).collect();
-            if found.len() >= n {
-                return found;
-            }
-            if Instant::now() > deadline {
-                let seen: Vec<String> =
-                    self.calls().iter().map(|c| format!("{} {} {:?}", c.method, c.body["chat_id"], c.text())).collect();
-                panic!("timed out waiting for {what} ({} of {n} seen); calls were:\n{}", found.len(), seen.join("\n"));
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
-        }
+            std::future::ready((found.len() >= n).then_some(found))
+        };
+        eventually_or(what, found, calls_seen).await
     }
 
     /// Waits until the message to `chat_id` containing `needle` arrives.

@@ -144,7 +144,17 @@ async fn launch(settings: Settings, options: StartOptions) -> (Running, Database
 }
 
 /// Polls `check` every 20 ms until it returns Some, for at most 30 s (generous: a loaded 2-core CI machine).
-pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    eventually_or(what, check, String::new).await
+}
+
+/// [`eventually`], with `seen()` describing what was there instead when the deadline passes.
+/// This is the one wait-with-deadline loop of the tests.
+pub async fn eventually_or<T, F, Fut>(what: &str, mut check: F, seen: impl FnOnce() -> String) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -154,7 +164,9 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            panic!("timed out waiting for {what} {}", seen());
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

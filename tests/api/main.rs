@@ -1,6 +1,7 @@
 //! Integration tests: the real app against real SQLite files and a fake Bot API server on loopback.
 
 mod bot; // /start, approval, /help, unknown commands, rate limit, dialogue across a restart
+mod buttons; // forged, stale and failing buttons and dialogue steps are answered
 mod checks; // check batches: each slot recorded once; late slots skipped and counted
 mod cli; // exit codes and start-up rules of the real binary
 mod dashboard; // /health, /metrics, auth, dead-job list
@@ -13,3 +14,4 @@ mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod postgres; // a throwaway Postgres server for the tests that need one
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat
+mod tally; // a test-only slice registered in one line: its command answers, its job runs

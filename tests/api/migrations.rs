@@ -17,7 +17,7 @@ async fn results_stored_before_the_compact_schema_are_kept_on_sqlite() {
 #[tokio::test]
 async fn every_migration_runs_on_postgres_up_down_and_up_again() {
     use migrations::MigratorTrait;
-    let Some(pg) = crate::postgres::PgServer::start() else { return };
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
     let db = shared::db::connect(&pg.url).await.unwrap();
     results_survive_compaction(&db).await;
     migrations::Migrator::down(&db, None).await.unwrap();

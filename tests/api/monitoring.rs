@@ -9,8 +9,25 @@ use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::entities::monitor;
 
+use bot::monitoring::Press;
+use bot::monitoring::add::Choice;
+use bot::monitoring::buttons::{Action, Page};
+use shared::monitoring::target::CheckKind;
+
 use crate::fake_telegram::TgUser;
 use crate::helpers::{ADMIN, TestApp, eventually};
+
+const PAGE1: Page = Page { n: 1, everyone: false };
+
+/// The callback data of a button under `/monitors`.
+fn list_button(action: Action) -> String {
+    Press::List(action).data()
+}
+
+/// The callback data of a button during `/add`.
+fn add_button(choice: Choice) -> String {
+    Press::Add(choice).data()
+}
 
 /// A loopback site whose status the test sets.
 pub(crate) struct FlipServer {
@@ -257,14 +274,16 @@ async fn finished_hours_become_rollups_and_old_raw_results_are_deleted() {
         clock: std::sync::Arc::new(shared::clock::SystemClock),
         limiter: Default::default(),
         bot: None,
-        probes: None,
         admins: Vec::new(),
     });
 
     // Keep raw results for one hour: the two finished hours are rolled up, then their raw rows go.
-    worker::monitoring::results::maintain(shared::jobs::MaintainResults { keep_raw_secs: 3600 }, deps.clone())
-        .await
-        .unwrap();
+    worker::monitoring::results::maintain(
+        shared::monitoring::jobs::MaintainResults { keep_raw_secs: 3600 },
+        deps.clone(),
+    )
+    .await
+    .unwrap();
 
     let rollups = check_rollup::Entity::find().all(&app.db).await.unwrap();
     let seven = rollups.iter().find(|r| r.monitor_id == 7).expect("monitor 7 rolled up");
@@ -277,7 +296,9 @@ async fn finished_hours_become_rollups_and_old_raw_results_are_deleted() {
     assert_eq!(left.len(), 1, "only the current hour's raw result stays: {left:?}");
 
     // A second run changes nothing.
-    worker::monitoring::results::maintain(shared::jobs::MaintainResults { keep_raw_secs: 3600 }, deps).await.unwrap();
+    worker::monitoring::results::maintain(shared::monitoring::jobs::MaintainResults { keep_raw_secs: 3600 }, deps)
+        .await
+        .unwrap();
     assert_eq!(check_rollup::Entity::find().all(&app.db).await.unwrap().len(), 2);
     app.stop().await;
 }
@@ -347,8 +368,8 @@ async fn list_buttons_pause_resume_change_interval_and_delete_after_confirmation
     app.telegram.send_text(&ann, "/monitors");
     let list = app.telegram.wait_for_text(ann.id, "Monitors (1)").await;
     let row = &list.body["reply_markup"]["inline_keyboard"][0];
-    assert_eq!(row[0]["callback_data"], format!("mon:pause:{id}:1"));
-    assert_eq!(row[3]["callback_data"], format!("mon:del:{id}:1"));
+    assert_eq!(row[0]["callback_data"], list_button(Action::Pause(id, PAGE1)).as_str());
+    assert_eq!(row[3]["callback_data"], list_button(Action::Delete(id, PAGE1)).as_str());
 
     let answered = |needle: String| {
         move |c: &crate::fake_telegram::Call| {
@@ -356,29 +377,29 @@ async fn list_buttons_pause_resume_change_interval_and_delete_after_confirmation
         }
     };
     // Someone else's press is refused and changes nothing.
-    app.telegram.press_button(&bob, &format!("mon:pause:{id}:1"));
+    app.telegram.press_button(&bob, &list_button(Action::Pause(id, PAGE1)));
     app.telegram.wait_for("Bob's refusal", answered(format!("Monitor #{id} not found"))).await;
     assert!(!monitor_row(&app, id).await.paused);
 
-    app.telegram.press_button(&ann, &format!("mon:pause:{id}:1"));
+    app.telegram.press_button(&ann, &list_button(Action::Pause(id, PAGE1)));
     app.telegram.wait_for("paused", answered(format!("Monitor #{id} paused"))).await;
     app.telegram.wait_for("the list redrawn", |c| c.method == "editmessagetext" && c.text().contains("⏸ PAUSED")).await;
     assert!(monitor_row(&app, id).await.paused);
 
-    app.telegram.press_button(&ann, &format!("mon:resume:{id}:1"));
+    app.telegram.press_button(&ann, &list_button(Action::Resume(id, PAGE1)));
     app.telegram.wait_for("resumed", answered(format!("Monitor #{id} resumed"))).await;
     assert!(!monitor_row(&app, id).await.paused);
 
-    app.telegram.press_button(&ann, &format!("mon:every:{id}:300:1"));
+    app.telegram.press_button(&ann, &list_button(Action::Every(id, 300, PAGE1)));
     app.telegram.wait_for("interval changed", answered(format!("#{id}: 5m"))).await;
     assert_eq!(monitor_row(&app, id).await.interval_secs, 300);
 
-    app.telegram.press_button(&ann, &format!("mon:del:{id}:1"));
+    app.telegram.press_button(&ann, &list_button(Action::Delete(id, PAGE1)));
     app.telegram
         .wait_for("the confirmation", |c| c.method == "editmessagetext" && c.text().contains("Remove monitor"))
         .await;
     assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_some(), "not before confirming");
-    app.telegram.press_button(&ann, &format!("mon:del!:{id}:1"));
+    app.telegram.press_button(&ann, &list_button(Action::DeleteConfirmed(id, PAGE1)));
     app.telegram.wait_for("removed", answered(format!("Monitor #{id} removed"))).await;
     assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_none());
     app.stop().await;
@@ -393,8 +414,11 @@ async fn add_builds_a_monitor_step_by_step_and_survives_a_restart() {
 
     app.telegram.send_text(&ann, "/add");
     let ask = app.telegram.wait_for_text(ann.id, "What should I watch?").await;
-    assert_eq!(ask.body["reply_markup"]["inline_keyboard"][0][1]["callback_data"], "add:kind:tcp");
-    app.telegram.press_button(&ann, "add:kind:tcp");
+    assert_eq!(
+        ask.body["reply_markup"]["inline_keyboard"][0][1]["callback_data"],
+        add_button(Choice::Kind(CheckKind::Tcp)).as_str()
+    );
+    app.telegram.press_button(&ann, &add_button(Choice::Kind(CheckKind::Tcp)));
     app.telegram.wait_for_text(ann.id, "Send host and port").await;
     app.telegram.send_text(&ann, "localhost");
     app.telegram.wait_for_text(ann.id, "needs a port").await;
@@ -405,14 +429,14 @@ async fn add_builds_a_monitor_step_by_step_and_survives_a_restart() {
 
     app.telegram.send_text(&ann, "5s");
     app.telegram.wait_for_text(ann.id, "must be at least 10s").await;
-    app.telegram.press_button(&ann, "add:every:300");
+    app.telegram.press_button(&ann, &add_button(Choice::Every(300)));
     app.telegram.wait_for_text(ann.id, "how many failed checks").await;
-    app.telegram.press_button(&ann, "add:after:3");
+    app.telegram.press_button(&ann, &add_button(Choice::After(3)));
     let added = app.telegram.wait_for_text(ann.id, "added: tcp://127.0.0.1:9, checked every 5m").await;
     let row = monitor_row(&app, added_id(added.text())).await;
     assert_eq!((row.kind.as_str(), row.interval_secs, row.down_after), ("tcp", 300, 3));
     // The dialogue is over: a stale button does nothing, plain text gets the usual hint.
-    app.telegram.press_button(&ann, "add:after:1");
+    app.telegram.press_button(&ann, &add_button(Choice::After(1)));
     app.telegram.send_text(&ann, "hello");
     app.telegram.wait_for_text(ann.id, "I understand commands").await;
     let n = monitor::Entity::find().filter(monitor::Column::OwnerId.eq(ann.id)).all(&app.db).await.unwrap().len();

@@ -5,7 +5,6 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::helpers::TempDir;
 
@@ -54,7 +53,7 @@ fn command(bin: &Path, program: &str, ids: Option<(u32, u32)>) -> Command {
 }
 
 impl PgServer {
-    pub fn start() -> Option<Self> {
+    pub async fn start() -> Option<Self> {
         let Some(bin) = bin_dir() else {
             assert!(!under_ci(), "POSTGRES TESTS CANNOT RUN UNDER CI: no /usr/lib/postgresql/*/bin/initdb");
             eprintln!("!!! Postgres is not installed here (apt-get install postgresql): Postgres tests DID NOT RUN");
@@ -87,16 +86,15 @@ impl PgServer {
             .spawn()
             .expect("postgres starts");
         let server = PgServer { child, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !Command::new(bin.join("pg_isready"))
-            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-        {
-            assert!(Instant::now() < deadline, "postgres did not accept connections within 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        crate::helpers::eventually("postgres to accept connections", || async {
+            let ready = tokio::process::Command::new(bin.join("pg_isready"))
+                .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .status()
+                .await;
+            ready.is_ok_and(|s| s.success()).then_some(())
+        })
+        .await;
         Some(server)
     }
 }

@@ -119,7 +119,6 @@ impl Harness {
             clock: Arc::new(shared::clock::SystemClock),
             limiter: Default::default(),
             bot: None,
-            probes: None,
             admins: Vec::new(),
         });
         let run_id = worker::run_id();

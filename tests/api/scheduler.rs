@@ -70,13 +70,19 @@ async fn due_items_are_enqueued_once_per_slot_by_one_leader() {
 #[tokio::test]
 async fn the_cron_schedule_enqueues_keyed_heartbeats() {
     let dir = TempDir::new();
-    let (_db, queue) = stores(&dir).await;
-    let monitor = scheduler::cron_monitor(
+    let (db, queue) = stores(&dir).await;
+    let settings = std::sync::Arc::new(shared::config::Settings::from_vars(&Default::default()).unwrap());
+    let clock = std::sync::Arc::new(shared::clock::SystemClock);
+    let mut registry = scheduler::Registry::new(
+        db,
         queue.clone(),
-        "* * * * * *",
-        scheduler::Retention { keep_done: Duration::from_secs(3600), keep_raw_results: Duration::from_secs(48 * 3600) },
-    )
-    .unwrap();
+        shared::metrics::Metrics::new(),
+        settings,
+        clock,
+        scheduler::SchedulerOptions::default(),
+    );
+    scheduler::heartbeat::register(&mut registry, "* * * * * *").unwrap();
+    let (_due, monitor) = registry.build();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let token = shutdown.clone();
     let handle = tokio::spawn(monitor.run_with_signal(async move {

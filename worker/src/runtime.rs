@@ -1,4 +1,5 @@
-//! The job runner between apalis and the handlers, and the monitor that runs one worker per queue.
+//! The job runner between apalis and the handlers: one apalis worker per job kind, each running
+//! [`execute`] around the kind's handler.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -10,14 +11,15 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use shared::clock::SharedClock;
-use shared::jobs::{Check, FlushAlerts, Heartbeat, Job, MaintainResults, Notify, PurgeQueue};
+use shared::jobs::Job;
 use shared::metrics::Metrics;
 use shared::queue::Queue;
 use shared::ratelimit::SendLimiter;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-/// What job handlers may use.
+/// What every job handler may use; a slice's own dependencies are captured by its handlers
+/// (see [`crate::Registry`]).
 #[derive(Clone)]
 pub struct Deps {
     pub db: DatabaseConnection,
@@ -28,8 +30,6 @@ pub struct Deps {
     pub limiter: SendLimiter,
     /// None when no bot token is configured; the notify queue is then left to wait.
     pub bot: Option<teloxide::Bot>,
-    /// Network probes for the monitoring slice; None where checks do not run (tests, benches).
-    pub probes: Option<Arc<crate::monitoring::check::Probes>>,
     /// Telegram user ids of the admins, for system notices.
     pub admins: Vec<i64>,
 }
@@ -53,41 +53,11 @@ impl From<sea_orm::DbErr> for JobError {
 }
 
 /// A job kind's handler: the payload first, then the dependencies.
-pub type Handler<J> = fn(J, Arc<Deps>) -> BoxFuture<'static, Result<(), JobError>>;
+pub type Handler<J> = Arc<dyn Fn(J, Arc<Deps>) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
 
 struct Runner<J> {
     deps: Arc<Deps>,
     handler: Handler<J>,
-}
-
-/// One apalis worker per queue on one monitor. `run_id` keeps worker names unique per process.
-pub fn monitor(deps: Arc<Deps>, concurrency: usize) -> Monitor {
-    let run_id = run_id();
-    let monitor = Monitor::new().should_restart(|ctx, err| {
-        tracing::warn!(worker = %ctx.name(), error = %err, "worker stopped; restarting");
-        true
-    });
-    let monitor = register::<Heartbeat>(monitor, &deps, &run_id, concurrency, |job, deps| {
-        crate::heartbeat::record(job, deps).boxed()
-    });
-    let monitor =
-        register::<PurgeQueue>(monitor, &deps, &run_id, 1, |job, deps| crate::heartbeat::purge(job, deps).boxed());
-    let monitor = register::<FlushAlerts>(monitor, &deps, &run_id, concurrency, |job, deps| {
-        crate::monitoring::alerting::flush(job, deps).boxed()
-    });
-    let monitor = register::<MaintainResults>(monitor, &deps, &run_id, 1, |job, deps| {
-        crate::monitoring::results::maintain(job, deps).boxed()
-    });
-    // A check job is a batch whose probes run at once and mostly wait on the network.
-    let monitor = register::<Check>(monitor, &deps, &run_id, concurrency * 4, |job, deps| {
-        crate::monitoring::check::run(job, deps).boxed()
-    });
-    if deps.bot.is_some() {
-        register::<Notify>(monitor, &deps, &run_id, concurrency, |job, deps| crate::notify::send(job, deps).boxed())
-    } else {
-        tracing::info!("no bot token: notify jobs wait in their queue until a bot is configured");
-        monitor
-    }
 }
 
 /// Unique per process start, so worker names never clash with a previous run's.
@@ -95,14 +65,11 @@ pub fn run_id() -> String {
     format!("{}-{:08x}", std::process::id(), rand::random::<u32>())
 }
 
-/// Runs the workers until `shutdown`, then lets running jobs finish for up to `drain`.
-pub async fn run(
-    deps: Arc<Deps>,
-    concurrency: usize,
-    shutdown: CancellationToken,
-    drain: Duration,
-) -> anyhow::Result<()> {
-    monitor(deps, concurrency)
+/// Runs the workers `registry` registered until `shutdown`, then lets running jobs finish for up
+/// to `drain`.
+pub async fn run(registry: crate::Registry, shutdown: CancellationToken, drain: Duration) -> anyhow::Result<()> {
+    registry
+        .into_monitor()
         .shutdown_timeout(drain)
         .run_with_signal(async move {
             shutdown.cancelled().await;
@@ -119,12 +86,13 @@ pub fn register<J: Job>(
     deps: &Arc<Deps>,
     run_id: &str,
     concurrency: usize,
-    handler: Handler<J>,
+    handler: impl Fn(J, Arc<Deps>) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync + 'static,
 ) -> Monitor {
     let deps = deps.clone();
+    let handler: Handler<J> = Arc::new(handler);
     let run_id = run_id.to_owned();
     monitor.register(move |restarts| {
-        let runner = Arc::new(Runner::<J> { deps: deps.clone(), handler });
+        let runner = Arc::new(Runner::<J> { deps: deps.clone(), handler: handler.clone() });
         WorkerBuilder::new(format!("{}-{run_id}-{restarts}", J::QUEUE))
             .backend(match J::POLL {
                 Some(every) => deps.queue.backend_polling(J::QUEUE, every),

@@ -1,38 +1,60 @@
 //! `/add`: a monitor step by step — kind (buttons), target (typed, checked against the kind),
-//! interval (buttons or typed) and failures before DOWN (buttons). The state is a dialogue stored
-//! in the database, so it survives restarts; `/cancel` leaves it.
+//! interval (buttons or typed) and failures before DOWN (buttons). The state is the slice's typed
+//! dialogue state, stored in the database, so it survives restarts; `/cancel` leaves it.
 
-use shared::i18n::{Lang, Text, t};
+use shared::i18n::{Text, t};
 use shared::monitoring::alerts::Thresholds;
 use shared::monitoring::schedule::{Interval, format_duration};
 use shared::monitoring::target::{CheckKind, Target};
-use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::{Caller, WatchError, create, within_quota};
-use crate::{BotDeps, BotDialogue, HandlerResult, State, access, reply};
+use super::{NAME, Press, WatchError, create, within_quota};
+use crate::HandlerResult;
+use crate::cx::Cx;
 
-fn keyboard(rows: Vec<Vec<(&str, String)>>) -> ReplyMarkup {
-    ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
-        rows.into_iter().map(|r| r.into_iter().map(|(label, data)| InlineKeyboardButton::callback(label, data))),
-    ))
+/// Where an `/add` stands; each variant is named for what it waits for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Adding {
+    /// The kind of check (a button).
+    PickKind,
+    /// The target, typed.
+    ReceiveTarget { kind: CheckKind },
+    /// The interval (a button or a typed duration).
+    PickInterval { target: String },
+    /// How many failures make DOWN (a button).
+    PickThreshold { target: String, interval_secs: i64 },
+}
+
+/// A button pressed during `/add`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Choice {
+    Kind(CheckKind),
+    Every(i64),
+    After(u32),
+}
+
+fn keyboard(rows: Vec<Vec<(String, Choice)>>) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(
+        rows.into_iter().map(|r| {
+            r.into_iter().map(|(label, choice)| InlineKeyboardButton::callback(label, Press::Add(choice).data()))
+        }),
+    )
 }
 
 /// `/add`.
-pub async fn start(bot: &Bot, deps: &BotDeps, dialogue: &BotDialogue, caller: &Caller) -> HandlerResult {
-    let lang = caller.lang;
-    if !within_quota(deps, caller).await? {
-        let quota = deps.settings.monitor_quota;
-        return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
+pub async fn start(cx: Cx, _args: String) -> HandlerResult {
+    let lang = cx.lang();
+    if !within_quota(&cx.deps, &cx.caller).await? {
+        let quota = cx.deps.settings.monitor_quota;
+        return cx.reply(t(lang, Text::WatchQuota { quota })).await;
     }
-    dialogue.update(State::AddPickKind).await.map_err(|e| anyhow::anyhow!(e))?;
-    let (web, port, host) = (t(lang, Text::KindWebsite), t(lang, Text::KindPort), t(lang, Text::KindHost));
+    cx.set_state(NAME, &Adding::PickKind).await?;
     let markup = keyboard(vec![vec![
-        (web.as_str(), "add:kind:http".into()),
-        (port.as_str(), "add:kind:tcp".into()),
-        (host.as_str(), "add:kind:ping".into()),
+        (t(lang, Text::KindWebsite), Choice::Kind(CheckKind::Http)),
+        (t(lang, Text::KindPort), Choice::Kind(CheckKind::Tcp)),
+        (t(lang, Text::KindHost), Choice::Kind(CheckKind::Ping)),
     ]]);
-    reply::send(bot, deps, caller.chat, t(lang, Text::AddPickKind), Some(markup)).await
+    cx.reply_with(t(lang, Text::AddPickKind), markup).await
 }
 
 /// Turns what the user typed into a target of the chosen kind.
@@ -50,30 +72,25 @@ pub fn parse_target(kind: CheckKind, input: &str) -> Result<Target, WatchError> 
     Ok(target)
 }
 
-/// A typed target in `AddReceiveTarget`.
-pub async fn receive_target(
-    bot: Bot,
-    dialogue: BotDialogue,
-    msg: Message,
-    deps: BotDeps,
-    kind: String,
-) -> HandlerResult {
-    let lang = Lang::from_code(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
-    let kind = CheckKind::parse(&kind).unwrap_or(CheckKind::Http);
-    match parse_target(kind, msg.text().unwrap_or("")) {
-        Err(e) => reply::text(&bot, &deps, msg.chat.id, e.render(lang)).await,
-        Ok(target) => {
-            dialogue
-                .update(State::AddPickInterval { target: target.to_string() })
-                .await
-                .map_err(|e| anyhow::anyhow!(e))?;
-            let choices = [30, 60, 300, 900, 3600]
-                .into_iter()
-                .map(|s| (interval_label(s), format!("add:every:{s}")))
-                .collect::<Vec<_>>();
-            let choices: Vec<(&str, String)> = choices.iter().map(|(l, d)| (l.as_str(), d.clone())).collect();
-            reply::send(&bot, &deps, msg.chat.id, t(lang, Text::AddPickInterval), Some(keyboard(vec![choices]))).await
-        }
+/// A message during `/add`: the typed target or interval; at a button step, a reminder to press one.
+pub async fn on_message(cx: Cx, state: Adding) -> HandlerResult {
+    let lang = cx.lang();
+    let typed = cx.message().and_then(|m| m.text()).unwrap_or("").to_owned();
+    match state {
+        Adding::ReceiveTarget { kind } => match parse_target(kind, &typed) {
+            Err(e) => cx.reply(e.render(lang)).await,
+            Ok(target) => {
+                cx.set_state(NAME, &Adding::PickInterval { target: target.to_string() }).await?;
+                let choices =
+                    [30, 60, 300, 900, 3600].into_iter().map(|s| (interval_label(s), Choice::Every(s))).collect();
+                cx.reply_with(t(lang, Text::AddPickInterval), keyboard(vec![choices])).await
+            }
+        },
+        Adding::PickInterval { target } => match Interval::parse(&typed) {
+            Err(e) => cx.reply(WatchError::Interval(e.to_string()).render(lang)).await,
+            Ok(interval) => ask_threshold(&cx, target, interval).await,
+        },
+        Adding::PickKind | Adding::PickThreshold { .. } => cx.reply(t(lang, Text::PressAButton)).await,
     }
 }
 
@@ -81,84 +98,48 @@ fn interval_label(secs: i64) -> String {
     format_duration(std::time::Duration::from_secs(secs as u64))
 }
 
-/// A typed interval in `AddPickInterval`.
-pub async fn receive_interval(
-    bot: Bot,
-    dialogue: BotDialogue,
-    msg: Message,
-    deps: BotDeps,
-    target: String,
-) -> HandlerResult {
-    let lang = Lang::from_code(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
-    match Interval::parse(msg.text().unwrap_or("")) {
-        Err(e) => reply::text(&bot, &deps, msg.chat.id, WatchError::Interval(e.to_string()).render(lang)).await,
-        Ok(interval) => ask_threshold(&bot, &deps, &dialogue, msg.chat.id, lang, target, interval).await,
-    }
+async fn ask_threshold(cx: &Cx, target: String, interval: Interval) -> HandlerResult {
+    cx.set_state(NAME, &Adding::PickThreshold { target, interval_secs: interval.secs() }).await?;
+    let choices = [1, 2, 3, 5].into_iter().map(|n| (n.to_string(), Choice::After(n))).collect();
+    cx.reply_with(t(cx.lang(), Text::AddPickThreshold), keyboard(vec![choices])).await
 }
 
-async fn ask_threshold(
-    bot: &Bot,
-    deps: &BotDeps,
-    dialogue: &BotDialogue,
-    chat: ChatId,
-    lang: Lang,
-    target: String,
-    interval: Interval,
-) -> HandlerResult {
-    dialogue
-        .update(State::AddPickThreshold { target, interval_secs: interval.secs() })
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let choices: Vec<(&str, String)> = [("1", 1), ("2", 2), ("3", 3), ("5", 5)]
-        .into_iter()
-        .map(|(label, n)| (label, format!("add:after:{n}")))
-        .collect();
-    reply::send(bot, deps, chat, t(lang, Text::AddPickThreshold), Some(keyboard(vec![choices]))).await
-}
-
-/// A button press during `/add`.
-pub async fn on_button(bot: Bot, dialogue: BotDialogue, query: CallbackQuery, deps: BotDeps) -> HandlerResult {
-    let lang = Lang::from_code(query.from.language_code.as_deref());
-    bot.answer_callback_query(query.id.clone()).await?;
-    let Some(chat) = query.message.as_ref().map(|m| m.chat().id) else { return Ok(()) };
-    let access = access::of(&deps, &query.from).await?;
-    if !access.allowed() {
-        return reply::text(&bot, &deps, chat, access.refusal(lang)).await;
-    }
-    let data = query.data.as_deref().unwrap_or("");
-    let state = dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?.unwrap_or_default();
-    match (state, data.strip_prefix("add:").and_then(|d| d.split_once(':'))) {
-        (State::AddPickKind, Some(("kind", kind))) if CheckKind::parse(kind).is_some() => {
-            dialogue.update(State::AddReceiveTarget { kind: kind.to_owned() }).await.map_err(|e| anyhow::anyhow!(e))?;
-            reply::text(&bot, &deps, chat, t(lang, Text::AddAskTarget { kind })).await
+/// A button press during `/add`. A button that does not fit the step the dialogue is at (from an
+/// earlier, finished or cancelled `/add`, or forged) has expired and changes nothing.
+pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
+    let lang = cx.lang();
+    let state = cx.state::<Adding>(NAME).await?;
+    match (state, choice) {
+        (Some(Adding::PickKind), Choice::Kind(kind)) => {
+            cx.answer(None).await?;
+            cx.set_state(NAME, &Adding::ReceiveTarget { kind }).await?;
+            cx.reply(t(lang, Text::AddAskTarget { kind: kind.as_str() })).await
         }
-        (State::AddPickInterval { target }, Some(("every", secs))) => {
-            match secs.parse::<i64>().ok().and_then(|s| Interval::from_secs(s).ok()) {
-                Some(interval) => ask_threshold(&bot, &deps, &dialogue, chat, lang, target, interval).await,
-                None => Ok(()),
+        (Some(Adding::PickInterval { target }), Choice::Every(secs)) => match Interval::from_secs(secs) {
+            Ok(interval) => {
+                cx.answer(None).await?;
+                ask_threshold(&cx, target, interval).await
             }
-        }
-        (State::AddPickThreshold { target, interval_secs }, Some(("after", n))) => {
-            let (Ok(down_after), Ok(target), Ok(interval)) =
-                (n.parse::<u32>(), Target::parse(&target), Interval::from_secs(interval_secs))
-            else {
-                return Ok(());
+            Err(_) => cx.answer(Some(t(lang, Text::ButtonExpired))).await,
+        },
+        (Some(Adding::PickThreshold { target, interval_secs }), Choice::After(n)) if (1..=10).contains(&n) => {
+            let (Ok(target), Ok(interval)) = (Target::parse(&target), Interval::from_secs(interval_secs)) else {
+                cx.end_dialogue().await?;
+                return cx.answer(Some(t(lang, Text::ButtonExpired))).await;
             };
-            let caller = Caller { user_id: query.from.id.0 as i64, is_admin: access.is_admin(), chat, lang };
-            if !within_quota(&deps, &caller).await? {
-                dialogue.exit().await.map_err(|e| anyhow::anyhow!(e))?;
-                let quota = deps.settings.monitor_quota;
-                return reply::text(&bot, &deps, chat, t(lang, Text::WatchQuota { quota })).await;
+            cx.answer(None).await?;
+            if !within_quota(&cx.deps, &cx.caller).await? {
+                cx.end_dialogue().await?;
+                let quota = cx.deps.settings.monitor_quota;
+                return cx.reply(t(lang, Text::WatchQuota { quota })).await;
             }
-            let th = Thresholds { down_after: down_after.clamp(1, 10), ..Thresholds::default() };
-            let row = create(&deps, &caller, &target, interval, th).await?;
-            dialogue.exit().await.map_err(|e| anyhow::anyhow!(e))?;
+            let th = Thresholds { down_after: n, ..Thresholds::default() };
+            let row = create(&cx.deps, &cx.caller, &target, interval, th, cx.now).await?;
+            cx.end_dialogue().await?;
             let every = format_duration(interval.duration());
-            reply::text(&bot, &deps, chat, t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every }))
-                .await
+            cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every })).await
         }
-        // A button from an earlier, finished or cancelled /add: nothing to do.
-        _ => Ok(()),
+        _ => cx.answer(Some(t(lang, Text::ButtonExpired))).await,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The monitoring slice in the bot: add, list, inspect, mute and remove monitors. Handlers parse
 //! and validate, write rows and reply; checks run in workers.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
@@ -16,6 +16,8 @@ use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_d
 use shared::monitoring::target::Target;
 use teloxide::prelude::*;
 
+use crate::cx::{Caller, Cx};
+use crate::slice::{Audience, Slice};
 use crate::{BotDeps, HandlerResult, reply};
 
 pub mod add;
@@ -23,16 +25,48 @@ pub mod buttons;
 mod chart;
 pub mod settings;
 
-/// Who is asking, and where.
-pub struct Caller {
-    pub user_id: i64,
-    pub is_admin: bool,
-    pub chat: ChatId,
-    pub lang: Lang,
+/// The slice's name: the prefix of its buttons and the owner tag of its dialogue state.
+pub const NAME: &str = "monitoring";
+
+/// The commands, buttons and `/add` dialogue of monitoring.
+pub fn slice() -> Slice {
+    Slice::new(NAME)
+        .command("watch", Audience::Member, |l| t(l, Text::CmdWatch), watch)
+        .command("add", Audience::Member, |l| t(l, Text::CmdAdd), add::start)
+        .command("monitors", Audience::Member, |l| t(l, Text::CmdMonitors), list)
+        .command("status", Audience::Member, |l| t(l, Text::CmdStatus), status)
+        .command("mute", Audience::Member, |l| t(l, Text::CmdMute), mute)
+        .command("set", Audience::Member, |l| t(l, Text::CmdSet), settings::set)
+        .command("unwatch", Audience::Member, |l| t(l, Text::CmdUnwatch), unwatch)
+        .command("notify_here", Audience::Member, |l| t(l, Text::CmdNotifyHere), notify_here)
+        .command("probes", Audience::Admin, |l| t(l, Text::CmdProbes), probes)
+        .callbacks(Audience::Member, on_press)
+        .dialogue(Audience::Member, add::on_message)
+}
+
+/// Every button of the slice: under the list, and during `/add`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Press {
+    List(buttons::Action),
+    Add(add::Choice),
+}
+
+impl Press {
+    pub fn data(self) -> String {
+        crate::callback::data(NAME, &self)
+    }
+}
+
+async fn on_press(cx: Cx, press: Press) -> HandlerResult {
+    match press {
+        Press::List(action) => buttons::on_button(cx, action).await,
+        Press::Add(choice) => add::on_choice(cx, choice).await,
+    }
 }
 
 /// `/watch <target> [interval]`.
-pub async fn watch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+pub async fn watch(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let lang = caller.lang;
     let request = match parse_watch(args) {
         Ok(r) => r,
@@ -42,7 +76,7 @@ pub async fn watch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Ha
         let quota = deps.settings.monitor_quota;
         return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
     }
-    let row = create(deps, caller, &request.target, request.interval, Thresholds::default()).await?;
+    let row = create(deps, caller, &request.target, request.interval, Thresholds::default(), cx.now).await?;
     let every = format_duration(request.interval.duration());
     reply::text(bot, deps, caller.chat, t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every }))
         .await
@@ -50,7 +84,7 @@ pub async fn watch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Ha
 
 /// Whether the caller may add another monitor (admins always may).
 pub(crate) async fn within_quota(deps: &BotDeps, caller: &Caller) -> anyhow::Result<bool> {
-    if caller.is_admin {
+    if caller.is_admin() {
         return Ok(true);
     }
     let owned = monitor::Entity::find().filter(monitor::Column::OwnerId.eq(caller.user_id)).count(&deps.db).await?;
@@ -64,8 +98,8 @@ pub(crate) async fn create(
     target: &Target,
     interval: Interval,
     th: Thresholds,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<monitor::Model> {
-    let now = Utc::now();
     // The slot needs the id, so the row is stored first and its first run set just after.
     let row = new_row(caller.user_id, caller.chat.0, target, interval, &th, now, now).insert(&deps.db).await?;
     let mut active = row.clone().into_active_model();
@@ -115,7 +149,8 @@ pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
 }
 
 /// `/unwatch <id>`.
-pub async fn unwatch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+pub async fn unwatch(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let Some(row) = find_own(bot, deps, caller, args, "/unwatch 3").await? else { return Ok(()) };
     monitor::Entity::delete_by_id(row.id).exec(&deps.db).await?;
     pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(row.id)).exec(&deps.db).await?;
@@ -124,7 +159,8 @@ pub async fn unwatch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> 
 }
 
 /// `/mute <id> <duration|off>`.
-pub async fn mute(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+pub async fn mute(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let lang = caller.lang;
     let mut words = args.split_whitespace();
     let (Some(id), Some(how_long), None) = (words.next(), words.next(), words.next()) else {
@@ -135,7 +171,7 @@ pub async fn mute(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Han
     } else {
         match parse_duration(how_long) {
             Ok(d) if d.as_secs() > 0 && d.as_secs() <= 7 * 86_400 => {
-                Some(Utc::now() + chrono::Duration::seconds(d.as_secs() as i64))
+                Some(cx.now + chrono::Duration::seconds(d.as_secs() as i64))
             }
             _ => return reply::text(bot, deps, caller.chat, t(lang, Text::MuteUsage)).await,
         }
@@ -153,8 +189,9 @@ pub async fn mute(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> Han
 }
 
 /// `/notify_here <id>` in a group: the monitor's alerts also go to this group.
-pub async fn notify_here(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str, in_group: bool) -> HandlerResult {
-    if !in_group {
+pub async fn notify_here(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
+    if !caller.in_group {
         return reply::text(bot, deps, caller.chat, t(caller.lang, Text::NotifyHereGroupsOnly)).await;
     }
     let Some(row) = find_own(bot, deps, caller, args, "/notify_here 3").await? else { return Ok(()) };
@@ -166,11 +203,12 @@ pub async fn notify_here(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str,
 }
 
 /// `/monitors [all] [page]`: ten per page, oldest first, with buttons per monitor.
-pub async fn list(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+pub async fn list(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let words: Vec<&str> = args.split_whitespace().collect();
-    let everyone = caller.is_admin && words.contains(&"all");
+    let everyone = caller.is_admin() && words.contains(&"all");
     let page: u64 = words.iter().find_map(|w| w.parse::<u64>().ok()).unwrap_or(1).max(1);
-    match render_list(deps, caller, everyone, page).await? {
+    match render_list(deps, caller, everyone, page, cx.now).await? {
         None => reply::text(bot, deps, caller.chat, t(caller.lang, Text::NoMonitors)).await,
         Some((text, markup)) => {
             reply::send(bot, deps, caller.chat, text, Some(teloxide::types::ReplyMarkup::InlineKeyboard(markup))).await
@@ -184,6 +222,7 @@ pub(crate) async fn render_list(
     caller: &Caller,
     everyone: bool,
     page: u64,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<Option<(String, teloxide::types::InlineKeyboardMarkup)>> {
     const PAGE: u64 = 10;
     let lang = caller.lang;
@@ -198,13 +237,13 @@ pub(crate) async fn render_list(
     let pages = total.div_ceil(PAGE);
     let page = page.clamp(1, pages);
     let rows = query.offset((page - 1) * PAGE).limit(PAGE).all(&deps.db).await?;
-    let since = Utc::now() - chrono::Duration::hours(24);
+    let since = now - chrono::Duration::hours(24);
     let mut text = t(lang, Text::MonitorsHeader { total, page, pages });
     for row in &rows {
         let (count, failures) = counts_since(deps, row.id, since).await?;
         let uptime = uptime_percent(count, failures).map(|u| format!("{u:.2}%")).unwrap_or_else(|| "—".into());
         let latency = row.last_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
-        let muted = row.muted_until.is_some_and(|u| u > Utc::now());
+        let muted = row.muted_until.is_some_and(|u| u > now);
         text.push_str(&format!(
             "\n#{} {} {} · {} · 24h {} · {}{}",
             row.id,
@@ -220,11 +259,12 @@ pub(crate) async fn render_list(
 }
 
 /// `/status <id>`: the state, uptime over 24 h / 7 d / 30 d and the last results.
-pub async fn status(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+pub async fn status(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let Some(row) = find_own(bot, deps, caller, args, "/status 3").await? else { return Ok(()) };
-    let text = status_text(deps, &row, caller.lang).await?;
+    let text = status_text(deps, &row, caller.lang, cx.now).await?;
     reply::text(bot, deps, caller.chat, text).await?;
-    send_chart(bot, deps, caller.chat, &row, caller.lang).await
+    send_chart(bot, deps, caller.chat, &row, caller.lang, cx.now).await
 }
 
 /// The last 24 hours of response times as a PNG, with the figures in the caption.
@@ -234,9 +274,9 @@ pub(crate) async fn send_chart(
     chat: ChatId,
     row: &monitor::Model,
     lang: Lang,
+    now: DateTime<Utc>,
 ) -> HandlerResult {
     use shared::monitoring::rollup::summarize;
-    let now = Utc::now();
     let from = now - chrono::Duration::hours(24);
     let results: Vec<(i64, bool, Option<i32>)> = check_result::Entity::find()
         .select_only()
@@ -269,16 +309,17 @@ pub(crate) async fn send_chart(
             failures: r.failures,
         },
     );
-    deps.limiter.acquire(chat.0).await;
-    bot.send_photo(chat, teloxide::types::InputFile::memory(png).file_name(format!("monitor-{}.png", row.id)))
-        .caption(caption)
-        .await?;
-    Ok(())
+    let photo = teloxide::types::InputFile::memory(png).file_name(format!("monitor-{}.png", row.id));
+    reply::photo(bot, deps, chat, photo, caption).await
 }
 
-pub(crate) async fn status_text(deps: &BotDeps, row: &monitor::Model, lang: Lang) -> anyhow::Result<String> {
+pub(crate) async fn status_text(
+    deps: &BotDeps,
+    row: &monitor::Model,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
     let row = row.clone();
-    let now = Utc::now();
     let mut uptimes = Vec::new();
     for (label, hours) in [("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30)] {
         let (count, failures) = counts_since(deps, row.id, now - chrono::Duration::hours(hours)).await?;
@@ -329,7 +370,8 @@ pub(crate) async fn status_text(deps: &BotDeps, row: &monitor::Model, lang: Lang
 }
 
 /// `/probes` (admins): list, add (`allow|deny <network>`) or remove (`remove <id>`) probe rules.
-pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+pub async fn probes(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let lang = caller.lang;
     let words: Vec<&str> = args.split_whitespace().collect();
     let text = match words.as_slice() {
@@ -352,7 +394,7 @@ pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
                     action: Set((*action).to_owned()),
                     network: Set(net.to_string()),
                     created_by: Set(caller.user_id),
-                    created_at: Set(Utc::now()),
+                    created_at: Set(cx.now),
                     ..Default::default()
                 }
                 .insert(&deps.db)
@@ -403,7 +445,7 @@ async fn find_own(
         return Ok(None);
     };
     match monitor::Entity::find_by_id(id).one(&deps.db).await? {
-        Some(row) if row.owner_id == caller.user_id || caller.is_admin => Ok(Some(row)),
+        Some(row) if row.owner_id == caller.user_id || caller.is_admin() => Ok(Some(row)),
         _ => {
             reply::text(bot, deps, caller.chat, t(caller.lang, Text::MonitorNotFound { id: raw })).await?;
             Ok(None)

@@ -11,11 +11,12 @@ use shared::monitoring::options::{self, OPTIONS, OptionError, Setting, describe}
 use shared::monitoring::schedule::Interval;
 use shared::monitoring::target::CheckKind;
 
-use super::{Caller, find_own};
-use crate::{BotDeps, HandlerResult, reply};
-use teloxide::prelude::*;
+use super::find_own;
+use crate::cx::Cx;
+use crate::{HandlerResult, reply};
 
-pub async fn set(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
+pub async fn set(cx: Cx, args: String) -> HandlerResult {
+    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let lang = caller.lang;
     let option_list = option_list();
     let mut words = args.trim().splitn(3, char::is_whitespace);

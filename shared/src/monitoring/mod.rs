@@ -1,9 +1,10 @@
 //! Monitoring rules, pure and clock-free: what a target is ([`target`]), how often and when it is
 //! checked ([`schedule`]), when a result becomes an alert ([`alerts`]), how results are summarized
 //! ([`rollup`]), which addresses may be probed ([`policy`]) and the options a user may set
-//! ([`options`]).
+//! ([`options`]), and the slice's job kinds ([`jobs`]).
 
 pub mod alerts;
+pub mod jobs;
 pub mod model;
 pub mod options;
 pub mod policy;

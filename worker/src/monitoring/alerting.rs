@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use shared::entities::{monitor, pending_alert, system_state, user};
 use shared::i18n::{Lang, Text, t};
-use shared::jobs::FlushAlerts;
 use shared::monitoring::alerts::Alert;
+use shared::monitoring::jobs::FlushAlerts;
 use shared::monitoring::model::alert_line;
 use shared::queue::Enqueue;
 

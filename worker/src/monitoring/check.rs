@@ -15,8 +15,8 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, OnConflict},
 };
 use shared::entities::{check_result, monitor, pending_alert};
-use shared::jobs::Check;
 use shared::monitoring::alerts::{self, Alert, Outcome, Reason};
+use shared::monitoring::jobs::Check;
 use shared::monitoring::model::{state_of, thresholds_of};
 use shared::monitoring::schedule::{Interval, is_stale};
 
@@ -36,7 +36,7 @@ struct Checked<'a> {
     alerts: Vec<Alert>,
 }
 
-pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
+pub async fn run(job: Check, deps: Arc<Deps>, probes: Arc<Probes>) -> Result<(), JobError> {
     let phase = |name: &str, since: std::time::Instant| {
         deps.metrics.check_phase.with_label_values(&[name]).observe(since.elapsed().as_secs_f64());
     };
@@ -49,9 +49,6 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
         .into_iter()
         .map(|m| (m.id, m))
         .collect();
-    let Some(probes) = deps.probes.as_ref() else {
-        return Err(JobError::Transient(anyhow::anyhow!("probes are not available in this worker")));
-    };
     probes.refresh_policy(&deps.db).await?;
     phase("load", started);
 
@@ -75,7 +72,7 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
     }
 
     let probing = std::time::Instant::now();
-    let clock = &deps.clock;
+    let (clock, probes) = (&deps.clock, &*probes);
     let probed = futures::future::join_all(todo.into_iter().map(|(m, slot)| async move {
         let outcome = probe(probes, m).await;
         (m, slot, outcome, clock.now())

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use shared::entities::{check_result, check_rollup};
-use shared::jobs::MaintainResults;
+use shared::monitoring::jobs::MaintainResults;
 use shared::monitoring::rollup::{hour_of, summarize};
 
 use crate::{Deps, JobError};

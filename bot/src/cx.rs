@@ -1,0 +1,151 @@
+//! `Cx`: what a slice's handler gets — who is asking and where, the time of the update from the
+//! clock, and the ways to answer (reply, answer a button press, edit the pressed message, keep a
+//! dialogue's state).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::i18n::Lang;
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardMarkup, MessageId, ReplyMarkup};
+
+use crate::access::Access;
+use crate::{BotDeps, HandlerResult, reply};
+
+/// A chat's dialogue state: which slice owns it and that slice's own typed state, as JSON.
+/// Stored in the `dialogues` table, so it is an API boundary.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Stored {
+    pub slice: String,
+    pub state: serde_json::Value,
+}
+
+pub type BotDialogue =
+    teloxide::dispatching::dialogue::Dialogue<Stored, teloxide::dispatching::dialogue::ErasedStorage<Stored>>;
+
+/// Who is asking, and where.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: i64,
+    pub first_name: String,
+    pub access: Access,
+    pub chat: ChatId,
+    /// A group or supergroup (not a private chat).
+    pub in_group: bool,
+    pub lang: Lang,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.access.is_admin()
+    }
+}
+
+/// One update's context, handed to a slice's handler.
+#[derive(Clone)]
+pub struct Cx {
+    pub bot: Bot,
+    pub deps: BotDeps,
+    pub caller: Caller,
+    /// When the update was handled, from the clock (handlers never read the system time).
+    pub now: DateTime<Utc>,
+    pub(crate) dialogue: BotDialogue,
+    pub(crate) message: Option<Message>,
+    pub(crate) query: Option<CallbackQuery>,
+    answered: Arc<AtomicBool>,
+}
+
+impl Cx {
+    pub(crate) fn new(
+        bot: Bot,
+        deps: BotDeps,
+        caller: Caller,
+        dialogue: BotDialogue,
+        message: Option<Message>,
+        query: Option<CallbackQuery>,
+    ) -> Self {
+        let now = deps.clock.now();
+        Self { bot, deps, caller, now, dialogue, message, query, answered: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// The message that carried a command or a dialogue step.
+    pub fn message(&self) -> Option<&Message> {
+        self.message.as_ref()
+    }
+
+    /// The lang of the caller.
+    pub fn lang(&self) -> Lang {
+        self.caller.lang
+    }
+
+    /// Sends `text` to the caller's chat.
+    pub async fn reply(&self, text: String) -> HandlerResult {
+        reply::send(&self.bot, &self.deps, self.caller.chat, text, None).await
+    }
+
+    /// Sends `text` with a keyboard.
+    pub async fn reply_with(&self, text: String, markup: impl Into<ReplyMarkup>) -> HandlerResult {
+        reply::send(&self.bot, &self.deps, self.caller.chat, text, Some(markup.into())).await
+    }
+
+    /// Answers the button press (a toast with `text`, or silently). A press is answered once;
+    /// the router answers silently for a handler that did not.
+    pub async fn answer(&self, text: Option<String>) -> HandlerResult {
+        let Some(query) = &self.query else { return Ok(()) };
+        if self.answered.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut request = self.bot.answer_callback_query(query.id.clone());
+        if let Some(text) = text {
+            request = request.text(text);
+        }
+        request.await?;
+        Ok(())
+    }
+
+    pub(crate) fn was_answered(&self) -> bool {
+        self.answered.load(Ordering::SeqCst)
+    }
+
+    /// The message whose button was pressed.
+    pub fn pressed(&self) -> Option<MessageId> {
+        self.query.as_ref().and_then(|q| q.message.as_ref()).map(|m| m.id())
+    }
+
+    /// Replaces the text (and keyboard) of the message whose button was pressed.
+    pub async fn edit(&self, text: String, markup: Option<InlineKeyboardMarkup>) -> HandlerResult {
+        let Some(id) = self.pressed() else { return Ok(()) };
+        reply::edit_text(&self.bot, &self.deps, self.caller.chat, id, text, markup).await
+    }
+
+    /// Replaces only the keyboard of the message whose button was pressed.
+    pub async fn edit_keyboard(&self, markup: InlineKeyboardMarkup) -> HandlerResult {
+        let Some(id) = self.pressed() else { return Ok(()) };
+        reply::edit_markup(&self.bot, &self.deps, self.caller.chat, id, markup).await
+    }
+
+    /// Makes `state` the chat's dialogue state, owned by `slice`.
+    pub async fn set_state<S: Serialize>(&self, slice: &str, state: &S) -> HandlerResult {
+        let stored = Stored { slice: slice.to_owned(), state: serde_json::to_value(state)? };
+        self.dialogue.update(stored).await.map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// The chat's dialogue state when `slice` owns it and it decodes as `S`.
+    pub async fn state<S: DeserializeOwned>(&self, slice: &str) -> anyhow::Result<Option<S>> {
+        let stored = self.dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?;
+        Ok(stored.filter(|s| s.slice == slice).and_then(|s| serde_json::from_value(s.state).ok()))
+    }
+
+    /// Whether any slice has a dialogue going in this chat.
+    pub async fn in_dialogue(&self) -> anyhow::Result<bool> {
+        Ok(self.dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?.is_some())
+    }
+
+    /// Ends the chat's dialogue.
+    pub async fn end_dialogue(&self) -> HandlerResult {
+        self.dialogue.exit().await.map_err(|e| anyhow::anyhow!(e))
+    }
+}

@@ -1,0 +1,316 @@
+//! The router: every update passes here. It resolves the caller's access once, applies the one
+//! refusal per audience, hands the update to the slice that owns the command, button or dialogue,
+//! and runs every handler under [`guard`], so an unexpected error is logged once and the user is
+//! never left without an answer.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use shared::i18n::{Lang, Text, t};
+use shared::ratelimit::CommandVerdict;
+use teloxide::dispatching::UpdateHandler;
+use teloxide::dispatching::dialogue::ErasedStorage;
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, BotCommandScope, Me, Recipient, User};
+
+use crate::access::{self, Access};
+use crate::cx::{BotDialogue, Caller, Cx, Stored};
+use crate::slice::{Audience, Registry};
+use crate::{BotDeps, HandlerResult, callback, reply};
+
+/// The full update handler; needs `BotDeps` and the dialogue storage as dependencies.
+pub fn schema() -> UpdateHandler<anyhow::Error> {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+/// What the text of a message is to this bot.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// `/name args` (or `/name@this_bot args`).
+    Command {
+        name: String,
+        args: &'a str,
+    },
+    /// `/name@other_bot`: addressed to another bot in a group.
+    OtherBot,
+    NotACommand,
+}
+
+/// Splits `/name@bot args`; names are case-insensitive, the bot's username too.
+pub fn parse<'a>(text: &'a str, username: &str) -> Parsed<'a> {
+    let Some(rest) = text.strip_prefix('/') else { return Parsed::NotACommand };
+    let (head, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let (name, addressee) = match head.split_once('@') {
+        Some((name, bot)) => (name, Some(bot)),
+        None => (head, None),
+    };
+    if addressee.is_some_and(|bot| !bot.eq_ignore_ascii_case(username)) {
+        return Parsed::OtherBot;
+    }
+    if name.is_empty() {
+        return Parsed::NotACommand;
+    }
+    Parsed::Command { name: name.to_ascii_lowercase(), args: args.trim() }
+}
+
+async fn on_message(
+    bot: Bot,
+    msg: Message,
+    me: Me,
+    deps: BotDeps,
+    storage: Arc<ErasedStorage<Stored>>,
+) -> HandlerResult {
+    let Some(user) = msg.from.clone() else { return Ok(()) };
+    let lang = Lang::from_code(user.language_code.as_deref());
+    let parsed = parse(msg.text().unwrap_or(""), me.username());
+    if parsed == Parsed::OtherBot
+        || (matches!(parsed, Parsed::Command { .. }) && !within_rate_limit(&bot, &deps, &msg, &user).await)
+    {
+        return Ok(());
+    }
+    let chat = msg.chat.id;
+    let registry = deps.registry.clone();
+    let work = async {
+        let caller = caller(&deps, &user, &msg.chat, lang).await?;
+        let dialogue = BotDialogue::new(storage, chat);
+        let cx = Cx::new(bot.clone(), deps.clone(), caller, dialogue, Some(msg.clone()), None);
+        match parsed {
+            Parsed::Command { name, args } => command(cx, &registry, &name, args).await,
+            _ => message(cx, &registry).await,
+        }
+    };
+    if let Err(e) = work.await {
+        tracing::error!(error.cause_chain = ?e, error.message = %e, chat_id = chat.0, "bot handler failed");
+        let _ = reply::text(&bot, &deps, chat, t(lang, Text::InternalError)).await;
+    }
+    Ok(())
+}
+
+async fn command(cx: Cx, registry: &Registry, name: &str, args: &str) -> HandlerResult {
+    let lang = cx.lang();
+    if name == crate::core::CANCEL && crate::core::leave_dialogue(&cx).await? {
+        return Ok(());
+    }
+    let Some(command) = registry.command(name) else { return cx.reply(t(lang, Text::UnknownCommand)).await };
+    if let Some(refusal) = refusal(&cx, command.audience) {
+        return cx.reply(refusal).await;
+    }
+    command.run(cx, args.to_owned()).await
+}
+
+/// Not a command: a step of the chat's dialogue, or a hint in a private chat.
+async fn message(cx: Cx, registry: &Registry) -> HandlerResult {
+    let lang = cx.lang();
+    let stored = cx.dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?;
+    let Some(Stored { slice, state }) = stored else {
+        // Chatter in groups is not addressed to the bot.
+        return if cx.caller.in_group { Ok(()) } else { cx.reply(t(lang, Text::NotACommand)).await };
+    };
+    let Some((audience, run)) = registry.dialogue(&slice) else {
+        cx.end_dialogue().await?;
+        return cx.reply(t(lang, Text::DialogueExpired)).await;
+    };
+    if let Some(refusal) = refusal(&cx, audience) {
+        return cx.reply(refusal).await;
+    }
+    match run(cx.clone(), state) {
+        Some(step) => step.await,
+        None => {
+            cx.end_dialogue().await?;
+            cx.reply(t(lang, Text::DialogueExpired)).await
+        }
+    }
+}
+
+async fn on_callback(
+    bot: Bot,
+    query: CallbackQuery,
+    deps: BotDeps,
+    storage: Arc<ErasedStorage<Stored>>,
+) -> HandlerResult {
+    let registry = deps.registry.clone();
+    let lang = Lang::from_code(query.from.language_code.as_deref());
+    let (chat, in_group) = match query.message.as_ref() {
+        Some(m) => (m.chat().id, !m.chat().is_private()),
+        None => (ChatId(query.from.id.0 as i64), false),
+    };
+    let caller = async {
+        let access = access::of(&deps, &query.from).await?;
+        Ok::<_, anyhow::Error>(Caller {
+            user_id: query.from.id.0 as i64,
+            first_name: query.from.first_name.clone(),
+            access,
+            chat,
+            in_group,
+            lang,
+        })
+    };
+    let caller = match caller.await {
+        Ok(caller) => caller,
+        Err(e) => {
+            tracing::error!(error.cause_chain = ?e, error.message = %e, chat_id = chat.0, "button handler failed");
+            bot.answer_callback_query(query.id.clone()).text(t(lang, Text::InternalError)).await?;
+            return Ok(());
+        }
+    };
+    let dialogue = BotDialogue::new(storage, chat);
+    let cx = Cx::new(bot, deps, caller, dialogue, None, Some(query.clone()));
+    let work = async {
+        let data = query.data.as_deref().unwrap_or("");
+        let Some((slice, payload)) = callback::split(data) else {
+            return cx.answer(Some(t(lang, Text::ButtonExpired))).await;
+        };
+        let Some((audience, run)) = registry.callbacks(slice) else {
+            return cx.answer(Some(t(lang, Text::ButtonExpired))).await;
+        };
+        // An admin's button pressed by anyone else says so, whatever their own status.
+        if audience == Audience::Admin && !cx.caller.is_admin() {
+            return cx.answer(Some(t(lang, Text::AdminsOnly))).await;
+        }
+        if let Some(refusal) = refusal(&cx, audience) {
+            return cx.answer(Some(refusal)).await;
+        }
+        match run(cx.clone(), payload.to_owned()) {
+            Some(press) => press.await,
+            None => {
+                tracing::info!(data, user_id = cx.caller.user_id, "a button that does not decode");
+                cx.answer(Some(t(lang, Text::ButtonExpired))).await
+            }
+        }
+    };
+    if let Err(e) = work.await {
+        tracing::error!(error.cause_chain = ?e, error.message = %e, chat_id = chat.0, "button handler failed");
+        if cx.was_answered() {
+            let _ = cx.reply(t(lang, Text::InternalError)).await;
+        } else {
+            let _ = cx.answer(Some(t(lang, Text::InternalError))).await;
+        }
+    }
+    if !cx.was_answered() {
+        cx.answer(None).await?;
+    }
+    Ok(())
+}
+
+/// The one refusal for each audience the caller is not in; None when they may go on.
+fn refusal(cx: &Cx, audience: Audience) -> Option<String> {
+    let caller = &cx.caller;
+    match audience {
+        Audience::Everyone => None,
+        Audience::Developer if !cx.deps.settings.is_developer(caller.user_id) => {
+            Some(t(caller.lang, Text::UnknownCommand))
+        }
+        _ if !caller.access.allowed() => Some(caller.access.refusal(caller.lang)),
+        Audience::Admin if !caller.is_admin() => Some(t(caller.lang, Text::AdminsOnly)),
+        _ => None,
+    }
+}
+
+async fn caller(deps: &BotDeps, user: &User, chat: &teloxide::types::Chat, lang: Lang) -> anyhow::Result<Caller> {
+    Ok(Caller {
+        user_id: user.id.0 as i64,
+        first_name: user.first_name.clone(),
+        access: access::of(deps, user).await?,
+        chat: chat.id,
+        in_group: chat.is_group() || chat.is_supergroup(),
+        lang,
+    })
+}
+
+/// At most 20 commands a minute per user: the first one over gets one polite reply, the rest
+/// are ignored until the minute has passed.
+async fn within_rate_limit(bot: &Bot, deps: &BotDeps, msg: &Message, user: &User) -> bool {
+    let verdict = deps.throttle.lock().expect("throttle lock").check(user.id.0 as i64, Instant::now());
+    match verdict {
+        CommandVerdict::Allow => true,
+        CommandVerdict::Ignore => false,
+        CommandVerdict::SlowDown => {
+            let lang = Lang::from_code(user.language_code.as_deref());
+            if let Err(e) = reply::text(bot, deps, msg.chat.id, t(lang, Text::SlowDown)).await {
+                tracing::warn!(error.message = %e, "could not send the slow-down reply");
+            }
+            false
+        }
+    }
+}
+
+/// The commands this user may use, in their language, slice by slice.
+pub fn help(registry: &Registry, lang: Lang, access: Access, developer: bool) -> String {
+    let mut out = t(lang, Text::HelpHeader);
+    let line = |out: &mut String, name: &str, about: String| out.push_str(&format!("\n/{name} — {about}"));
+    let visible = |a: Audience| a == Audience::Everyone || (access.allowed() && a == Audience::Member);
+    for c in registry.commands().filter(|c| visible(c.audience)) {
+        line(&mut out, c.name, (c.help)(lang));
+    }
+    if access.is_admin() {
+        out.push_str(&format!("\n\n{}", t(lang, Text::HelpAdminHeader)));
+        for c in registry.commands().filter(|c| c.audience == Audience::Admin) {
+            line(&mut out, c.name, (c.help)(lang));
+        }
+    }
+    if developer && access.allowed() {
+        for c in registry.commands().filter(|c| c.audience == Audience::Developer) {
+            line(&mut out, c.name, (c.help)(lang));
+        }
+    }
+    if !access.allowed() {
+        out.push_str(&format!("\n\n{}", access.refusal(lang)));
+    }
+    out
+}
+
+/// Sets the command menus: members' in English and Russian, admins' with the admin commands too.
+/// Developer commands stay out of every menu.
+pub async fn set_menus(bot: &Bot, registry: &Registry, settings: &shared::config::Settings) {
+    let menu = |lang: Lang, admin: bool| -> Vec<BotCommand> {
+        registry
+            .commands()
+            .filter(|c| {
+                matches!(c.audience, Audience::Everyone | Audience::Member) || (admin && c.audience == Audience::Admin)
+            })
+            .map(|c| BotCommand::new(c.name, (c.help)(lang)))
+            .collect()
+    };
+    for lang in [Lang::En, Lang::Ru] {
+        let mut request = bot.set_my_commands(menu(lang, false));
+        if lang != Lang::En {
+            request = request.language_code(lang.code());
+        }
+        if let Err(e) = request.await {
+            tracing::warn!(error.message = %e, lang = lang.code(), "could not set the command menu");
+        }
+        for admin in &settings.admins {
+            let scope = BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(*admin)) };
+            let mut request = bot.set_my_commands(menu(lang, true)).scope(scope);
+            if lang != Lang::En {
+                request = request.language_code(lang.code());
+            }
+            // An admin who never opened the bot has no chat yet; their menu is set next start.
+            let _ = request.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(name: &str, args: &str) -> Parsed<'static> {
+        Parsed::Command { name: name.to_owned(), args: Box::leak(args.to_owned().into_boxed_str()) }
+    }
+
+    #[test]
+    fn commands_parse_with_and_without_the_bot_name() {
+        assert_eq!(parse("/start", "teleops_bot"), cmd("start", ""));
+        assert_eq!(parse("/help@teleops_bot", "teleops_bot"), cmd("help", ""));
+        assert_eq!(parse("/HELP@Teleops_Bot", "teleops_bot"), cmd("help", ""));
+        assert_eq!(parse("/help@other_bot", "teleops_bot"), Parsed::OtherBot);
+        assert_eq!(parse("/watch https://x.org 5m", "b"), cmd("watch", "https://x.org 5m"));
+        assert_eq!(parse("/watch\nhttps://x.org", "b"), cmd("watch", "https://x.org"));
+        assert_eq!(parse("/notify_here 3", "b"), cmd("notify_here", "3"));
+        assert_eq!(parse("hello", "b"), Parsed::NotACommand);
+        assert_eq!(parse("/", "b"), Parsed::NotACommand);
+    }
+}
