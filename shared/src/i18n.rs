@@ -27,6 +27,59 @@ impl Lang {
     }
 }
 
+/// The forms of a counted word: English uses `one` and `other`; Russian `one` (1, 21, 31…),
+/// `few` (2–4, 22–24…) and `many` (0, 5–20, 25…). Which form a number takes comes from the CLDR
+/// plural rules (`intl_pluralrules`), not from rules written here.
+#[derive(Debug, Clone, Copy)]
+pub struct Forms {
+    pub one: &'static str,
+    pub few: &'static str,
+    pub many: &'static str,
+}
+
+impl Forms {
+    /// An English word: `one` for 1, `other` otherwise.
+    pub const fn en(one: &'static str, other: &'static str) -> Self {
+        Self { one, few: other, many: other }
+    }
+
+    pub const fn ru(one: &'static str, few: &'static str, many: &'static str) -> Self {
+        Self { one, few, many }
+    }
+}
+
+/// `n` and the form of the word that goes with it: "1 monitor", "2 монитора", "5 мониторов".
+pub fn counted(lang: Lang, n: u64, forms: Forms) -> String {
+    use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
+    use std::sync::LazyLock;
+    static EN: LazyLock<PluralRules> = LazyLock::new(|| {
+        PluralRules::create(unic_langid::langid!("en"), PluralRuleType::CARDINAL).expect("CLDR has English")
+    });
+    static RU: LazyLock<PluralRules> = LazyLock::new(|| {
+        PluralRules::create(unic_langid::langid!("ru"), PluralRuleType::CARDINAL).expect("CLDR has Russian")
+    });
+    let rules = match lang {
+        Lang::En => &*EN,
+        Lang::Ru => &*RU,
+    };
+    let word = match rules.select(n) {
+        Ok(PluralCategory::ONE) => forms.one,
+        Ok(PluralCategory::FEW) => forms.few,
+        _ => forms.many,
+    };
+    format!("{n} {word}")
+}
+
+const MONITORS: [Forms; 2] = [Forms::en("monitor", "monitors"), Forms::ru("монитор", "монитора", "мониторов")];
+const REQUESTS: [Forms; 2] =
+    [Forms::en("access request", "access requests"), Forms::ru("запрос", "запроса", "запросов")];
+const CHECKS: [Forms; 2] = [Forms::en("check", "checks"), Forms::ru("проверка", "проверки", "проверок")];
+
+/// [`counted`] with the word's forms in both languages, English first.
+fn count(lang: Lang, n: impl Into<u64>, [en, ru]: [Forms; 2]) -> String {
+    counted(lang, n.into(), if lang == Lang::Ru { ru } else { en })
+}
+
 /// Every text, with the values it mentions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Text<'a> {
@@ -179,8 +232,8 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, RequestAlreadyDecided) => "Этот запрос уже рассмотрен.".into(),
         (Lang::En, NoPendingRequests) => "No access requests are waiting.".into(),
         (Lang::Ru, NoPendingRequests) => "Нет ожидающих запросов доступа.".into(),
-        (Lang::En, PendingRequestsHeader { count }) => format!("{count} access request(s) waiting:"),
-        (Lang::Ru, PendingRequestsHeader { count }) => format!("Ожидающих запросов доступа: {count}"),
+        (Lang::En, PendingRequestsHeader { count: n }) => format!("{} waiting:", count(lang, n as u64, REQUESTS)),
+        (Lang::Ru, PendingRequestsHeader { count: n }) => format!("Ждут решения: {} на доступ", count(lang, n as u64, REQUESTS)),
         (Lang::En, AdminsOnly) => "This command is for admins only.".into(),
         (Lang::Ru, AdminsOnly) => "Эта команда только для администраторов.".into(),
         (Lang::En, HelpHeader) => "Commands:".into(),
@@ -225,8 +278,8 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, WatchBadTarget { problem }) => format!("Не могу следить за этим: {problem}.\nПример: /watch https://example.com 5m"),
         (Lang::En, WatchBadInterval { problem }) => format!("Bad interval: {problem}.\nExample: /watch https://example.com 5m (10s to 24h)"),
         (Lang::Ru, WatchBadInterval { problem }) => format!("Неверный интервал: {problem}.\nПример: /watch https://example.com 5m (от 10s до 24h)"),
-        (Lang::En, WatchQuota { quota }) => format!("You already have {quota} monitors, the most allowed. Remove one with /unwatch <id> first."),
-        (Lang::Ru, WatchQuota { quota }) => format!("У вас уже {quota} мониторов — это предел. Сначала удалите один: /unwatch <id>."),
+        (Lang::En, WatchQuota { quota }) => format!("You already have {}, the most allowed. Remove one with /unwatch <id> first.", count(lang, quota as u64, MONITORS)),
+        (Lang::Ru, WatchQuota { quota }) => format!("У вас уже {} — это предел. Сначала удалите один: /unwatch <id>.", count(lang, quota as u64, MONITORS)),
         (Lang::En, WatchAdded { id, target, every }) => format!("Monitor #{id} added: {target}, checked every {every}. The first check runs within 10 seconds; alerts come to this chat."),
         (Lang::Ru, WatchAdded { id, target, every }) => format!("Монитор #{id} добавлен: {target}, проверка каждые {every}. Первая проверка — в течение 10 секунд; оповещения придут в этот чат."),
         (Lang::En, NeedsMonitorId { usage }) => format!("Give the monitor's number, like {usage}. /monitors lists them."),
@@ -253,8 +306,8 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, UptimeAndLast { uptimes }) => format!("Доступность: {uptimes}\nПоследние результаты:"),
         (Lang::En, NoChecksYet) => "no checks yet".into(),
         (Lang::Ru, NoChecksYet) => "проверок ещё не было".into(),
-        (Lang::En, ChartCaption { id, target, count, p50, p95, max, failures }) => format!("#{id} {target} — response time, last 24 h ({count} checks): p50 {p50} · p95 {p95} · max {max} · {failures} failed (red). Grey lines: 25/50/75/100% of the max."),
-        (Lang::Ru, ChartCaption { id, target, count, p50, p95, max, failures }) => format!("#{id} {target} — время ответа за 24 ч ({count} проверок): p50 {p50} · p95 {p95} · макс {max} · неудачных {failures} (красным). Серые линии: 25/50/75/100% от макс."),
+        (Lang::En, ChartCaption { id, target, count: n, p50, p95, max, failures }) => format!("#{id} {target} — response time, last 24 h ({}): p50 {p50} · p95 {p95} · max {max} · {failures} failed (red). Grey lines: 25/50/75/100% of the max.", count(lang, n, CHECKS)),
+        (Lang::Ru, ChartCaption { id, target, count: n, p50, p95, max, failures }) => format!("#{id} {target} — время ответа за 24 ч ({}): p50 {p50} · p95 {p95} · макс {max} · неудачных {failures} (красным). Серые линии: 25/50/75/100% от макс.", count(lang, n, CHECKS)),
         (Lang::En, ConfirmDelete { id, target }) => format!("Remove monitor #{id} ({target})? Its history goes too."),
         (Lang::Ru, ConfirmDelete { id, target }) => format!("Удалить монитор #{id} ({target})? Его история тоже удалится."),
         (Lang::En, YesRemove) => "Yes, remove".into(),
@@ -350,6 +403,24 @@ mod tests {
         assert_eq!(Lang::from_code(Some("ru-RU")), Lang::Ru);
         assert_eq!(Lang::from_code(Some("uk")), Lang::En);
         assert_eq!(Lang::from_code(None), Lang::En);
+    }
+
+    #[test]
+    fn counted_words_take_the_cldr_plural_form() {
+        let ru: Vec<String> = [1, 2, 5, 11, 21, 22, 25].iter().map(|n| counted(Lang::Ru, *n, MONITORS[1])).collect();
+        assert_eq!(
+            ru,
+            ["1 монитор", "2 монитора", "5 мониторов", "11 мониторов", "21 монитор", "22 монитора", "25 мониторов"]
+        );
+        let en: Vec<String> = [1, 2, 5, 11, 21, 22, 25].iter().map(|n| counted(Lang::En, *n, MONITORS[0])).collect();
+        assert_eq!(
+            en,
+            ["1 monitor", "2 monitors", "5 monitors", "11 monitors", "21 monitors", "22 monitors", "25 monitors"]
+        );
+        // See: issue 7 — the quota of 1 read "1 мониторов".
+        assert!(t(Lang::Ru, Text::WatchQuota { quota: 1 }).contains("У вас уже 1 монитор —"));
+        assert!(t(Lang::Ru, Text::PendingRequestsHeader { count: 22 }).contains("22 запроса"));
+        assert!(t(Lang::En, Text::PendingRequestsHeader { count: 1 }).starts_with("1 access request waiting"));
     }
 
     #[test]
