@@ -7,10 +7,12 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel
 use shared::entities::chat;
 use shared::entities::user::{self, AccessStatus};
 use shared::i18n::{Lang, Text, t};
+use shared::tz::{self, Tz};
 use teloxide::types::{ButtonRequest, KeyboardButton, KeyboardMarkup, ReplyMarkup, User};
 
 use crate::cx::Cx;
 use crate::{BotDeps, HandlerResult, admin};
+use shared::audit::Entry;
 
 /// What a Telegram user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,17 +45,19 @@ impl Access {
     }
 }
 
-pub async fn of(deps: &BotDeps, user: &User) -> anyhow::Result<Access> {
+/// What the user may do, and the zone their times are shown in (theirs, else the default).
+pub async fn of(deps: &BotDeps, user: &User) -> anyhow::Result<(Access, Tz)> {
     let id = user.id.0 as i64;
-    if deps.settings.is_admin(id) {
-        return Ok(Access::Admin);
-    }
-    Ok(match user::Entity::find_by_id(id).one(&deps.db).await?.map(|u| u.status) {
+    let row = user::Entity::find_by_id(id).one(&deps.db).await?;
+    let zone = row.as_ref().and_then(|u| u.time_zone.as_deref()).and_then(|z| tz::parse(z).ok());
+    let access = match row.map(|u| u.status) {
+        _ if deps.settings.is_admin(id) => Access::Admin,
         None => Access::Unregistered,
         Some(AccessStatus::Approved) => Access::Approved,
         Some(AccessStatus::Pending) => Access::Pending,
         Some(AccessStatus::Rejected) => Access::Rejected,
-    })
+    };
+    Ok((access, zone.unwrap_or(deps.settings.timezone)))
 }
 
 /// The core slice's dialogue: `/start` asked for the user's own contact (phone verification).
@@ -68,6 +72,9 @@ pub async fn start(cx: Cx, _args: String) -> HandlerResult {
     let from = cx.message().and_then(|m| m.from.as_ref()).context("a command has a sender")?;
     let lang = cx.lang();
     let (row, created) = upsert_user(&cx.deps.db, from, initial_status(&cx.deps, from), cx.now).await?;
+    if created {
+        cx.audit(Entry::new("user.register", "user", row.id)).await?;
+    }
     unblock_chat(&cx.deps.db, cx.caller.chat.0).await?;
     if cx.deps.settings.require_phone && row.phone.is_none() {
         cx.set_state(crate::core::NAME, &Waiting::Contact).await?;
@@ -93,6 +100,7 @@ pub async fn receive_contact(cx: Cx, _waiting: Waiting) -> HandlerResult {
     let mut active = row.into_active_model();
     active.phone = Set(Some(normalize_phone(&contact.phone_number)));
     let row = active.update(&cx.deps.db).await?;
+    cx.audit(Entry::new("user.phone", "user", row.id)).await?;
     cx.end_dialogue().await?;
     cx.reply_with(t(lang, Text::PhoneSaved), ReplyMarkup::kb_remove()).await?;
     // The access request (if any) is filed only now that the phone is verified.
@@ -161,6 +169,7 @@ async fn upsert_user(
                 created_at: Set(now),
                 decided_by: Set(None),
                 decided_at: Set(None),
+                time_zone: Set(None),
             }
             .insert(db)
             .await?;

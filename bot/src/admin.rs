@@ -13,6 +13,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use crate::cx::Cx;
 use crate::slice::{Audience, Slice};
 use crate::{BotDeps, HandlerResult, callback};
+use shared::audit::Entry;
 
 /// The slice's name: the prefix of its buttons.
 pub const NAME: &str = "access";
@@ -92,6 +93,8 @@ async fn on_decision(cx: Cx, decision: Decision) -> HandlerResult {
     active.decided_at = Set(Some(cx.now));
     active.update(&deps.db).await?;
     tracing::info!(user_id, admin_id, ?status, "access request decided");
+    let action = if status == AccessStatus::Approved { "access.approve" } else { "access.reject" };
+    cx.audit(Entry::new(action, "user", user_id)).await?;
 
     let admin_name = cx.caller.first_name.as_str();
     let name = row.first_name.as_str();

@@ -1,6 +1,12 @@
-//! The core slice: `/start` (registration, optional phone verification), `/help` and `/cancel`.
+//! The core slice: `/start` (registration, optional phone verification), `/help`, `/cancel` and
+//! `/timezone`.
 
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use shared::audit::Entry;
+use shared::entities::user;
 use shared::i18n::{Text, t};
+use shared::tz;
 use teloxide::types::ReplyMarkup;
 
 use crate::HandlerResult;
@@ -16,6 +22,7 @@ pub fn slice() -> Slice {
         .command("start", Audience::Everyone, |l| t(l, Text::CmdStart), access::start)
         .command("help", Audience::Everyone, |l| t(l, Text::CmdHelp), help)
         .command(CANCEL, Audience::Member, |l| t(l, Text::CmdCancel), cancel)
+        .command("timezone", Audience::Member, |l| t(l, Text::CmdTimezone), timezone)
         .dialogue(Audience::Everyone, access::receive_contact)
 }
 
@@ -24,6 +31,30 @@ async fn help(cx: Cx, _args: String) -> HandlerResult {
     let registry = cx.deps.registry.clone();
     let developer = cx.deps.settings.is_developer(cx.caller.user_id);
     cx.reply(crate::router::help(&registry, cx.lang(), cx.caller.access, developer)).await
+}
+
+/// `/timezone [name]`: shows the caller's zone, or sets it (an IANA name).
+async fn timezone(cx: Cx, args: String) -> HandlerResult {
+    let lang = cx.lang();
+    if args.trim().is_empty() {
+        let zone = cx.caller.zone;
+        return cx.reply(t(lang, Text::TimezoneIs { zone: zone.name(), now: &tz::minute(cx.now, zone) })).await;
+    }
+    let zone = match tz::parse(&args) {
+        Ok(zone) => zone,
+        Err(e) => return cx.reply(t(lang, Text::TimezoneBad { problem: &e.to_string() })).await,
+    };
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::TimeZone, Expr::value(zone.name()))
+        .filter(user::Column::Id.eq(cx.caller.user_id))
+        .exec(&cx.deps.db)
+        .await?;
+    if updated.rows_affected == 0 {
+        // Admins may never have sent /start: they have no row to keep a zone in.
+        return cx.reply(t(lang, Text::NotRegistered)).await;
+    }
+    cx.audit(Entry::new("user.timezone", "user", cx.caller.user_id).detail(zone.name())).await?;
+    cx.reply(t(lang, Text::TimezoneSet { zone: zone.name(), now: &tz::minute(cx.now, zone) })).await
 }
 
 /// `/cancel` leaves any dialogue in any state, before any access check (the router calls

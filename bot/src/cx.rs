@@ -32,6 +32,8 @@ pub struct Caller {
     pub user_id: i64,
     pub first_name: String,
     pub access: Access,
+    /// The zone the caller reads times in (`/timezone`, else `TELEOPS_TIMEZONE`).
+    pub zone: shared::tz::Tz,
     pub chat: ChatId,
     /// A group or supergroup (not a private chat).
     pub in_group: bool,
@@ -103,6 +105,13 @@ impl Cx {
             request = request.text(text);
         }
         request.await?;
+        Ok(())
+    }
+
+    /// Records an action of the caller's in the audit log.
+    pub async fn audit(&self, entry: shared::audit::Entry) -> HandlerResult {
+        shared::audit::record(&self.deps.db, shared::audit::Actor::telegram(self.caller.user_id), self.now, entry)
+            .await?;
         Ok(())
     }
 

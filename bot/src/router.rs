@@ -137,11 +137,12 @@ async fn on_callback(
         None => (ChatId(query.from.id.0 as i64), false),
     };
     let caller = async {
-        let access = access::of(&deps, &query.from).await?;
+        let (access, zone) = access::of(&deps, &query.from).await?;
         Ok::<_, anyhow::Error>(Caller {
             user_id: query.from.id.0 as i64,
             first_name: query.from.first_name.clone(),
             access,
+            zone,
             chat,
             in_group,
             lang,
@@ -209,10 +210,12 @@ fn refusal(cx: &Cx, audience: Audience) -> Option<String> {
 }
 
 async fn caller(deps: &BotDeps, user: &User, chat: &teloxide::types::Chat, lang: Lang) -> anyhow::Result<Caller> {
+    let (access, zone) = access::of(deps, user).await?;
     Ok(Caller {
         user_id: user.id.0 as i64,
         first_name: user.first_name.clone(),
-        access: access::of(deps, user).await?,
+        access,
+        zone,
         chat: chat.id,
         in_group: chat.is_group() || chat.is_supergroup(),
         lang,

@@ -94,6 +94,9 @@ pub struct Settings {
     pub ca_file: Option<PathBuf>,
     /// How long raw check results are kept; hourly rollups are kept a year. By default, 48 h.
     pub results_keep: std::time::Duration,
+    /// The zone times are shown in for users who did not choose one with `/timezone`. By default,
+    /// this is UTC.
+    pub timezone: crate::tz::Tz,
 }
 
 impl Settings {
@@ -180,6 +183,10 @@ impl Settings {
                 .map_err(|e| ConfigError::new("TELEOPS_QUEUE_KEEP_DONE", e.to_string()))?,
         };
 
+        let timezone = match get("TELEOPS_TIMEZONE") {
+            None => chrono_tz::UTC,
+            Some(name) => crate::tz::parse(&name).map_err(|e| ConfigError::new("TELEOPS_TIMEZONE", e.to_string()))?,
+        };
         let results_keep = match get("TELEOPS_RESULTS_KEEP") {
             None => std::time::Duration::from_secs(48 * 3600),
             Some(raw) => crate::monitoring::schedule::parse_duration(&raw)
@@ -219,6 +226,7 @@ impl Settings {
             monitor_quota,
             ca_file: get("TELEOPS_CA_FILE").map(PathBuf::from),
             results_keep,
+            timezone,
         })
     }
 
@@ -346,6 +354,9 @@ mod tests {
         let s = check(&[("TELEOPS_ADMINS", " 1, 22 ,333")]).unwrap();
         assert_eq!(s.admins, vec![1, 22, 333]);
         assert!(s.is_admin(22) && !s.is_admin(2));
+        let s = check(&[("TELEOPS_TIMEZONE", "Europe/Berlin")]).unwrap();
+        assert_eq!(s.timezone, chrono_tz::Europe::Berlin);
+        check_err(&[("TELEOPS_TIMEZONE", "Berlin")], "TELEOPS_TIMEZONE", "not a time zone name");
         let s = check(&[("TELEOPS_DEVELOPERS", "7")]).unwrap();
         assert!(s.is_developer(7) && !s.is_admin(7));
         check_err(&[("TELEOPS_DEVELOPERS", "7,x")], "TELEOPS_DEVELOPERS", "not a Telegram user id");

@@ -5,6 +5,7 @@
 //! [`jobs`] defines the job kinds; [`queue::Queue`] enqueues them and feeds workers;
 //! [`outbox::send`] is how the system originates a message. [`entities`] are the sea-orm tables.
 
+pub mod audit;
 pub mod backoff;
 pub mod clock;
 pub mod config;
@@ -20,3 +21,4 @@ pub mod outbox;
 pub mod queue;
 pub mod ratelimit;
 pub mod telemetry;
+pub mod tz;

@@ -1,5 +1,6 @@
 //! Integration tests: the real app against real SQLite files and a fake Bot API server on loopback.
 
+mod audit; // /timezone, times in the caller's zone, audit rows for changes
 mod bot; // /start, approval, /help, unknown commands, rate limit, dialogue across a restart
 mod buttons; // forged, stale and failing buttons and dialogue steps are answered
 mod checks; // check batches: each slot recorded once; late slots skipped and counted

@@ -10,6 +10,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 use super::{Press, render_list, status_text};
 use crate::HandlerResult;
 use crate::cx::Cx;
+use shared::audit::Entry;
 use shared::monitoring::model::timeout_for_interval;
 
 /// A page of the list: its number and whether it is an admin's list of everyone's monitors.
@@ -107,6 +108,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             let mut active = m.into_active_model();
             active.paused = Set(true);
             active.update(&deps.db).await?;
+            cx.audit(Entry::new("monitor.pause", "monitor", id)).await?;
             cx.answer(Some(t(lang, Text::Paused { id }))).await?;
             show_page(&cx, page).await
         }
@@ -116,6 +118,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             active.paused = Set(false);
             active.next_run_at = Set(first_run(id, interval, cx.now));
             active.update(&deps.db).await?;
+            cx.audit(Entry::new("monitor.resume", "monitor", id)).await?;
             cx.answer(Some(t(lang, Text::Resumed { id }))).await?;
             show_page(&cx, page).await
         }
@@ -134,12 +137,13 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             active.interval_secs = Set(interval.secs() as i32);
             active.timeout_ms = Set(timeout_ms);
             active.update(&deps.db).await?;
+            cx.audit(Entry::new("monitor.set", "monitor", id).detail(format!("interval {}", interval.secs()))).await?;
             cx.answer(Some(format!("#{id}: {}", format_duration(interval.duration())))).await?;
             show_page(&cx, page).await
         }
         (Action::Status(_), Some(m)) => {
             cx.answer(None).await?;
-            cx.reply(status_text(deps, &m, lang, cx.now).await?).await?;
+            cx.reply(status_text(deps, &m, caller, cx.now).await?).await?;
             super::send_chart(&cx.bot, deps, caller.chat, &m, lang, cx.now).await
         }
         (Action::Delete(id, page), Some(m)) => {
@@ -156,6 +160,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             monitor::Entity::delete_by_id(id).exec(&deps.db).await?;
             pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(id)).exec(&deps.db).await?;
             tracing::info!(monitor_id = id, by = caller.user_id, "monitor removed");
+            cx.audit(Entry::new("monitor.delete", "monitor", id)).await?;
             cx.answer(Some(t(lang, Text::Unwatched { id }))).await?;
             show_page(&cx, page).await
         }

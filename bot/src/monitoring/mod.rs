@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Set,
 };
+use shared::audit::{self, Actor, Entry};
 use shared::entities::{check_result, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::alerts::Thresholds;
@@ -14,6 +15,7 @@ use shared::monitoring::policy::parse_network;
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
 use shared::monitoring::target::Target;
+use shared::tz;
 use teloxide::prelude::*;
 
 use crate::cx::{Caller, Cx};
@@ -106,6 +108,8 @@ pub(crate) async fn create(
     active.next_run_at = Set(first_run(row.id, interval, now));
     let row = active.update(&deps.db).await?;
     tracing::info!(monitor_id = row.id, owner = caller.user_id, kind = %row.kind, "monitor added");
+    let entry = Entry::new("monitor.create", "monitor", row.id).detail(row.target.clone());
+    audit::record(&deps.db, Actor::telegram(caller.user_id), now, entry).await?;
     Ok(row)
 }
 
@@ -155,6 +159,7 @@ pub async fn unwatch(cx: Cx, args: String) -> HandlerResult {
     monitor::Entity::delete_by_id(row.id).exec(&deps.db).await?;
     pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(row.id)).exec(&deps.db).await?;
     tracing::info!(monitor_id = row.id, by = caller.user_id, "monitor removed");
+    cx.audit(Entry::new("monitor.delete", "monitor", row.id)).await?;
     reply::text(bot, deps, caller.chat, t(caller.lang, Text::Unwatched { id: row.id })).await
 }
 
@@ -181,8 +186,10 @@ pub async fn mute(cx: Cx, args: String) -> HandlerResult {
     let mut active = row.into_active_model();
     active.muted_until = Set(until);
     active.update(&deps.db).await?;
+    let detail = until.map_or("off".to_owned(), |at| at.to_rfc3339());
+    cx.audit(Entry::new("monitor.mute", "monitor", id).detail(detail)).await?;
     let text = match until {
-        Some(at) => t(lang, Text::Muted { id, until: &at.format("%Y-%m-%d %H:%M").to_string() }),
+        Some(at) => t(lang, Text::Muted { id, until: &tz::minute(at, caller.zone) }),
         None => t(lang, Text::Unmuted { id }),
     };
     reply::text(bot, deps, caller.chat, text).await
@@ -199,6 +206,7 @@ pub async fn notify_here(cx: Cx, args: String) -> HandlerResult {
     let mut active = row.into_active_model();
     active.notify_chat_id = Set(Some(caller.chat.0));
     active.update(&deps.db).await?;
+    cx.audit(Entry::new("monitor.notify_here", "monitor", id).detail(caller.chat.0.to_string())).await?;
     reply::text(bot, deps, caller.chat, t(caller.lang, Text::NotifyHereSet { id })).await
 }
 
@@ -262,7 +270,7 @@ pub(crate) async fn render_list(
 pub async fn status(cx: Cx, args: String) -> HandlerResult {
     let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let Some(row) = find_own(bot, deps, caller, args, "/status 3").await? else { return Ok(()) };
-    let text = status_text(deps, &row, caller.lang, cx.now).await?;
+    let text = status_text(deps, &row, caller, cx.now).await?;
     reply::text(bot, deps, caller.chat, text).await?;
     send_chart(bot, deps, caller.chat, &row, caller.lang, cx.now).await
 }
@@ -316,10 +324,10 @@ pub(crate) async fn send_chart(
 pub(crate) async fn status_text(
     deps: &BotDeps,
     row: &monitor::Model,
-    lang: Lang,
+    caller: &Caller,
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
-    let row = row.clone();
+    let (row, lang) = (row.clone(), caller.lang);
     let mut uptimes = Vec::new();
     for (label, hours) in [("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30)] {
         let (count, failures) = counts_since(deps, row.id, now - chrono::Duration::hours(hours)).await?;
@@ -352,7 +360,7 @@ pub(crate) async fn status_text(
     if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == "down") {
         text.push_str(&format!("{reason}\n"));
     }
-    text.push_str(&t(lang, Text::UptimeAndLast { uptimes: &uptimes.join(" · ") }));
+    text.push_str(&t(lang, Text::UptimeAndLast { uptimes: &uptimes.join(" · "), zone: caller.zone.name() }));
     if recent.is_empty() {
         text.push('\n');
         text.push_str(&t(lang, Text::NoChecksYet));
@@ -364,7 +372,7 @@ pub(crate) async fn status_text(
             (false, _, reason) => format!("❌ {}", reason.unwrap_or_default()),
         };
         let at = chrono::DateTime::from_timestamp(r.at, 0).unwrap_or_default();
-        text.push_str(&format!("\n{} {detail}", at.format("%m-%d %H:%M:%S")));
+        text.push_str(&format!("\n{} {detail}", tz::short(at, caller.zone)));
     }
     Ok(text)
 }
@@ -400,12 +408,17 @@ pub async fn probes(cx: Cx, args: String) -> HandlerResult {
                 .insert(&deps.db)
                 .await?;
                 tracing::info!(rule_id = row.id, action, network = %row.network, by = caller.user_id, "probe rule added");
+                cx.audit(
+                    Entry::new("probe_rule.create", "probe_rule", row.id).detail(format!("{action} {}", row.network)),
+                )
+                .await?;
                 t(lang, Text::ProbeRuleAdded { id: row.id, action, network: &row.network })
             }
         },
         ["remove", id] => match id.trim_start_matches('#').parse::<i64>() {
             Ok(n) if probe_rule::Entity::delete_by_id(n).exec(&deps.db).await?.rows_affected == 1 => {
                 tracing::info!(rule_id = n, by = caller.user_id, "probe rule removed");
+                cx.audit(Entry::new("probe_rule.delete", "probe_rule", n)).await?;
                 t(lang, Text::ProbeRuleRemoved { id: n })
             }
             _ => t(lang, Text::ProbeRuleNotFound { id }),

@@ -14,6 +14,7 @@ use shared::monitoring::target::CheckKind;
 use super::find_own;
 use crate::cx::Cx;
 use crate::{HandlerResult, reply};
+use shared::audit::Entry;
 
 pub async fn set(cx: Cx, args: String) -> HandlerResult {
     let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
@@ -41,7 +42,9 @@ pub async fn set(cx: Cx, args: String) -> HandlerResult {
         Ok(setting) => {
             let id = row.id;
             apply(row, &setting).update(&deps.db).await?;
-            t(lang, Text::SetDone { id, setting: &describe(&setting) })
+            let described = describe(&setting);
+            cx.audit(Entry::new("monitor.set", "monitor", id).detail(described.clone())).await?;
+            t(lang, Text::SetDone { id, setting: &described })
         }
     };
     reply::text(bot, deps, caller.chat, text).await

@@ -1,5 +1,6 @@
 //! sea-orm entities: the tables the core owns. Each table's module documents its invariants.
 
+pub mod audit;
 pub mod chat;
 pub mod check_result;
 pub mod check_rollup;

@@ -19,6 +19,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub decided_by: Option<i64>,
     pub decided_at: Option<DateTimeUtc>,
+    /// An IANA zone name set with `/timezone`; None for `TELEOPS_TIMEZONE`.
+    pub time_zone: Option<String>,
 }
 
 /// Whether a user may use the bot. Admins (from the configuration) are always approved.
