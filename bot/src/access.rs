@@ -75,7 +75,6 @@ pub async fn start(cx: Cx, _args: String) -> HandlerResult {
     if created {
         cx.audit(Entry::new("user.register", "user", row.id)).await?;
     }
-    unblock_chat(&cx.deps.db, cx.caller.chat.0).await?;
     if cx.deps.settings.require_phone && row.phone.is_none() {
         cx.set_state(crate::core::NAME, &Waiting::Contact).await?;
         let button = KeyboardButton::new(t(lang, Text::SharePhoneButton)).request(ButtonRequest::Contact);
@@ -178,9 +177,13 @@ async fn upsert_user(
     }
 }
 
-/// A chat that writes again may be messaged again.
-async fn unblock_chat(db: &DatabaseConnection, chat_id: i64) -> anyhow::Result<()> {
-    chat::Entity::delete_by_id(chat_id).exec(db).await?;
+/// A chat that writes again (any message or button) may be messaged again. A read first, so the
+/// common case — a chat that never blocked the bot — costs no write.
+pub async fn unblock_chat(db: &DatabaseConnection, chat_id: i64) -> anyhow::Result<()> {
+    if chat::Entity::find_by_id(chat_id).one(db).await?.is_some() {
+        chat::Entity::delete_by_id(chat_id).exec(db).await?;
+        tracing::info!(chat_id, "a blocked chat wrote again; it is messaged again");
+    }
     Ok(())
 }
 

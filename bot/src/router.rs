@@ -137,6 +137,7 @@ async fn on_callback(
         None => (ChatId(query.from.id.0 as i64), false),
     };
     let caller = async {
+        access::unblock_chat(&deps.db, chat.0).await?;
         let (access, zone) = access::of(&deps, &query.from).await?;
         Ok::<_, anyhow::Error>(Caller {
             user_id: query.from.id.0 as i64,
@@ -210,6 +211,7 @@ fn refusal(cx: &Cx, audience: Audience) -> Option<String> {
 }
 
 async fn caller(deps: &BotDeps, user: &User, chat: &teloxide::types::Chat, lang: Lang) -> anyhow::Result<Caller> {
+    access::unblock_chat(&deps.db, chat.id.0).await?;
     let (access, zone) = access::of(deps, user).await?;
     Ok(Caller {
         user_id: user.id.0 as i64,

@@ -85,6 +85,11 @@ impl FakeTelegram {
         self.inner.lock().unwrap().failures.insert(chat_id, failure);
     }
 
+    /// Sends to `chat_id` succeed again.
+    pub fn heal_chat(&self, chat_id: i64) {
+        self.inner.lock().unwrap().failures.remove(&chat_id);
+    }
+
     fn push_update(&self, mut update: Value) {
         let mut inner = self.inner.lock().unwrap();
         update["update_id"] = json!(inner.next_update_id);

@@ -6,7 +6,7 @@ use sea_orm::EntityTrait;
 use shared::entities::chat;
 use shared::entities::outbox::{self, OutboxStatus};
 
-use crate::fake_telegram::Failure;
+use crate::fake_telegram::{Failure, TgUser};
 use crate::helpers::{TestApp, eventually};
 
 async fn status_of(app: &TestApp, id: i64) -> Option<OutboxStatus> {
@@ -35,6 +35,19 @@ async fn a_chat_that_blocked_the_bot_is_recorded_and_not_retried() {
     assert_eq!(app.telegram.messages_to(3001).len(), 1, "only the first send reached Telegram");
     let dead = app.queue.dead(10, 0).await.unwrap();
     assert!(dead.is_empty(), "a blocked chat is not a failed job: {dead:?}");
+
+    // Any message from the chat unblocks it, not only /start.
+    app.telegram.heal_chat(3001);
+    app.telegram.send_text(&TgUser::new(3001, "Ann"), "hello again");
+    eventually("the chat unblocked", || async {
+        chat::Entity::find_by_id(3001).one(&app.db).await.unwrap().is_none().then_some(())
+    })
+    .await;
+    let third = shared::outbox::send(&app.db, &app.queue, 3001, "third".into(), None).await.unwrap();
+    eventually("third message sent", || async {
+        (status_of(&app, third).await == Some(OutboxStatus::Sent)).then_some(())
+    })
+    .await;
     app.stop().await;
 }
 
