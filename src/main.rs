@@ -53,6 +53,7 @@ fn main() -> ExitCode {
     shared::telemetry::init_subscriber(shared::telemetry::get_subscriber(
         &settings.log,
         settings.log_format,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
         std::io::stderr,
     ));
     let runtime = match tokio::runtime::Runtime::new() {

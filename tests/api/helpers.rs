@@ -18,7 +18,8 @@ use crate::fake_telegram::FakeTelegram;
 pub static TRACING: LazyLock<()> = LazyLock::new(|| {
     if let Ok(filter) = std::env::var("TEST_LOG") {
         let filter = if filter == "1" { "info,teleops=debug".to_owned() } else { filter };
-        let subscriber = shared::telemetry::get_subscriber(&filter, shared::config::LogFormat::Text, std::io::stdout);
+        let subscriber =
+            shared::telemetry::get_subscriber(&filter, shared::config::LogFormat::Text, false, std::io::stdout);
         shared::telemetry::init_subscriber(subscriber);
     }
 });
