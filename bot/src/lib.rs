@@ -9,12 +9,15 @@
 //! The bot never pings, fetches, clones or deploys: slow work is a job.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use shared::backoff::Backoff;
 use shared::clock::SharedClock;
 use shared::config::Settings;
 use shared::queue::Queue;
 use shared::ratelimit::{CommandThrottle, SendLimiter};
+use teloxide::RequestError;
 use teloxide::dispatching::dialogue::{ErasedStorage, Storage};
 use teloxide::prelude::*;
 use tokio_util::sync::CancellationToken;
@@ -68,25 +71,63 @@ pub fn telegram(token: &str, api_url: url::Url) -> Bot {
     Bot::new(token).set_api_url(api_url)
 }
 
-/// Long-polls until `shutdown`; handlers in flight finish first.
+/// Long-polls until `shutdown`; handlers in flight finish first. While the Bot API cannot be
+/// reached (at start or later), it retries with backoff and logs why; it never fails the other
+/// roles.
 pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let me = bot.get_me().await.map_err(|e| anyhow::anyhow!("the Bot API did not accept the token: {e}"))?;
-    tracing::info!(username = %me.username(), "bot connected");
-    router::set_menus(&bot, &deps.registry, &deps.settings).await;
+    const BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
     let storage: Arc<ErasedStorage<Stored>> = DbStorage::new(deps.db.clone(), deps.clock.clone()).erase();
-    let mut dispatcher = Dispatcher::builder(bot, schema())
-        .dependencies(dptree::deps![deps, storage])
+    let mut failures = 0;
+    while !shutdown.is_cancelled() {
+        match bot.get_me().await {
+            Ok(me) => {
+                tracing::info!(username = %me.username(), "bot connected");
+                failures = 0;
+                router::set_menus(&bot, &deps.registry, &deps.settings).await;
+                match dispatch(&bot, &deps, &storage, &shutdown).await {
+                    Ok(()) => return Ok(()),
+                    Err(e) => tracing::warn!(error.message = %e, "the bot lost the Bot API; reconnecting"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error.message = %e, attempt = failures + 1, "the Bot API cannot be reached; retrying")
+            }
+        }
+        failures += 1;
+        let delay = BACKOFF.delay(failures, rand::random::<f64>());
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Dispatches updates until `shutdown` (Ok) or until the Bot API cannot be reached at start.
+async fn dispatch(
+    bot: &Bot,
+    deps: &BotDeps,
+    storage: &Arc<ErasedStorage<Stored>>,
+    shutdown: &CancellationToken,
+) -> Result<(), RequestError> {
+    let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
+        .dependencies(dptree::deps![deps.clone(), storage.clone()])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text("bot handler failed"))
         .build();
     let token = dispatcher.shutdown_token();
-    tokio::spawn(async move {
-        shutdown.cancelled().await;
+    let stop = shutdown.clone();
+    let watcher = tokio::spawn(async move {
+        stop.cancelled().await;
         // Not yet running is fine: the dispatcher checks the token as it starts.
         while let Err(_not_running) = token.shutdown() {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
-    dispatcher.dispatch().await;
-    Ok(())
+    let listener = teloxide::update_listeners::polling_default(bot.clone()).await;
+    let res = dispatcher
+        .try_dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("getting updates failed"))
+        .await;
+    watcher.abort();
+    res
 }

@@ -179,3 +179,36 @@ async fn cancel_leaves_the_dialogue() {
     app.telegram.wait_for_text(ann.id, "waiting for an admin's approval").await;
     app.stop().await;
 }
+
+// See: issue 8 — `up` exited when GetMe failed at start, stopping monitoring and the dashboard.
+#[tokio::test]
+async fn the_bot_waits_for_an_unreachable_bot_api_and_the_other_roles_keep_running() {
+    // Arrange: a port where no Bot API answers yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = crate::helpers::TempDir::new();
+    let url = format!("http://127.0.0.1:{port}");
+    let settings = crate::helpers::settings(
+        &dir,
+        None,
+        &[
+            ("TELEOPS_BOT_TOKEN", "123456:TEST-token-for-the-fake"),
+            ("TELEOPS_TELEGRAM_API_URL", &url),
+            ("TELEOPS_OPEN_REGISTRATION", "true"),
+        ],
+    );
+    let options = crate::helpers::test_options();
+    let ctx = teleops::prepare(settings, teleops::Role::Up, &options).await.unwrap();
+    let running = teleops::start(ctx, teleops::Role::Up, options).await.unwrap();
+    let health = format!("http://{}/health", running.dashboard_addr.unwrap());
+
+    // Act: the dashboard answers while the Bot API is down; then the Bot API comes up.
+    let http = reqwest::Client::new();
+    eventually("the dashboard", || async { http.get(&health).send().await.ok().map(|_| ()) }).await;
+    let telegram = crate::fake_telegram::FakeTelegram::start_at(&format!("127.0.0.1:{port}")).await;
+
+    // Assert: the bot connects and answers.
+    let ann = TgUser::new(2101, "Ann");
+    telegram.send_text(&ann, "/start");
+    telegram.wait_for_text(ann.id, "Welcome").await;
+    running.stop().await.unwrap();
+}

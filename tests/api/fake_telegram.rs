@@ -69,11 +69,16 @@ pub const BOT_USERNAME: &str = "teleops_test_bot";
 
 impl FakeTelegram {
     pub async fn start() -> Self {
+        Self::start_at("127.0.0.1:0").await
+    }
+
+    /// The server on `addr` (a port the test reserved, to start it after the app).
+    pub async fn start_at(addr: &str) -> Self {
         let inner = Arc::new(Mutex::new(Inner { next_update_id: 1, next_message_id: 1, ..Default::default() }));
         let changed = Arc::new(Notify::new());
         let state = (inner.clone(), changed.clone());
         let app = Router::new().route("/{bot}/{method}", post(handle)).with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake telegram");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake telegram");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("fake telegram serves");
