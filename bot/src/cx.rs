@@ -13,18 +13,16 @@ use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, MessageId, ReplyMarkup};
 
 use crate::access::Access;
+use crate::storage::Dialogue;
 use crate::{BotDeps, HandlerResult, reply};
 
-/// A chat's dialogue state: which slice owns it and that slice's own typed state, as JSON.
-/// Stored in the `dialogues` table, so it is an API boundary.
+/// A user's dialogue state in a chat: which slice owns it and that slice's own typed state, as JSON.
+/// Stored in the `dialogue_states` table, so it is an API boundary.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stored {
     pub slice: String,
     pub state: serde_json::Value,
 }
-
-pub type BotDialogue =
-    teloxide::dispatching::dialogue::Dialogue<Stored, teloxide::dispatching::dialogue::ErasedStorage<Stored>>;
 
 /// Who is asking, and where.
 #[derive(Debug, Clone)]
@@ -54,7 +52,7 @@ pub struct Cx {
     pub caller: Caller,
     /// When the update was handled, from the clock (handlers never read the system time).
     pub now: DateTime<Utc>,
-    pub(crate) dialogue: BotDialogue,
+    pub(crate) dialogue: Dialogue,
     pub(crate) message: Option<Message>,
     pub(crate) query: Option<CallbackQuery>,
     answered: Arc<AtomicBool>,
@@ -65,11 +63,11 @@ impl Cx {
         bot: Bot,
         deps: BotDeps,
         caller: Caller,
-        dialogue: BotDialogue,
         message: Option<Message>,
         query: Option<CallbackQuery>,
     ) -> Self {
         let now = deps.clock.now();
+        let dialogue = Dialogue::new(deps.db.clone(), deps.clock.clone(), caller.chat.0, caller.user_id);
         Self { bot, deps, caller, now, dialogue, message, query, answered: Arc::new(AtomicBool::new(false)) }
     }
 
@@ -139,22 +137,22 @@ impl Cx {
     /// Makes `state` the chat's dialogue state, owned by `slice`.
     pub async fn set_state<S: Serialize>(&self, slice: &str, state: &S) -> HandlerResult {
         let stored = Stored { slice: slice.to_owned(), state: serde_json::to_value(state)? };
-        self.dialogue.update(stored).await.map_err(|e| anyhow::anyhow!(e))
+        Ok(self.dialogue.update(stored).await?)
     }
 
     /// The chat's dialogue state when `slice` owns it and it decodes as `S`.
     pub async fn state<S: DeserializeOwned>(&self, slice: &str) -> anyhow::Result<Option<S>> {
-        let stored = self.dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?;
+        let stored = self.dialogue.get().await?;
         Ok(stored.filter(|s| s.slice == slice).and_then(|s| serde_json::from_value(s.state).ok()))
     }
 
     /// Whether any slice has a dialogue going in this chat.
     pub async fn in_dialogue(&self) -> anyhow::Result<bool> {
-        Ok(self.dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?.is_some())
+        Ok(self.dialogue.get().await?.is_some())
     }
 
     /// Ends the chat's dialogue.
     pub async fn end_dialogue(&self) -> HandlerResult {
-        self.dialogue.exit().await.map_err(|e| anyhow::anyhow!(e))
+        Ok(self.dialogue.exit().await?)
     }
 }

@@ -4,7 +4,8 @@
 //! line, its typed buttons, its typed dialogue); the [`Registry`] of every slice is what the router
 //! ([`schema`]), `/help` and the command menus read. [`run`] long-polls the Bot API until shutdown. Every reply waits on the process's [`shared::ratelimit::SendLimiter`]; every message the
 //! system originates goes through [`shared::outbox::send`]. Dialogue state lives in the database
-//! ([`storage::DbStorage`]), so a conversation survives restarts.
+//! (`storage`), keyed by chat and user, so a conversation survives restarts and belongs to the
+//! person who started it.
 //!
 //! The bot never pings, fetches, clones or deploys: slow work is a job.
 
@@ -18,14 +19,12 @@ use shared::config::Settings;
 use shared::queue::Queue;
 use shared::ratelimit::{CommandThrottle, SendLimiter};
 use teloxide::RequestError;
-use teloxide::dispatching::dialogue::{ErasedStorage, Storage};
 use teloxide::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 pub use cx::{Caller, Cx, Stored};
 pub use router::schema;
 pub use slice::{Audience, Registry, RegistryError, Slice};
-pub use storage::DbStorage;
 
 mod access;
 pub mod admin;
@@ -76,7 +75,6 @@ pub fn telegram(token: &str, api_url: url::Url) -> Bot {
 /// roles.
 pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow::Result<()> {
     const BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-    let storage: Arc<ErasedStorage<Stored>> = DbStorage::new(deps.db.clone(), deps.clock.clone()).erase();
     let mut failures = 0;
     while !shutdown.is_cancelled() {
         match bot.get_me().await {
@@ -84,7 +82,7 @@ pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow
                 tracing::info!(username = %me.username(), "bot connected");
                 failures = 0;
                 router::set_menus(&bot, &deps.registry, &deps.settings).await;
-                match dispatch(&bot, &deps, &storage, &shutdown).await {
+                match dispatch(&bot, &deps, &shutdown).await {
                     Ok(()) => return Ok(()),
                     Err(e) => tracing::warn!(error.message = %e, "the bot lost the Bot API; reconnecting"),
                 }
@@ -104,14 +102,9 @@ pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow
 }
 
 /// Dispatches updates until `shutdown` (Ok) or until the Bot API cannot be reached at start.
-async fn dispatch(
-    bot: &Bot,
-    deps: &BotDeps,
-    storage: &Arc<ErasedStorage<Stored>>,
-    shutdown: &CancellationToken,
-) -> Result<(), RequestError> {
+async fn dispatch(bot: &Bot, deps: &BotDeps, shutdown: &CancellationToken) -> Result<(), RequestError> {
     let mut dispatcher = Dispatcher::builder(bot.clone(), schema())
-        .dependencies(dptree::deps![deps.clone(), storage.clone()])
+        .dependencies(dptree::deps![deps.clone()])
         .default_handler(|_| async {})
         .error_handler(LoggingErrorHandler::with_custom_text("bot handler failed"))
         .build();

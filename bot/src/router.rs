@@ -3,18 +3,16 @@
 //! and runs every handler under [`guard`], so an unexpected error is logged once and the user is
 //! never left without an answer.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use shared::i18n::{Lang, Text, t};
 use shared::ratelimit::CommandVerdict;
 use teloxide::dispatching::UpdateHandler;
-use teloxide::dispatching::dialogue::ErasedStorage;
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Me, Recipient, User};
 
 use crate::access::{self, Access};
-use crate::cx::{BotDialogue, Caller, Cx, Stored};
+use crate::cx::{Caller, Cx, Stored};
 use crate::slice::{Audience, Registry};
 use crate::{BotDeps, HandlerResult, callback, reply};
 
@@ -55,16 +53,18 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Parsed<'a> {
     Parsed::Command { name: name.to_ascii_lowercase(), args: args.trim() }
 }
 
-async fn on_message(
-    bot: Bot,
-    msg: Message,
-    me: Me,
-    deps: BotDeps,
-    storage: Arc<ErasedStorage<Stored>>,
-) -> HandlerResult {
+async fn on_message(bot: Bot, msg: Message, me: Me, deps: BotDeps) -> HandlerResult {
     let Some(user) = msg.from.clone() else { return Ok(()) };
     let lang = Lang::from_code(user.language_code.as_deref());
     let parsed = parse(msg.text().unwrap_or(""), me.username());
+    if speaks_for_others(&msg, &user) {
+        // Anonymous admins, channels and Telegram itself share one identity across groups: a
+        // command from them is answered with how to send it, anything else is ignored.
+        if matches!(parsed, Parsed::Command { .. }) {
+            reply::text(&bot, &deps, msg.chat.id, t(lang, Text::WriteAsYourself)).await?;
+        }
+        return Ok(());
+    }
     if parsed == Parsed::OtherBot
         || (matches!(parsed, Parsed::Command { .. }) && !within_rate_limit(&bot, &deps, &msg, &user).await)
     {
@@ -74,8 +74,7 @@ async fn on_message(
     let registry = deps.registry.clone();
     let work = async {
         let caller = caller(&deps, &user, &msg.chat, lang).await?;
-        let dialogue = BotDialogue::new(storage, chat);
-        let cx = Cx::new(bot.clone(), deps.clone(), caller, dialogue, Some(msg.clone()), None);
+        let cx = Cx::new(bot.clone(), deps.clone(), caller, Some(msg.clone()), None);
         match parsed {
             Parsed::Command { name, args } => command(cx, &registry, &name, args).await,
             _ => message(cx, &registry).await,
@@ -103,7 +102,7 @@ async fn command(cx: Cx, registry: &Registry, name: &str, args: &str) -> Handler
 /// Not a command: a step of the chat's dialogue, or a hint in a private chat.
 async fn message(cx: Cx, registry: &Registry) -> HandlerResult {
     let lang = cx.lang();
-    let stored = cx.dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?;
+    let stored = cx.dialogue.get().await?;
     let Some(Stored { slice, state }) = stored else {
         // Chatter in groups is not addressed to the bot.
         return if cx.caller.in_group { Ok(()) } else { cx.reply(t(lang, Text::NotACommand)).await };
@@ -124,14 +123,13 @@ async fn message(cx: Cx, registry: &Registry) -> HandlerResult {
     }
 }
 
-async fn on_callback(
-    bot: Bot,
-    query: CallbackQuery,
-    deps: BotDeps,
-    storage: Arc<ErasedStorage<Stored>>,
-) -> HandlerResult {
+async fn on_callback(bot: Bot, query: CallbackQuery, deps: BotDeps) -> HandlerResult {
     let registry = deps.registry.clone();
     let lang = Lang::from_code(query.from.language_code.as_deref());
+    if SERVICE_ACCOUNTS.contains(&query.from.id.0) {
+        bot.answer_callback_query(query.id.clone()).text(t(lang, Text::WriteAsYourself)).await?;
+        return Ok(());
+    }
     let (chat, in_group) = match query.message.as_ref() {
         Some(m) => (m.chat().id, !m.chat().is_private()),
         None => (ChatId(query.from.id.0 as i64), false),
@@ -157,8 +155,7 @@ async fn on_callback(
             return Ok(());
         }
     };
-    let dialogue = BotDialogue::new(storage, chat);
-    let cx = Cx::new(bot, deps, caller, dialogue, None, Some(query.clone()));
+    let cx = Cx::new(bot, deps, caller, None, Some(query.clone()));
     let work = async {
         let data = query.data.as_deref().unwrap_or("");
         let Some((slice, payload)) = callback::split(data) else {
@@ -194,6 +191,16 @@ async fn on_callback(
         cx.answer(None).await?;
     }
     Ok(())
+}
+
+/// Telegram's shared service accounts: anonymous group admins (GroupAnonymousBot), channels
+/// posting into groups (Channel_Bot) and Telegram's own service messages.
+const SERVICE_ACCOUNTS: [u64; 3] = [1_087_968_824, 136_817_688, 777_000];
+
+/// A message sent on behalf of a chat, or by a shared service account: its sender is not one
+/// person, so it must not act as one.
+fn speaks_for_others(msg: &Message, user: &User) -> bool {
+    msg.sender_chat.is_some() || SERVICE_ACCOUNTS.contains(&user.id.0)
 }
 
 /// The one refusal for each audience the caller is not in; None when they may go on.

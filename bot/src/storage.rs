@@ -1,16 +1,15 @@
-//! Dialogue state in the database (`dialogues` table), as a teloxide `Storage`, so a
-//! conversation in progress survives a restart. Works on SQLite and Postgres alike.
+//! Dialogue state in the database (`dialogue_states` table), keyed by chat and user, so a conversation
+//! in progress survives a restart and belongs to the person who started it: in a group, nobody
+//! else can answer its steps. Works on SQLite and Postgres alike.
+//!
+//! teloxide's `Storage` keys dialogues by chat only, so this is a small store of our own.
 
-use std::sync::Arc;
-
-use futures::future::BoxFuture;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{DatabaseConnection, EntityTrait, Set};
-use serde::{Serialize, de::DeserializeOwned};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use shared::clock::SharedClock;
 use shared::entities::dialogue;
-use teloxide::dispatching::dialogue::Storage;
-use teloxide::types::ChatId;
+
+use crate::cx::Stored;
 
 /// Why dialogue state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -18,71 +17,64 @@ pub enum StorageError {
     /// The database failed.
     #[error("dialogue storage: {0}")]
     Database(#[from] sea_orm::DbErr),
-    /// A stored state no longer decodes (for example after an upgrade).
-    #[error("dialogue state does not decode: {0}")]
-    Decode(#[from] serde_json::Error),
+    /// The state could not be encoded.
+    #[error("dialogue state does not encode: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
-/// The `dialogues` table as a teloxide storage.
+/// One user's dialogue in one chat.
 #[derive(Clone)]
-pub struct DbStorage {
+pub struct Dialogue {
     db: DatabaseConnection,
     clock: SharedClock,
+    chat_id: i64,
+    user_id: i64,
 }
 
-impl DbStorage {
-    pub fn new(db: DatabaseConnection, clock: SharedClock) -> Arc<Self> {
-        Arc::new(Self { db, clock })
-    }
-}
-
-impl<D> Storage<D> for DbStorage
-where
-    D: Serialize + DeserializeOwned + Send + 'static,
-{
-    type Error = StorageError;
-
-    fn remove_dialogue(self: Arc<Self>, chat_id: ChatId) -> BoxFuture<'static, Result<(), Self::Error>> {
-        Box::pin(async move {
-            dialogue::Entity::delete_by_id(chat_id.0).exec(&self.db).await?;
-            Ok(())
-        })
+impl Dialogue {
+    pub fn new(db: DatabaseConnection, clock: SharedClock, chat_id: i64, user_id: i64) -> Self {
+        Self { db, clock, chat_id, user_id }
     }
 
-    fn update_dialogue(self: Arc<Self>, chat_id: ChatId, state: D) -> BoxFuture<'static, Result<(), Self::Error>> {
-        Box::pin(async move {
-            let state = serde_json::to_string(&state)?;
-            dialogue::Entity::insert(dialogue::ActiveModel {
-                chat_id: Set(chat_id.0),
-                state: Set(state),
-                updated_at: Set(self.clock.now()),
-            })
-            .on_conflict(
-                OnConflict::column(dialogue::Column::ChatId)
-                    .update_columns([dialogue::Column::State, dialogue::Column::UpdatedAt])
-                    .to_owned(),
-            )
-            .exec(&self.db)
-            .await?;
-            Ok(())
-        })
+    fn this(&self) -> sea_orm::Condition {
+        sea_orm::Condition::all()
+            .add(dialogue::Column::ChatId.eq(self.chat_id))
+            .add(dialogue::Column::UserId.eq(self.user_id))
     }
 
-    fn get_dialogue(self: Arc<Self>, chat_id: ChatId) -> BoxFuture<'static, Result<Option<D>, Self::Error>> {
-        Box::pin(async move {
-            let Some(row) = dialogue::Entity::find_by_id(chat_id.0).one(&self.db).await? else {
-                return Ok(None);
-            };
-            match serde_json::from_str(&row.state) {
-                Ok(state) => Ok(Some(state)),
-                Err(e) => {
-                    // A state from an older version starts the conversation over rather than
-                    // leaving the chat stuck on an error.
-                    tracing::warn!(chat_id = chat_id.0, error.message = %e, "dropping undecodable dialogue state");
-                    dialogue::Entity::delete_by_id(chat_id.0).exec(&self.db).await?;
-                    Ok(None)
-                }
+    /// The state, if a dialogue is going. A state from an older version that no longer decodes
+    /// starts the conversation over rather than leaving the user stuck on an error.
+    pub async fn get(&self) -> Result<Option<Stored>, StorageError> {
+        let Some(row) = dialogue::Entity::find().filter(self.this()).one(&self.db).await? else { return Ok(None) };
+        match serde_json::from_str(&row.state) {
+            Ok(state) => Ok(Some(state)),
+            Err(e) => {
+                tracing::warn!(chat_id = self.chat_id, error.message = %e, "dropping undecodable dialogue state");
+                self.exit().await?;
+                Ok(None)
             }
+        }
+    }
+
+    pub async fn update(&self, state: Stored) -> Result<(), StorageError> {
+        dialogue::Entity::insert(dialogue::ActiveModel {
+            chat_id: Set(self.chat_id),
+            user_id: Set(self.user_id),
+            state: Set(serde_json::to_string(&state)?),
+            updated_at: Set(self.clock.now()),
         })
+        .on_conflict(
+            OnConflict::columns([dialogue::Column::ChatId, dialogue::Column::UserId])
+                .update_columns([dialogue::Column::State, dialogue::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn exit(&self) -> Result<(), StorageError> {
+        dialogue::Entity::delete_many().filter(self.this()).exec(&self.db).await?;
+        Ok(())
     }
 }

@@ -212,3 +212,31 @@ async fn the_bot_waits_for_an_unreachable_bot_api_and_the_other_roles_keep_runni
     telegram.wait_for_text(ann.id, "Welcome").await;
     running.stop().await.unwrap();
 }
+
+// See: issue 8 — anonymous admins share one identity (1087968824) across every group.
+#[tokio::test]
+async fn messages_on_behalf_of_a_chat_are_refused_and_act_as_nobody() {
+    // Arrange: the shared anonymous-admin id is even an approved user.
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let group = -100_123;
+
+    // Act: an anonymous admin sends commands in the group.
+    app.telegram.send_as_group(group, "/start");
+    app.telegram.wait_for_text(group, "on behalf of the group").await;
+    app.telegram.send_as_group(group, "/watch tcp://127.0.0.1:9");
+    let replies = app
+        .telegram
+        .wait_for_n("two refusals", 2, |c| c.chat_id() == Some(group) && c.text().contains("as yourself"))
+        .await;
+
+    // Assert: nothing was registered or created for the shared identity.
+    assert_eq!(replies.len(), 2);
+    assert!(user::Entity::find_by_id(1_087_968_824).one(&app.db).await.unwrap().is_none());
+    let n = shared::entities::monitor::Entity::find().all(&app.db).await.unwrap().len();
+    assert_eq!(n, 0);
+    // A person in the same group is served as themselves.
+    let ann = TgUser::new(2201, "Ann");
+    app.telegram.send_group_text(&ann, group, "/start");
+    app.telegram.wait_for_text(group, "Welcome, Ann").await;
+    app.stop().await;
+}

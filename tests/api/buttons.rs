@@ -81,7 +81,7 @@ async fn a_failing_button_or_dialogue_step_still_gets_an_answer() {
     app.telegram.wait_for("the generic answer to a failed press", answered("Something went wrong")).await;
 
     // Same for a dialogue step whose state cannot be read.
-    app.db.execute_unprepared("DROP TABLE dialogues").await.unwrap();
+    app.db.execute_unprepared("DROP TABLE dialogue_states").await.unwrap();
     app.telegram.send_text(&ann, "example.com");
     app.telegram.wait_for_text(ann.id, "Something went wrong").await;
     app.stop().await;

@@ -121,6 +121,30 @@ impl FakeTelegram {
         self.push_update(json!({ "message": message }));
     }
 
+    /// A text message from `user` in the group `group_id` (negative).
+    pub fn send_group_text(&self, user: &TgUser, group_id: i64, text: &str) {
+        let mut message = user.message(self.next_message_id());
+        message["chat"] = json!({ "id": group_id, "type": "supergroup", "title": "ops" });
+        message["text"] = json!(text);
+        if text.starts_with('/') {
+            let len = text.split_whitespace().next().unwrap_or(text).encode_utf16().count();
+            message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+        }
+        self.push_update(json!({ "message": message }));
+    }
+
+    /// A message an anonymous group admin sends on behalf of the group: Telegram puts its
+    /// shared service account (1087968824) in `from` and the group in `sender_chat`.
+    pub fn send_as_group(&self, group_id: i64, text: &str) {
+        let anonymous = TgUser::new(1087968824, "Group");
+        let mut message = anonymous.message(self.next_message_id());
+        message["chat"] = json!({ "id": group_id, "type": "supergroup", "title": "ops" });
+        message["sender_chat"] = json!({ "id": group_id, "type": "supergroup", "title": "ops" });
+        message["text"] = json!(text);
+        message["entities"] = json!([{ "type": "bot_command", "offset": 0, "length": text.split_whitespace().next().unwrap_or(text).encode_utf16().count() }]);
+        self.push_update(json!({ "message": message }));
+    }
+
     /// A shared contact; `owner` is whose number it is.
     pub fn send_contact(&self, user: &TgUser, owner: i64, phone: &str) {
         let mut message = user.message(self.next_message_id());
@@ -130,7 +154,15 @@ impl FakeTelegram {
 
     /// `user` presses an inline button carrying `data` under a message in their chat.
     pub fn press_button(&self, user: &TgUser, data: &str) {
-        let message = user.message(self.next_message_id());
+        self.press_button_in(user, user.id, data);
+    }
+
+    /// `user` presses an inline button carrying `data` under a message in `chat_id`.
+    pub fn press_button_in(&self, user: &TgUser, chat_id: i64, data: &str) {
+        let mut message = user.message(self.next_message_id());
+        if chat_id != user.id {
+            message["chat"] = json!({ "id": chat_id, "type": "supergroup", "title": "ops" });
+        }
         self.push_update(json!({
             "callback_query": {
                 "id": format!("cb{}", self.next_message_id()),

@@ -443,3 +443,32 @@ async fn add_builds_a_monitor_step_by_step_and_survives_a_restart() {
     assert_eq!(n, 1);
     app.stop().await;
 }
+
+// See: issue 8 — in a group, someone else's text answered Ann's /add step.
+#[tokio::test]
+async fn a_group_dialogue_belongs_to_the_user_who_started_it() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let (ann, bob) = (TgUser::new(4400, "Ann"), TgUser::new(4401, "Bob"));
+    let group = -100_4400;
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+
+    // Ann starts /add in the group and picks a port check.
+    app.telegram.send_group_text(&ann, group, "/add");
+    app.telegram.wait_for_text(group, "What should I watch?").await;
+    app.telegram.press_button_in(&ann, group, &add_button(Choice::Kind(CheckKind::Tcp)));
+    app.telegram.wait_for_text(group, "Send host and port").await;
+
+    // Bob, not even registered, types a target: it is group chatter, not Ann's answer.
+    app.telegram.send_group_text(&bob, group, "127.0.0.1:9");
+    // Ann's own answer is the one taken.
+    app.telegram.send_group_text(&ann, group, "127.0.0.1:10");
+    app.telegram.wait_for_text(group, "How often should I check?").await;
+    app.telegram.press_button_in(&ann, group, &add_button(Choice::Every(300)));
+    app.telegram.wait_for_text(group, "how many failed checks").await;
+    app.telegram.press_button_in(&ann, group, &add_button(Choice::After(1)));
+    app.telegram.wait_for_text(group, "added: tcp://127.0.0.1:10").await;
+    let asked = app.telegram.messages_to(group).iter().filter(|c| c.text().contains("How often")).count();
+    assert_eq!(asked, 1, "Bob's text moved nobody's dialogue on");
+    app.stop().await;
+}
