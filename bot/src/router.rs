@@ -65,9 +65,9 @@ async fn on_message(bot: Bot, msg: Message, me: Me, deps: BotDeps) -> HandlerRes
         }
         return Ok(());
     }
-    if parsed == Parsed::OtherBot
-        || (matches!(parsed, Parsed::Command { .. }) && !within_rate_limit(&bot, &deps, &msg, &user).await)
-    {
+    // Group chatter is not addressed to the bot and is not counted; everything else is.
+    let counted = matches!(parsed, Parsed::Command { .. }) || msg.chat.is_private();
+    if parsed == Parsed::OtherBot || (counted && !within_rate_limit(&bot, &deps, &msg, &user).await) {
         return Ok(());
     }
     let chat = msg.chat.id;
@@ -129,6 +129,17 @@ async fn on_callback(bot: Bot, query: CallbackQuery, deps: BotDeps) -> HandlerRe
     if SERVICE_ACCOUNTS.contains(&query.from.id.0) {
         bot.answer_callback_query(query.id.clone()).text(t(lang, Text::WriteAsYourself)).await?;
         return Ok(());
+    }
+    match throttle(&deps, &query.from) {
+        CommandVerdict::Allow => {}
+        verdict => {
+            let mut answer = bot.answer_callback_query(query.id.clone());
+            if verdict == CommandVerdict::SlowDown {
+                answer = answer.text(t(lang, Text::SlowDown));
+            }
+            answer.await?;
+            return Ok(());
+        }
     }
     let (chat, in_group) = match query.message.as_ref() {
         Some(m) => (m.chat().id, !m.chat().is_private()),
@@ -231,11 +242,14 @@ async fn caller(deps: &BotDeps, user: &User, chat: &teloxide::types::Chat, lang:
     })
 }
 
-/// At most 20 commands a minute per user: the first one over gets one polite reply, the rest
-/// are ignored until the minute has passed.
+/// At most 20 commands, messages and presses a minute per user: the first one over gets one
+/// polite reply, the rest are ignored until the minute has passed.
+fn throttle(deps: &BotDeps, user: &User) -> CommandVerdict {
+    deps.throttle.lock().expect("throttle lock").check(user.id.0 as i64, Instant::now())
+}
+
 async fn within_rate_limit(bot: &Bot, deps: &BotDeps, msg: &Message, user: &User) -> bool {
-    let verdict = deps.throttle.lock().expect("throttle lock").check(user.id.0 as i64, Instant::now());
-    match verdict {
+    match throttle(deps, user) {
         CommandVerdict::Allow => true,
         CommandVerdict::Ignore => false,
         CommandVerdict::SlowDown => {

@@ -139,6 +139,35 @@ async fn more_than_twenty_commands_a_minute_get_one_slow_down_reply() {
     app.stop().await;
 }
 
+// See: issue 8 — plain text and button presses were not counted.
+#[tokio::test]
+async fn plain_messages_and_presses_count_against_the_same_limit() {
+    let app = TestApp::spawn(&[]).await;
+    let (eve, mallory) = (TgUser::new(2008, "Eve"), TgUser::new(2009, "Mallory"));
+
+    // Act: an unregistered user sends 25 plain messages; another presses 25 forged buttons.
+    for _ in 0..25 {
+        app.telegram.send_text(&eve, "hello");
+        app.telegram.press_button(&mallory, "monitoring:AAAA");
+    }
+
+    // Assert: 20 answers each and one warning; the rest is ignored.
+    app.telegram.wait_for_text(eve.id, "too fast").await;
+    eventually("all updates consumed", || async { app.telegram.updates_drained().then_some(()) }).await;
+    app.telegram.send_text(&TgUser::new(2010, "Marker"), "/help");
+    app.telegram.wait_for_text(2010, "Commands:").await;
+    let replies = app.telegram.messages_to(eve.id);
+    let slow = replies.iter().filter(|c| c.text().contains("too fast")).count();
+    assert_eq!((replies.len() - slow, slow), (20, 1), "20 answered, one warning");
+    let answers: Vec<_> = app.telegram.calls().into_iter().filter(|c| c.method == "answercallbackquery").collect();
+    let slow_presses =
+        answers.iter().filter(|c| c.body["text"].as_str().is_some_and(|t| t.contains("too fast"))).count();
+    let refused =
+        answers.iter().filter(|c| c.body["text"].as_str().is_some_and(|t| t.contains("not registered"))).count();
+    assert_eq!((refused, slow_presses, answers.len()), (20, 1, 25), "every press answered, only 20 handled");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_phone_dialogue_survives_a_restart() {
     // Arrange: phone verification on, registration open.

@@ -302,7 +302,9 @@ pub(crate) async fn send_chart(
     }
     let points: Vec<chart::Point> =
         results.iter().map(|(at, ok, ms)| (*at, ms.filter(|_| *ok).map(|v| v.max(0) as u32))).collect();
-    let png = chart::render(&points, from.timestamp(), now.timestamp())?;
+    // Drawing takes milliseconds of CPU: off the async workers, so it never stalls other updates.
+    let (start, end) = (from.timestamp(), now.timestamp());
+    let png = tokio::task::spawn_blocking(move || chart::render(&points, start, end)).await??;
     let r = summarize(results.iter().map(|(_, ok, ms)| (*ok, ms.map(|v| v.max(0) as u32))));
     let ms = |v: Option<u32>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
     let caption = t(
