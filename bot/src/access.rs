@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Set};
+use shared::crypto::Encrypted;
 use shared::entities::chat;
 use shared::entities::user::{self, AccessStatus};
 use shared::i18n::{Lang, Text, t};
@@ -83,7 +84,7 @@ pub async fn receive_contact(bot: Bot, dialogue: BotDialogue, msg: Message, deps
     }
     let (row, _) = upsert_user(&deps.db, from, initial_status(&deps, from)).await?;
     let mut active = row.into_active_model();
-    active.phone = Set(Some(normalize_phone(&contact.phone_number)));
+    active.phone = Set(Some(Encrypted::new(normalize_phone(&contact.phone_number))?));
     let row = active.update(&deps.db).await?;
     dialogue.exit().await.map_err(|e| anyhow::anyhow!(e))?;
     reply::send(&bot, &deps, msg.chat.id, t(lang, Text::PhoneSaved), Some(ReplyMarkup::kb_remove())).await?;
