@@ -1,7 +1,9 @@
 //! The `teleops` binary's library half: startup checks and the wiring of the four roles.
 //!
 //! [`prepare`] reads nothing but the settings it is given, opens the database and the queue, and
-//! applies the role's rules (only `up` and `migrate` migrate; only `up` creates a secret key).
+//! applies the role's rules (only `up` and `migrate` migrate, create a missing secret key and seal
+//! plaintext left in secret columns). It installs the process's keyring for the `Encrypted` column
+//! type. [`rotate_key`] is `teleops rotate-key`.
 //! [`start`] spawns the chosen roles on one shutdown token and returns a [`Running`] handle;
 //! `main.rs` only parses the command line and maps errors to exit codes. Tests call [`start`]
 //! with port 0 and their own clock.
@@ -15,7 +17,7 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use shared::clock::{SharedClock, SystemClock};
 use shared::config::Settings;
-use shared::crypto::SecretKey;
+use shared::crypto::{Keyring, SecretKey};
 use shared::metrics::Metrics;
 use shared::queue::Queue;
 use shared::ratelimit::{SendLimiter, SendLimits};
@@ -34,6 +36,8 @@ pub enum Role {
     Scheduler,
     Dashboard,
     Migrate,
+    /// `teleops rotate-key`: re-encrypts every secret column under the current key, then exits.
+    RotateKey,
 }
 
 /// Why the process could not start. `Setup` errors exit with code 2.
@@ -56,7 +60,8 @@ pub struct Context {
     pub metrics: Metrics,
     pub clock: SharedClock,
     pub limiter: SendLimiter,
-    pub secret_key: SecretKey,
+    /// `TELEOPS_SECRET_KEY` and, while rotating, `TELEOPS_SECRET_KEY_OLD`; also installed process-wide.
+    pub keyring: Keyring,
 }
 
 /// Knobs tests and benchmarks turn; production uses the defaults.
@@ -97,7 +102,58 @@ impl Default for StartOptions {
 
 /// Opens the database and queue and checks the role's preconditions.
 pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> Result<Context, StartError> {
-    let secret_key = match &settings.secret_key {
+    let keyring = load_keyring(&settings, role)?;
+    shared::crypto::install(keyring.clone()).map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!(key_id = %keyring.current_id(), old_key_id = keyring.old_id().map(|id| id.to_string()), "secret keyring loaded");
+    if role == Role::Bot && settings.bot_token.is_none() {
+        return Err(StartError::Setup("TELEOPS_BOT_TOKEN: required by the bot role (get one from @BotFather)".into()));
+    }
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+        StartError::Setup(format!("TELEOPS_DATA_DIR: cannot create {}: {e}", settings.data_dir.display()))
+    })?;
+    let db = shared::db::connect(&settings.database_url)
+        .await
+        .map_err(|e| StartError::Setup(format!("TELEOPS_DATABASE_URL: cannot connect: {e}")))?;
+    let metrics = Metrics::new();
+    let queue = Queue::connect(&settings.queue_url, metrics.clone())
+        .await
+        .map_err(|e| StartError::Setup(format!("TELEOPS_QUEUE_URL: cannot open: {e}")))?
+        .poll_interval(options.poll_interval);
+    if matches!(role, Role::Up | Role::Migrate) {
+        Migrator::up(&db, None).await.map_err(|e| anyhow::anyhow!("migrating the database: {e}"))?;
+        queue.migrate().await.map_err(|e| anyhow::anyhow!("migrating the queue: {e}"))?;
+        // Migrations have no key: secrets stored before their column was encrypted are sealed here.
+        let sealed = shared::crypto::seal_plaintext(&db, &keyring)
+            .await
+            .map_err(|e| anyhow::anyhow!("encrypting plaintext secrets: {e}"))?;
+        if sealed.sealed > 0 {
+            tracing::info!(values = sealed.sealed, "encrypted secrets stored before encryption at rest");
+        }
+    } else {
+        let pending_db = Migrator::get_pending_migrations(&db).await.map_err(|e| anyhow::anyhow!(e))?.len();
+        let pending_queue = queue.pending_migrations().await.map_err(|e| anyhow::anyhow!(e))?;
+        if pending_db + pending_queue > 0 {
+            return Err(StartError::Setup(format!(
+                "{} pending migration(s) ({pending_db} database, {pending_queue} queue): run `teleops migrate` first",
+                pending_db + pending_queue
+            )));
+        }
+    }
+    Ok(Context {
+        settings: Arc::new(settings),
+        db,
+        queue,
+        metrics,
+        clock: options.clock.clone(),
+        limiter: SendLimiter::new(options.send_limits),
+        keyring,
+    })
+}
+
+/// The current key (`TELEOPS_SECRET_KEY`, else `$DATA_DIR/secret.key`, which `up` and `migrate`
+/// create when missing) and the optional previous one (`TELEOPS_SECRET_KEY_OLD`).
+fn load_keyring(settings: &Settings, role: Role) -> Result<Keyring, StartError> {
+    let current = match &settings.secret_key {
         Some(hex) => {
             SecretKey::from_hex(hex.expose()).map_err(|e| StartError::Setup(format!("TELEOPS_SECRET_KEY: {e}")))?
         }
@@ -117,7 +173,7 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
                     }
                     Err(_) => {
                         return Err(StartError::Setup(format!(
-                            "TELEOPS_SECRET_KEY: not set and {} does not exist (`teleops up` creates it; other roles must be given it)",
+                            "TELEOPS_SECRET_KEY: not set and {} does not exist (`teleops up` or `teleops migrate` creates it; other roles must be given it)",
                             path.display()
                         )));
                     }
@@ -125,42 +181,34 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
             }
         }
     };
-    if role == Role::Bot && settings.bot_token.is_none() {
-        return Err(StartError::Setup("TELEOPS_BOT_TOKEN: required by the bot role (get one from @BotFather)".into()));
-    }
-    std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-        StartError::Setup(format!("TELEOPS_DATA_DIR: cannot create {}: {e}", settings.data_dir.display()))
-    })?;
-    let db = shared::db::connect(&settings.database_url)
+    let old = match &settings.secret_key_old {
+        Some(hex) => Some(
+            SecretKey::from_hex(hex.expose()).map_err(|e| StartError::Setup(format!("TELEOPS_SECRET_KEY_OLD: {e}")))?,
+        ),
+        None => None,
+    };
+    Keyring::new(current, old).map_err(|e| StartError::Setup(e.to_string()))
+}
+
+/// `teleops rotate-key`: re-encrypts every secret column under the current key. Values that no
+/// loaded key opens are left as they were, and make it a setup error once the rest is done.
+pub async fn rotate_key(ctx: &Context) -> Result<shared::crypto::Rewritten, StartError> {
+    let done = shared::crypto::rotate(&ctx.db, &ctx.keyring, shared::crypto::ROTATE_BATCH)
         .await
-        .map_err(|e| StartError::Setup(format!("TELEOPS_DATABASE_URL: cannot connect: {e}")))?;
-    let metrics = Metrics::new();
-    let queue = Queue::connect(&settings.queue_url, metrics.clone())
-        .await
-        .map_err(|e| StartError::Setup(format!("TELEOPS_QUEUE_URL: cannot open: {e}")))?
-        .poll_interval(options.poll_interval);
-    if matches!(role, Role::Up | Role::Migrate) {
-        Migrator::up(&db, None).await.map_err(|e| anyhow::anyhow!("migrating the database: {e}"))?;
-        queue.migrate().await.map_err(|e| anyhow::anyhow!("migrating the queue: {e}"))?;
-    } else {
-        let pending_db = Migrator::get_pending_migrations(&db).await.map_err(|e| anyhow::anyhow!(e))?.len();
-        let pending_queue = queue.pending_migrations().await.map_err(|e| anyhow::anyhow!(e))?;
-        if pending_db + pending_queue > 0 {
-            return Err(StartError::Setup(format!(
-                "{} pending migration(s) ({pending_db} database, {pending_queue} queue): run `teleops migrate` first",
-                pending_db + pending_queue
-            )));
-        }
+        .map_err(|e| anyhow::anyhow!("re-encrypting secrets: {e}"))?;
+    if done.failed > 0 {
+        return Err(StartError::Setup(format!(
+            "re-encrypted {} secret value(s) under key {}, but {} could not be decrypted with TELEOPS_SECRET_KEY \
+             (key {}) or TELEOPS_SECRET_KEY_OLD ({}); the log names them. Set TELEOPS_SECRET_KEY_OLD to the key \
+             they were encrypted with and run `teleops rotate-key` again",
+            done.sealed,
+            ctx.keyring.current_id(),
+            done.failed,
+            ctx.keyring.current_id(),
+            ctx.keyring.old_id().map_or("not set".to_owned(), |id| format!("key {id}")),
+        )));
     }
-    Ok(Context {
-        settings: Arc::new(settings),
-        db,
-        queue,
-        metrics,
-        clock: options.clock.clone(),
-        limiter: SendLimiter::new(options.send_limits),
-        secret_key,
-    })
+    Ok(done)
 }
 
 /// The roles, running.

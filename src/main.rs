@@ -32,8 +32,11 @@ enum Command {
     Scheduler,
     /// Run only the dashboard (queue UI, admin API, /health, /metrics).
     Dashboard,
-    /// Apply pending database and queue migrations, then exit.
+    /// Apply pending database and queue migrations (creating a missing secret key), then exit.
     Migrate,
+    /// Re-encrypt every stored secret under TELEOPS_SECRET_KEY (reading with it or
+    /// TELEOPS_SECRET_KEY_OLD), then exit; afterwards the old key is no longer needed.
+    RotateKey,
     /// Measure performance; results belong in BENCHMARKS.md.
     Bench {
         #[command(subcommand)]
@@ -84,13 +87,22 @@ async fn run(command: Command, settings: Settings) -> Result<(), StartError> {
         Command::Scheduler => Role::Scheduler,
         Command::Dashboard => Role::Dashboard,
         Command::Migrate => Role::Migrate,
+        Command::RotateKey => Role::RotateKey,
         Command::Bench { what } => return teleops::bench::run(what).await.map_err(StartError::Other),
     };
     let options = StartOptions::default();
     let ctx = teleops::prepare(settings, role, &options).await?;
-    if role == Role::Migrate {
-        tracing::info!("migrations applied");
-        return Ok(());
+    match role {
+        Role::Migrate => {
+            tracing::info!("migrations applied");
+            return Ok(());
+        }
+        Role::RotateKey => {
+            let done = teleops::rotate_key(&ctx).await?;
+            println!("re-encrypted {} secret value(s) under key {}", done.sealed, ctx.keyring.current_id());
+            return Ok(());
+        }
+        _ => {}
     }
     let running = teleops::start(ctx, role, options).await?;
     let shutdown = running.shutdown.clone();

@@ -4,6 +4,7 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, Set};
+use shared::crypto::Encrypted;
 use shared::entities::chat;
 use shared::entities::user::{self, AccessStatus};
 use shared::i18n::{Lang, Text, t};
@@ -97,7 +98,7 @@ pub async fn receive_contact(cx: Cx, _waiting: Waiting) -> HandlerResult {
     }
     let (row, _) = upsert_user(&cx.deps.db, from, initial_status(&cx.deps, from), cx.now).await?;
     let mut active = row.into_active_model();
-    active.phone = Set(Some(normalize_phone(&contact.phone_number)));
+    active.phone = Set(Some(Encrypted::new(normalize_phone(&contact.phone_number))?));
     let row = active.update(&cx.deps.db).await?;
     cx.audit(Entry::new("user.phone", "user", row.id)).await?;
     cx.end_dialogue().await?;

@@ -123,7 +123,7 @@ fn request_text(lang: Lang, row: &user::Model) -> String {
     let username = row.username.as_ref().map(|u| format!("@{u}")).unwrap_or_else(|| "no username".into());
     let mut text = t(lang, Text::NewAccessRequest { name: &full_name, username: &username, user_id: row.id });
     if let Some(phone) = &row.phone {
-        text.push_str(&format!(" {phone}"));
+        text.push_str(&format!(" {}", phone.expose()));
     }
     text
 }

@@ -9,6 +9,7 @@ mod m0001_core;
 mod m0002_monitoring;
 mod m0003_check_batches;
 mod m0004_compact_results;
+mod m0005_encrypted_phone;
 mod m0006_audit_and_time_zones;
 mod m0007_dialogues_per_user;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_monitoring::Migration),
             Box::new(m0003_check_batches::Migration),
             Box::new(m0004_compact_results::Migration),
+            Box::new(m0005_encrypted_phone::Migration),
             Box::new(m0006_audit_and_time_zones::Migration),
             Box::new(m0007_dialogues_per_user::Migration),
         ]

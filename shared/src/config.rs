@@ -1,8 +1,9 @@
 //! Typed settings, read once at startup from the environment (and an optional `.env`).
 //!
-//! Two steps, as in ripgrep's low/high args: [`RawSettings::from_vars`] checks every value without I/O
+//! Two steps, as in ripgrep's low/high args: [`Settings::from_vars`] checks every value without I/O
 //! and names the variable that is wrong; [`Settings`] is what the roles receive. Secrets are
-//! [`Secret`]s, printed as `[redacted]`.
+//! [`Secret`]s, printed as `[redacted]`. Before that, [`read_secret_files`] follows the Docker
+//! secrets convention: each secret variable may instead be given as `<NAME>_FILE`, a path to read.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -74,8 +75,11 @@ pub struct Settings {
     pub dashboard_addr: SocketAddr,
     /// Bearer token (or basic-auth password) for everything on the dashboard but `/health`.
     pub dashboard_token: Option<Secret<String>>,
-    /// 32-byte key for secrets at rest, hex. `up` generates one into the data dir when unset.
+    /// 32-byte key for secrets at rest, hex. `up` and `migrate` generate one into the data dir when
+    /// unset.
     pub secret_key: Option<Secret<String>>,
+    /// The previous key during a rotation: it still decrypts, never encrypts. By default, none.
+    pub secret_key_old: Option<Secret<String>>,
     /// `tracing` filter. By default, this is `info`.
     pub log: String,
     /// By default, this is text.
@@ -108,7 +112,8 @@ impl Settings {
             Err(e) if e.not_found() => {}
             Err(e) => return Err(ConfigError::new("TELEOPS_DATA_DIR", format!(".env could not be read: {e}"))),
         }
-        let vars: HashMap<String, String> = std::env::vars().collect();
+        let mut vars: HashMap<String, String> = std::env::vars().collect();
+        read_secret_files(&mut vars, |path| std::fs::read_to_string(path))?;
         Self::from_vars(&vars)
     }
 
@@ -154,9 +159,11 @@ impl Settings {
             ));
         }
         let secret_key = get("TELEOPS_SECRET_KEY");
-        if let Some(key) = &secret_key {
-            crate::crypto::SecretKey::from_hex(key)
-                .map_err(|e| ConfigError::new("TELEOPS_SECRET_KEY", e.to_string()))?;
+        let secret_key_old = get("TELEOPS_SECRET_KEY_OLD");
+        for (var, key) in [("TELEOPS_SECRET_KEY", &secret_key), ("TELEOPS_SECRET_KEY_OLD", &secret_key_old)] {
+            if let Some(key) = key {
+                crate::crypto::SecretKey::from_hex(key).map_err(|e| ConfigError::new(var, e.to_string()))?;
+            }
         }
         let log = get("TELEOPS_LOG").unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log)
@@ -217,6 +224,7 @@ impl Settings {
             dashboard_addr,
             dashboard_token: dashboard_token.map(Secret::new),
             secret_key: secret_key.map(Secret::new),
+            secret_key_old: secret_key_old.map(Secret::new),
             log,
             log_format,
             require_phone,
@@ -257,6 +265,47 @@ fn user_ids(list: Option<&str>, var: &'static str) -> Result<Vec<i64>, ConfigErr
                 .ok_or_else(|| ConfigError::new(var, format!("{s:?} is not a Telegram user id (a positive number)")))
         })
         .collect()
+}
+
+/// The variables that hold secrets, each with its `_FILE` twin (the Docker secrets convention).
+pub const SECRET_FILE_VARS: &[(&str, &str)] = &[
+    ("TELEOPS_BOT_TOKEN", "TELEOPS_BOT_TOKEN_FILE"),
+    ("TELEOPS_SECRET_KEY", "TELEOPS_SECRET_KEY_FILE"),
+    ("TELEOPS_SECRET_KEY_OLD", "TELEOPS_SECRET_KEY_OLD_FILE"),
+    ("TELEOPS_DASHBOARD_TOKEN", "TELEOPS_DASHBOARD_TOKEN_FILE"),
+    ("TELEOPS_DATABASE_URL", "TELEOPS_DATABASE_URL_FILE"),
+    ("TELEOPS_QUEUE_URL", "TELEOPS_QUEUE_URL_FILE"),
+];
+
+/// Replaces each `<NAME>_FILE` in `vars` with `<NAME>` set to that file's contents, trailing
+/// newline trimmed. `read` reads a file (`std::fs::read_to_string` outside tests). Setting both
+/// `<NAME>` and `<NAME>_FILE` is an error, as are an unreadable or empty file.
+pub fn read_secret_files(
+    vars: &mut HashMap<String, String>,
+    read: impl Fn(&Path) -> std::io::Result<String>,
+) -> Result<(), ConfigError> {
+    let set = |vars: &HashMap<String, String>, name: &str| vars.get(name).is_some_and(|v| !v.trim().is_empty());
+    for &(name, file_var) in SECRET_FILE_VARS {
+        if !set(vars, file_var) {
+            continue;
+        }
+        if set(vars, name) {
+            return Err(ConfigError::new(
+                file_var,
+                format!("{name} is set too; set only one of {name} and {file_var}"),
+            ));
+        }
+        let path = PathBuf::from(vars[file_var].trim());
+        let text =
+            read(&path).map_err(|e| ConfigError::new(file_var, format!("cannot read {}: {e}", path.display())))?;
+        let value = text.trim_end_matches(['\n', '\r']);
+        if value.trim().is_empty() {
+            return Err(ConfigError::new(file_var, format!("{} is empty", path.display())));
+        }
+        vars.insert(name.to_owned(), value.to_owned());
+        vars.remove(file_var);
+    }
+    Ok(())
 }
 
 fn sqlite_url(dir: &Path, file: &str) -> String {
@@ -347,6 +396,86 @@ mod tests {
         check_err(&[("TELEOPS_DASHBOARD_ADDR", "0.0.0.0:8080")], "TELEOPS_DASHBOARD_TOKEN", "loopback");
         let s = check(&[("TELEOPS_DASHBOARD_ADDR", "0.0.0.0:8080"), ("TELEOPS_DASHBOARD_TOKEN", "t")]).unwrap();
         assert!(s.dashboard_token.is_some());
+    }
+
+    /// `read_secret_files` over `vars`, with `files` as the only readable files.
+    fn with_files(vars: &[(&str, &str)], files: &[(&str, &str)]) -> Result<HashMap<String, String>, ConfigError> {
+        let mut vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let files: HashMap<PathBuf, String> = files.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect();
+        read_secret_files(&mut vars, |path| {
+            files.get(path).cloned().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+        })?;
+        Ok(vars)
+    }
+
+    #[test]
+    fn every_secret_variable_can_be_read_from_a_file() {
+        let key = "ab".repeat(32);
+        let vars = with_files(
+            &[
+                ("TELEOPS_BOT_TOKEN_FILE", "/run/secrets/bot"),
+                ("TELEOPS_SECRET_KEY_FILE", "/run/secrets/key"),
+                ("TELEOPS_SECRET_KEY_OLD_FILE", "/run/secrets/old"),
+                ("TELEOPS_DASHBOARD_TOKEN_FILE", "/run/secrets/dash"),
+                ("TELEOPS_DATABASE_URL_FILE", "/run/secrets/db"),
+                ("TELEOPS_QUEUE_URL_FILE", "/run/secrets/queue"),
+            ],
+            &[
+                ("/run/secrets/bot", "123:abcdefghijkl\n"),
+                ("/run/secrets/key", &format!("{key}\r\n")),
+                ("/run/secrets/old", &"cd".repeat(32)),
+                ("/run/secrets/dash", "dash token\n"),
+                ("/run/secrets/db", "postgres://teleops:p%40ss@db/teleops\n"),
+                ("/run/secrets/queue", "sqlite:///q.db"),
+            ],
+        )
+        .unwrap();
+        assert!(!vars.keys().any(|k| k.ends_with("_FILE")), "{vars:?}");
+        let s = Settings::from_vars(&vars).unwrap();
+        assert_eq!(s.bot_token.unwrap().expose(), "123:abcdefghijkl");
+        assert_eq!(s.secret_key.unwrap().expose(), &key);
+        assert_eq!(s.secret_key_old.unwrap().expose(), &"cd".repeat(32));
+        assert_eq!(s.dashboard_token.unwrap().expose(), "dash token");
+        assert_eq!(s.database_url, "postgres://teleops:p%40ss@db/teleops");
+        assert_eq!(s.queue_url, "sqlite:///q.db");
+    }
+
+    #[test]
+    fn a_variable_and_its_file_twin_are_not_both_allowed() {
+        let err = with_files(&[("TELEOPS_BOT_TOKEN", "123:abcdefghijkl"), ("TELEOPS_BOT_TOKEN_FILE", "/b")], &[])
+            .unwrap_err();
+        assert_eq!(err.var, "TELEOPS_BOT_TOKEN_FILE");
+        assert!(err.problem.contains("TELEOPS_BOT_TOKEN is set too"), "{}", err.problem);
+        // An empty variable counts as unset, as everywhere else.
+        let vars =
+            with_files(&[("TELEOPS_BOT_TOKEN", ""), ("TELEOPS_BOT_TOKEN_FILE", "/b")], &[("/b", "1:x")]).unwrap();
+        assert_eq!(vars["TELEOPS_BOT_TOKEN"], "1:x");
+    }
+
+    #[test]
+    fn an_unreadable_or_empty_file_names_the_variable_and_the_path() {
+        let err = with_files(&[("TELEOPS_SECRET_KEY_FILE", "/run/secrets/missing")], &[]).unwrap_err();
+        assert_eq!(err.var, "TELEOPS_SECRET_KEY_FILE");
+        assert!(err.problem.starts_with("cannot read /run/secrets/missing: "), "{}", err.problem);
+        let err = with_files(&[("TELEOPS_DASHBOARD_TOKEN_FILE", "/e")], &[("/e", "\n")]).unwrap_err();
+        assert_eq!((err.var, err.problem.as_str()), ("TELEOPS_DASHBOARD_TOKEN_FILE", "/e is empty"));
+    }
+
+    #[test]
+    fn a_real_secret_file_is_read_with_its_newline_trimmed() {
+        let path = std::env::temp_dir().join(format!("teleops-secret-{}", rand::random::<u64>()));
+        std::fs::write(&path, "s3cret\n").unwrap();
+        let mut vars = HashMap::from([("TELEOPS_DASHBOARD_TOKEN_FILE".to_owned(), path.display().to_string())]);
+        read_secret_files(&mut vars, |p| std::fs::read_to_string(p)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(vars["TELEOPS_DASHBOARD_TOKEN"], "s3cret");
+    }
+
+    #[test]
+    fn the_old_secret_key_is_checked_like_the_current_one() {
+        check_err(&[("TELEOPS_SECRET_KEY_OLD", "abcd")], "TELEOPS_SECRET_KEY_OLD", "64 hex");
+        let s = check(&[("TELEOPS_SECRET_KEY_OLD", &"ab".repeat(32))]).unwrap();
+        assert_eq!(format!("{:?}", s.secret_key_old), "Some([redacted])");
     }
 
     #[test]

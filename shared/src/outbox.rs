@@ -6,6 +6,7 @@
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, Set};
 
+use crate::crypto::{CryptoError, Encrypted};
 use crate::entities::outbox::{self, OutboxStatus};
 use crate::jobs::Notify;
 use crate::queue::{Enqueue, Queue, QueueError};
@@ -29,6 +30,9 @@ pub enum OutboxError {
     /// The notify job could not be enqueued; the row stays pending.
     #[error("outbox: {0}")]
     Queue(#[from] QueueError),
+    /// The body could not be encrypted (no keyring installed).
+    #[error("outbox: {0}")]
+    Crypto(#[from] CryptoError),
 }
 
 /// Queues `text` for `chat_id`; returns the outbox id.
@@ -41,7 +45,7 @@ pub async fn send(
 ) -> Result<i64, OutboxError> {
     let row = outbox::ActiveModel {
         chat_id: Set(chat_id),
-        text: Set(text),
+        text: Set(Encrypted::new(text)?),
         buttons: Set(buttons.map(|b| serde_json::to_string(&b).expect("buttons serialize"))),
         status: Set(OutboxStatus::Pending),
         created_at: Set(Utc::now()),

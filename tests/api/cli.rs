@@ -4,7 +4,15 @@ use std::process::Command;
 
 use crate::helpers::TempDir;
 
-fn teleops(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+/// What a run of the binary left behind.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `teleops` in `dir` with a clean environment: `dir/data` as the data dir, `env` on top.
+pub fn run(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_teleops"))
         .args(args)
         .current_dir(&dir.0)
@@ -15,7 +23,16 @@ fn teleops(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> (i32, String) 
         .envs(env.iter().copied())
         .output()
         .expect("run teleops");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn teleops(dir: &TempDir, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let out = run(dir, args, env);
+    (out.code, out.stderr)
 }
 
 #[test]

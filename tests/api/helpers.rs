@@ -26,6 +26,9 @@ pub static TRACING: LazyLock<()> = LazyLock::new(|| {
 
 pub const ADMIN: i64 = 1000;
 
+/// The secret key of every `TestApp`; tests that need other keys use `shared::crypto::scoped`.
+pub const TEST_KEY: &str = "7e57000000000000000000000000000000000000000000000000000000007e57";
+
 /// A scratch directory removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -60,6 +63,8 @@ pub fn settings(dir: &TempDir, telegram: Option<&FakeTelegram>, extra: &[(&str, 
     vars.insert("TELEOPS_DATA_DIR".into(), dir.0.display().to_string());
     vars.insert("TELEOPS_DASHBOARD_ADDR".into(), "127.0.0.1:0".into());
     vars.insert("TELEOPS_ADMINS".into(), ADMIN.to_string());
+    // One key for every app in this process: the keyring is installed process-wide (shared::crypto).
+    vars.insert("TELEOPS_SECRET_KEY".into(), TEST_KEY.into());
     if let Some(telegram) = telegram {
         vars.insert("TELEOPS_BOT_TOKEN".into(), "123456:TEST-token-for-the-fake".into());
         vars.insert("TELEOPS_TELEGRAM_API_URL".into(), telegram.url.clone());
@@ -128,6 +133,11 @@ impl TestApp {
         self.db = db;
         self.queue = queue;
         self.running = Some(running);
+    }
+
+    /// Where the app keeps its SQLite files and key.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.settings.data_dir
     }
 
     pub async fn stop(mut self) {

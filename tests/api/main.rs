@@ -15,4 +15,5 @@ mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod postgres; // a throwaway Postgres server for the tests that need one
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat
+mod secrets; // secrets at rest: encrypted phones, key rotation, `teleops rotate-key`
 mod tally; // a test-only slice registered in one line: its command answers, its job runs

@@ -43,7 +43,7 @@ pub async fn send(job: Notify, deps: Arc<Deps>) -> Result<(), JobError> {
     };
     loop {
         deps.limiter.acquire(row.chat_id).await;
-        let mut request = bot.send_message(ChatId(row.chat_id), row.text.clone());
+        let mut request = bot.send_message(ChatId(row.chat_id), row.text.expose().clone());
         if let Some(markup) = markup.clone() {
             request = request.reply_markup(markup);
         }

@@ -1,7 +1,10 @@
 //! `outbox`: every message the system originates, written before its `notify` job is enqueued, so
-//! the job payload carries only the row id and a message is never lost while it waits.
+//! the job payload carries only the row id and a message is never lost while it waits. The body is
+//! encrypted at rest.
 
 use sea_orm::entity::prelude::*;
+
+use crate::crypto::Encrypted;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
@@ -9,8 +12,10 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub chat_id: i64,
+    /// The message body, encrypted at rest: messages carry personal data (an access request
+    /// shows the requester's phone to the admins).
     #[sea_orm(column_type = "Text")]
-    pub text: String,
+    pub text: Encrypted<String>,
     /// Inline keyboard as JSON (`[[{"text":..,"data":..}]]`), if any.
     #[sea_orm(column_type = "Text", nullable)]
     pub buttons: Option<String>,

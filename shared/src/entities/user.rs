@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::crypto::Encrypted;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -13,8 +15,8 @@ pub struct Model {
     pub username: Option<String>,
     /// `en` or `ru`, from Telegram's language_code at the last `/start`.
     pub language: String,
-    /// Set only from the user's own shared contact.
-    pub phone: Option<String>,
+    /// Set only from the user's own shared contact. Personal data: encrypted at rest.
+    pub phone: Option<Encrypted<String>>,
     pub status: AccessStatus,
     pub created_at: DateTimeUtc,
     pub decided_by: Option<i64>,
