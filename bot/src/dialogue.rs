@@ -9,8 +9,9 @@ pub enum State {
     ReceiveContact,
     /// `/add`: waiting for the kind of check (a button).
     AddPickKind,
-    /// `/add`: waiting for the target, typed.
-    AddReceiveTarget { kind: String },
+    /// `/add`: waiting for the target, typed. The kind is stored as its word (`"http"`), as
+    /// when it was a string.
+    AddReceiveTarget { kind: shared::monitoring::target::CheckKind },
     /// `/add`: waiting for the interval (a button or a typed duration).
     AddPickInterval { target: String },
     /// `/add`: waiting for how many failures make DOWN (a button).

@@ -9,6 +9,7 @@ mod m0001_core;
 mod m0002_monitoring;
 mod m0003_check_batches;
 mod m0004_compact_results;
+mod m0006_last_status;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_monitoring::Migration),
             Box::new(m0003_check_batches::Migration),
             Box::new(m0004_compact_results::Migration),
+            Box::new(m0006_last_status::Migration),
         ]
     }
 }

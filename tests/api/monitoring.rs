@@ -8,6 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::entities::monitor;
+use shared::monitoring::alerts::Health;
+use shared::monitoring::target::CheckKind;
 
 use crate::fake_telegram::TgUser;
 use crate::helpers::{ADMIN, TestApp, eventually};
@@ -84,12 +86,12 @@ async fn watch_then_down_then_up_sends_one_alert_per_change() {
 
     // Up first: a new monitor's first success is silent.
     let row = force_check(&app, id).await;
-    assert_eq!(row.health, "up");
+    assert_eq!(row.health, Health::Up);
     assert!(row.last_latency_ms.is_some());
 
     site.set(500);
     let row = force_check(&app, id).await;
-    assert_eq!((row.health.as_str(), row.fail_streak), ("up", 1), "one failure is not DOWN yet");
+    assert_eq!((row.health, row.fail_streak), (Health::Up, 1), "one failure is not DOWN yet");
     force_check(&app, id).await;
     let down = app.telegram.wait_for_text(ann.id, "DOWN").await;
     assert!(down.text().contains(&site.url) && down.text().contains("HTTP 500"), "{}", down.text());
@@ -208,7 +210,7 @@ async fn admins_forbid_networks_and_checks_there_fail_as_not_permitted() {
     let id = added_id(app.telegram.wait_for_text(ann.id, "added").await.text());
     force_check(&app, id).await;
     let row = force_check(&app, id).await;
-    assert_eq!(row.health, "down");
+    assert_eq!(row.health, Health::Down);
     let down = app.telegram.wait_for_text(ann.id, "DOWN").await;
     assert!(down.text().contains("not permitted by the probe policy"), "{}", down.text());
 
@@ -410,7 +412,7 @@ async fn add_builds_a_monitor_step_by_step_and_survives_a_restart() {
     app.telegram.press_button(&ann, "add:after:3");
     let added = app.telegram.wait_for_text(ann.id, "added: tcp://127.0.0.1:9, checked every 5m").await;
     let row = monitor_row(&app, added_id(added.text())).await;
-    assert_eq!((row.kind.as_str(), row.interval_secs, row.down_after), ("tcp", 300, 3));
+    assert_eq!((row.kind, row.interval_secs, row.down_after), (CheckKind::Tcp, 300, 3));
     // The dialogue is over: a stale button does nothing, plain text gets the usual hint.
     app.telegram.press_button(&ann, "add:after:1");
     app.telegram.send_text(&ann, "hello");

@@ -2,6 +2,7 @@
 //! interval (buttons or typed) and failures before DOWN (buttons). The state is a dialogue stored
 //! in the database, so it survives restarts; `/cancel` leaves it.
 
+use sea_orm::ActiveEnum;
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::alerts::Thresholds;
 use shared::monitoring::schedule::{Interval, format_duration};
@@ -27,10 +28,11 @@ pub async fn start(bot: &Bot, deps: &BotDeps, dialogue: &BotDialogue, caller: &C
     }
     dialogue.update(State::AddPickKind).await.map_err(|e| anyhow::anyhow!(e))?;
     let (web, port, host) = (t(lang, Text::KindWebsite), t(lang, Text::KindPort), t(lang, Text::KindHost));
+    let data = |kind: CheckKind| format!("add:kind:{}", kind.to_value());
     let markup = keyboard(vec![vec![
-        (web.as_str(), "add:kind:http".into()),
-        (port.as_str(), "add:kind:tcp".into()),
-        (host.as_str(), "add:kind:ping".into()),
+        (web.as_str(), data(CheckKind::Http)),
+        (port.as_str(), data(CheckKind::Tcp)),
+        (host.as_str(), data(CheckKind::Ping)),
     ]]);
     reply::send(bot, deps, caller.chat, t(lang, Text::AddPickKind), Some(markup)).await
 }
@@ -45,7 +47,7 @@ pub fn parse_target(kind: CheckKind, input: &str) -> Result<Target, WatchError> 
     };
     let target = Target::parse(&candidate).map_err(|e| WatchError::Target(e.to_string()))?;
     if target.kind() != kind {
-        return Err(WatchError::Target(format!("{input:?} is not a {} target", kind.as_str())));
+        return Err(WatchError::Target(format!("{input:?} is not a {} target", kind.to_value())));
     }
     Ok(target)
 }
@@ -56,10 +58,9 @@ pub async fn receive_target(
     dialogue: BotDialogue,
     msg: Message,
     deps: BotDeps,
-    kind: String,
+    kind: CheckKind,
 ) -> HandlerResult {
     let lang = Lang::from_code(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
-    let kind = CheckKind::parse(&kind).unwrap_or(CheckKind::Http);
     match parse_target(kind, msg.text().unwrap_or("")) {
         Err(e) => reply::text(&bot, &deps, msg.chat.id, e.render(lang)).await,
         Ok(target) => {
@@ -128,8 +129,10 @@ pub async fn on_button(bot: Bot, dialogue: BotDialogue, query: CallbackQuery, de
     let data = query.data.as_deref().unwrap_or("");
     let state = dialogue.get().await.map_err(|e| anyhow::anyhow!(e))?.unwrap_or_default();
     match (state, data.strip_prefix("add:").and_then(|d| d.split_once(':'))) {
-        (State::AddPickKind, Some(("kind", kind))) if CheckKind::parse(kind).is_some() => {
-            dialogue.update(State::AddReceiveTarget { kind: kind.to_owned() }).await.map_err(|e| anyhow::anyhow!(e))?;
+        (State::AddPickKind, Some(("kind", word))) => {
+            // A button names its kind by the stored word; anything else is not one of ours.
+            let Ok(kind) = CheckKind::try_from_value(&word.to_owned()) else { return Ok(()) };
+            dialogue.update(State::AddReceiveTarget { kind }).await.map_err(|e| anyhow::anyhow!(e))?;
             reply::text(&bot, &deps, chat, t(lang, Text::AddAskTarget { kind })).await
         }
         (State::AddPickInterval { target }, Some(("every", secs))) => {

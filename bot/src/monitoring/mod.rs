@@ -3,14 +3,14 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use shared::entities::{check_result, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
-use shared::monitoring::alerts::Thresholds;
+use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
 use shared::monitoring::model::new_row;
-use shared::monitoring::policy::parse_network;
+use shared::monitoring::policy::{ProbeAction, parse_network};
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
 use shared::monitoring::target::Target;
@@ -71,7 +71,7 @@ pub(crate) async fn create(
     let mut active = row.clone().into_active_model();
     active.next_run_at = Set(first_run(row.id, interval, now));
     let row = active.update(&deps.db).await?;
-    tracing::info!(monitor_id = row.id, owner = caller.user_id, kind = %row.kind, "monitor added");
+    tracing::info!(monitor_id = row.id, owner = caller.user_id, kind = ?row.kind, "monitor added");
     Ok(row)
 }
 
@@ -208,7 +208,7 @@ pub(crate) async fn render_list(
         text.push_str(&format!(
             "\n#{} {} {} · {} · 24h {} · {}{}",
             row.id,
-            state_badge(row),
+            state_badge(row, lang),
             row.target,
             latency,
             uptime,
@@ -303,12 +303,12 @@ pub(crate) async fn status_text(deps: &BotDeps, row: &monitor::Model, lang: Lang
     let mut text = format!(
         "#{} {} {} ({}, {})\n",
         row.id,
-        state_badge(&row),
+        state_badge(&row, lang),
         row.target,
-        row.kind,
+        t(lang, Text::KindName { kind: row.kind }),
         format_duration(std::time::Duration::from_secs(row.interval_secs as u64))
     );
-    if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == "down") {
+    if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == Health::Down) {
         text.push_str(&format!("{reason}\n"));
     }
     text.push_str(&t(lang, Text::UptimeAndLast { uptimes: &uptimes.join(" · ") }));
@@ -340,27 +340,12 @@ pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
             } else {
                 let mut text = t(lang, Text::ProbeRulesHeader);
                 for r in rules {
-                    text.push_str(&format!("\n#{} {} {}", r.id, r.action, r.network));
+                    text.push('\n');
+                    text.push_str(&t(lang, Text::ProbeRule { id: r.id, action: r.action, network: &r.network }));
                 }
                 text
             }
         }
-        [action @ ("allow" | "deny"), network] => match parse_network(network) {
-            Err(e) => t(lang, Text::BadNetwork { problem: &e.to_string() }),
-            Ok(net) => {
-                let row = probe_rule::ActiveModel {
-                    action: Set((*action).to_owned()),
-                    network: Set(net.to_string()),
-                    created_by: Set(caller.user_id),
-                    created_at: Set(Utc::now()),
-                    ..Default::default()
-                }
-                .insert(&deps.db)
-                .await?;
-                tracing::info!(rule_id = row.id, action, network = %row.network, by = caller.user_id, "probe rule added");
-                t(lang, Text::ProbeRuleAdded { id: row.id, action, network: &row.network })
-            }
-        },
         ["remove", id] => match id.trim_start_matches('#').parse::<i64>() {
             Ok(n) if probe_rule::Entity::delete_by_id(n).exec(&deps.db).await?.rows_affected == 1 => {
                 tracing::info!(rule_id = n, by = caller.user_id, "probe rule removed");
@@ -368,24 +353,36 @@ pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
             }
             _ => t(lang, Text::ProbeRuleNotFound { id }),
         },
+        [word, network] => match (ProbeAction::try_from_value(&(*word).to_owned()), parse_network(network)) {
+            (Err(_), _) => t(lang, Text::ProbesUsage),
+            (Ok(_), Err(e)) => t(lang, Text::BadNetwork { problem: &e.to_string() }),
+            (Ok(action), Ok(net)) => {
+                let row = probe_rule::ActiveModel {
+                    action: Set(action),
+                    network: Set(net.to_string()),
+                    created_by: Set(caller.user_id),
+                    created_at: Set(Utc::now()),
+                    ..Default::default()
+                }
+                .insert(&deps.db)
+                .await?;
+                tracing::info!(rule_id = row.id, action = ?action, network = %row.network, by = caller.user_id, "probe rule added");
+                t(lang, Text::ProbeRuleAdded { id: row.id, action, network: &row.network })
+            }
+        },
         _ => t(lang, Text::ProbesUsage),
     };
     reply::text(bot, deps, caller.chat, text).await
 }
 
-pub(crate) fn state_badge(row: &monitor::Model) -> &'static str {
-    use shared::monitoring::alerts::Reason;
-    if row.paused {
-        return "⏸ PAUSED";
-    }
-    if row.last_reason.as_deref() == Some(&Reason::IcmpUnavailable.describe()) {
-        return "🚫 ICMP not permitted here";
-    }
-    match row.health.as_str() {
-        "up" => "🟢 UP",
-        "down" => "🔴 DOWN",
-        _ => "⏳ PENDING",
-    }
+/// Paused first, then a probe that cannot run here, then the alert state.
+pub(crate) fn state_badge(row: &monitor::Model, lang: Lang) -> String {
+    let badge = match (row.paused, row.last_status) {
+        (true, _) => Text::PausedBadge,
+        (false, Some(CheckStatus::Unavailable)) => Text::UnavailableBadge,
+        (false, _) => Text::HealthBadge { health: row.health },
+    };
+    t(lang, badge)
 }
 
 /// The caller's monitor by the id in `args`; anyone else's is "not found" (admins see all).
