@@ -421,3 +421,44 @@ async fn add_builds_a_monitor_step_by_step_and_survives_a_restart() {
     assert_eq!(n, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_row_that_does_not_decode_is_listed_as_such_and_the_others_still_show() {
+    use sea_orm::ConnectionTrait;
+    // Arrange: an admin with two monitors and two probe rules, one of each spoiled by raw SQL.
+    let app = TestApp::spawn(&[]).await;
+    let admin = TgUser::new(ADMIN, "Boss");
+    app.telegram.send_text(&admin, "/start");
+    app.telegram.wait_for_text(ADMIN, "Welcome").await;
+    let mut ids = Vec::new();
+    for port in [9, 10] {
+        app.telegram.send_text(&admin, &format!("/watch tcp://127.0.0.1:{port} 1h"));
+        ids.push(added_id(app.telegram.wait_for_text(ADMIN, &format!(":{port}, checked every")).await.text()));
+    }
+    app.telegram.send_text(&admin, "/probes deny 192.0.2.0/24");
+    app.telegram.wait_for_text(ADMIN, "Rule #1 added").await;
+    app.telegram.send_text(&admin, "/probes allow 10.0.0.0/8");
+    app.telegram.wait_for_text(ADMIN, "Rule #2 added").await;
+    let (bad, good) = (ids[0], ids[1]);
+    app.db.execute_unprepared(&format!("UPDATE monitors SET kind = 'pigeon' WHERE id = {bad}")).await.unwrap();
+    app.db.execute_unprepared("UPDATE probe_rules SET action = 'maybe' WHERE id = 1").await.unwrap();
+
+    // Act
+    app.telegram.send_text(&admin, "/monitors");
+    let list = app.telegram.wait_for_text(ADMIN, "Monitors (2)").await;
+    app.telegram.send_text(&admin, "/probes");
+    let rules = app.telegram.wait_for_text(ADMIN, "Probe rules").await;
+
+    // Assert
+    assert!(list.text().contains(&format!("#{bad} ⚠️ cannot be read from the database")), "{}", list.text());
+    assert!(list.text().contains(&format!("#{good} ⏳ PENDING tcp://127.0.0.1:10")), "{}", list.text());
+    let buttons = list.body["reply_markup"]["inline_keyboard"].as_array().unwrap();
+    assert_eq!(buttons.len(), 1, "buttons for the readable monitor only");
+    assert_eq!(buttons[0][0]["callback_data"], format!("mon:pause:{good}:1"));
+    assert!(
+        rules.text().contains("#1 ⚠️ cannot be read") && rules.text().contains("#2 allow 10.0.0.0/8"),
+        "{}",
+        rules.text()
+    );
+    app.stop().await;
+}

@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
+use shared::db::all_each;
 use shared::entities::{check_result, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
@@ -197,10 +198,21 @@ pub(crate) async fn render_list(
     }
     let pages = total.div_ceil(PAGE);
     let page = page.clamp(1, pages);
-    let rows = query.offset((page - 1) * PAGE).limit(PAGE).all(&deps.db).await?;
+    let found = all_each(&deps.db, query.offset((page - 1) * PAGE).limit(PAGE)).await?;
     let since = Utc::now() - chrono::Duration::hours(24);
     let mut text = t(lang, Text::MonitorsHeader { total, page, pages });
-    for row in &rows {
+    let mut rows = Vec::with_capacity(found.len());
+    for row in found {
+        // A row that does not decode is listed as such; the rest of the page still shows.
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::error!(monitor_id = e.id, error = %e, "monitor row does not decode");
+                text.push('\n');
+                text.push_str(&t(lang, Text::RowUnreadable { id: e.id.unwrap_or_default() }));
+                continue;
+            }
+        };
         let (count, failures) = counts_since(deps, row.id, since).await?;
         let uptime = uptime_percent(count, failures).map(|u| format!("{u:.2}%")).unwrap_or_else(|| "—".into());
         let latency = row.last_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
@@ -208,13 +220,14 @@ pub(crate) async fn render_list(
         text.push_str(&format!(
             "\n#{} {} {} · {} · 24h {} · {}{}",
             row.id,
-            state_badge(row, lang),
+            state_badge(&row, lang),
             row.target,
             latency,
             uptime,
             format_duration(std::time::Duration::from_secs(row.interval_secs as u64)),
             if muted { " · 🔕" } else { "" }
         ));
+        rows.push(row);
     }
     Ok(Some((text, buttons::list_markup(&rows, page, pages, everyone))))
 }
@@ -334,14 +347,20 @@ pub async fn probes(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> H
     let words: Vec<&str> = args.split_whitespace().collect();
     let text = match words.as_slice() {
         [] => {
-            let rules = probe_rule::Entity::find().order_by_asc(probe_rule::Column::Id).all(&deps.db).await?;
+            let rules = all_each(&deps.db, probe_rule::Entity::find().order_by_asc(probe_rule::Column::Id)).await?;
             if rules.is_empty() {
                 t(lang, Text::NoProbeRules)
             } else {
                 let mut text = t(lang, Text::ProbeRulesHeader);
-                for r in rules {
+                for rule in rules {
                     text.push('\n');
-                    text.push_str(&t(lang, Text::ProbeRule { id: r.id, action: r.action, network: &r.network }));
+                    text.push_str(&match rule {
+                        Ok(r) => t(lang, Text::ProbeRule { id: r.id, action: r.action, network: &r.network }),
+                        Err(e) => {
+                            tracing::error!(rule_id = e.id, error = %e, "probe rule row does not decode");
+                            t(lang, Text::RowUnreadable { id: e.id.unwrap_or_default() })
+                        }
+                    });
                 }
                 text
             }

@@ -5,7 +5,8 @@
 //!
 //! `kind`, `http_method`, `health` and `last_status` are the domain's own enums, stored as the
 //! short texts their `string_value`s name. A stored text outside the enum makes sea-orm fail the
-//! read with `DbErr::Type`.
+//! read with `DbErr::Type`; readers of many rows use `db::all_each` so such a row is reported
+//! instead of failing the rest.
 
 use sea_orm::entity::prelude::*;
 

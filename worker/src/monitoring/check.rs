@@ -14,6 +14,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
+use shared::db::all_each;
 use shared::entities::{check_result, monitor, pending_alert};
 use shared::jobs::Check;
 use shared::monitoring::alerts::{self, Alert, CheckStatus, Outcome};
@@ -42,13 +43,21 @@ pub async fn run(job: Check, deps: Arc<Deps>) -> Result<(), JobError> {
     };
     let started = std::time::Instant::now();
     let ids: Vec<i64> = job.slots.iter().map(|(id, _)| *id).collect();
-    let monitors: HashMap<i64, monitor::Model> = monitor::Entity::find()
-        .filter(monitor::Column::Id.is_in(ids.iter().copied()))
-        .all(&deps.db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let mut monitors: HashMap<i64, monitor::Model> = HashMap::with_capacity(ids.len());
+    for row in
+        all_each(&deps.db, monitor::Entity::find().filter(monitor::Column::Id.is_in(ids.iter().copied()))).await?
+    {
+        match row {
+            Ok(m) => {
+                monitors.insert(m.id, m);
+            }
+            // One bad row (a stored text outside an enum column) must not stop the others' checks.
+            Err(e) => {
+                deps.metrics.checks.with_label_values(&["unreadable"]).inc();
+                tracing::error!(monitor_id = e.id, error = %e, "monitor row does not decode; not checked");
+            }
+        }
+    }
     let Some(probes) = deps.probes.as_ref() else {
         return Err(JobError::Transient(anyhow::anyhow!("probes are not available in this worker")));
     };

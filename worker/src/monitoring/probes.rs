@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, EntityTrait};
+use shared::db::all_each;
 use shared::entities::{monitor, probe_rule};
 use shared::monitoring::alerts::{Outcome, Reason};
 use shared::monitoring::policy::{ProbePolicy, parse_network};
@@ -46,10 +47,11 @@ impl Probes {
             return Ok(());
         }
         let mut rules = Vec::new();
-        for rule in probe_rule::Entity::find().all(db).await? {
-            match parse_network(&rule.network) {
-                Ok(net) => rules.push((rule.action, net)),
-                Err(e) => tracing::warn!(rule_id = rule.id, error = %e, "ignoring an unreadable probe rule"),
+        for rule in all_each(db, probe_rule::Entity::find()).await? {
+            match rule.map(|r| (r.id, r.action, parse_network(&r.network))) {
+                Ok((_, action, Ok(net))) => rules.push((action, net)),
+                Ok((id, _, Err(e))) => tracing::warn!(rule_id = id, error = %e, "ignoring an unreadable probe rule"),
+                Err(e) => tracing::warn!(rule_id = e.id, error = %e, "ignoring an unreadable probe rule"),
             }
         }
         *self.policy.write().expect("policy lock") = (ProbePolicy::from_rules(rules), Some(Instant::now()));
