@@ -12,6 +12,7 @@ mod m0004_compact_results;
 mod m0005_encrypted_phone;
 mod m0006_audit_and_time_zones;
 mod m0007_dialogues_per_user;
+mod m0008_last_status;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_encrypted_phone::Migration),
             Box::new(m0006_audit_and_time_zones::Migration),
             Box::new(m0007_dialogues_per_user::Migration),
+            Box::new(m0008_last_status::Migration),
         ]
     }
 }

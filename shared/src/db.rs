@@ -1,9 +1,13 @@
-//! Opening the database (SQLite by default, Postgres by URL) for every role.
+//! Opening the database (SQLite by default, Postgres by URL) for every role, and reading rows one
+//! by one where a single undecodable row must not hide the others.
 
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryTrait,
+    Select,
+};
 
 /// Connects; for SQLite, creates the file's directory first.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -27,4 +31,30 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
         });
     Database::connect(options).await
+}
+
+/// A row that does not decode into its model, such as a stored text outside an enum column.
+#[derive(Debug, thiserror::Error)]
+#[error("row {id:?} does not decode: {source}")]
+pub struct BadRow {
+    /// The row's `id` column, if that much can be read.
+    pub id: Option<i64>,
+    #[source]
+    pub source: DbErr,
+}
+
+/// Every row `select` finds, each decoded on its own. sea-orm's `all` fails the whole read when
+/// one row does not decode (an unknown text in an enum column is a `DbErr::Type`, not a panic);
+/// here that row is an `Err` beside the others, so a listing or a batch reports it and carries on.
+pub async fn all_each<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+) -> Result<Vec<Result<E::Model, BadRow>>, DbErr> {
+    let rows = db.query_all_raw(select.build(db.get_database_backend())).await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            E::Model::from_query_result(row, "").map_err(|source| BadRow { id: row.try_get("", "id").ok(), source })
+        })
+        .collect())
 }

@@ -3,6 +3,10 @@
 //! A user's language comes from Telegram's `language_code`: Russian for `ru`, English otherwise.
 //! Add a text by adding a [`Text`] variant; the `match` makes a missing translation a compile error.
 
+use crate::monitoring::alerts::Health;
+use crate::monitoring::policy::ProbeAction;
+use crate::monitoring::target::CheckKind;
+
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -153,6 +157,11 @@ pub enum Text<'a> {
     TimezoneIs { zone: &'a str, now: &'a str },
     TimezoneSet { zone: &'a str, now: &'a str },
     TimezoneBad { problem: &'a str },
+    HealthBadge { health: Health },
+    PausedBadge,
+    UnavailableBadge,
+    KindName { kind: CheckKind },
+    RowUnreadable { id: i64 },
     NoChecksYet,
     ChartCaption { id: i64, target: &'a str, count: u32, p50: &'a str, p95: &'a str, max: &'a str, failures: u32 },
     ConfirmDelete { id: i64, target: &'a str },
@@ -169,12 +178,13 @@ pub enum Text<'a> {
     AlertGroupHeader { count: usize },
     AlertGroupMore { rest: usize },
     AddPickKind,
-    AddAskTarget { kind: &'a str },
+    AddAskTarget { kind: CheckKind },
     AddPickInterval,
     AddPickThreshold,
     ProbesUsage,
     BadNetwork { problem: &'a str },
-    ProbeRuleAdded { id: i64, action: &'a str, network: &'a str },
+    ProbeRuleAdded { id: i64, action: ProbeAction, network: &'a str },
+    ProbeRule { id: i64, action: ProbeAction, network: &'a str },
     ProbeRuleRemoved { id: i64 },
     ProbeRuleNotFound { id: &'a str },
     NoProbeRules,
@@ -343,6 +353,19 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: TLS-сертификат истекает через {days} дн."),
         (Lang::En, CertExpired { id, target }) => format!("⚠️ #{id} {target}: the TLS certificate has expired"),
         (Lang::Ru, CertExpired { id, target }) => format!("⚠️ #{id} {target}: срок TLS-сертификата истёк"),
+        // The state words stay in every language too, so the list reads like the alerts; the
+        // unavailable badge quotes the reason the admins' notice names.
+        (_, HealthBadge { health: Health::Up }) => "🟢 UP".into(),
+        (_, HealthBadge { health: Health::Down }) => "🔴 DOWN".into(),
+        (_, HealthBadge { health: Health::Pending }) => "⏳ PENDING".into(),
+        (_, PausedBadge) => "⏸ PAUSED".into(),
+        (_, UnavailableBadge) => "🚫 ICMP not permitted here".into(),
+        // Kinds by their short technical names, the same in every language.
+        (_, KindName { kind: CheckKind::Http }) => "http".into(),
+        (_, KindName { kind: CheckKind::Tcp }) => "tcp".into(),
+        (_, KindName { kind: CheckKind::Ping }) => "ping".into(),
+        (Lang::En, RowUnreadable { id }) => format!("#{id} ⚠️ cannot be read from the database (see the log)"),
+        (Lang::Ru, RowUnreadable { id }) => format!("#{id} ⚠️ не читается из базы данных (см. журнал)"),
         (Lang::En, AlertGroupHeader { count }) => format!("{count} monitors changed state:"),
         (Lang::Ru, AlertGroupHeader { count }) => format!("Изменилось состояние мониторов: {count}"),
         (Lang::En, AlertGroupMore { rest }) => format!("…and {rest} more (see /monitors)"),
@@ -351,12 +374,12 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, CmdAdd) => "добавить монитор по шагам, кнопками".into(),
         (Lang::En, AddPickKind) => "What should I watch? (/cancel stops)".into(),
         (Lang::Ru, AddPickKind) => "За чем следить? (/cancel — отмена)".into(),
-        (Lang::En, AddAskTarget { kind: "http" }) => "Send the address, like https://example.com/health".into(),
-        (Lang::Ru, AddAskTarget { kind: "http" }) => "Пришлите адрес, например https://example.com/health".into(),
-        (Lang::En, AddAskTarget { kind: "tcp" }) => "Send host and port, like db.example.com:5432".into(),
-        (Lang::Ru, AddAskTarget { kind: "tcp" }) => "Пришлите хост и порт, например db.example.com:5432".into(),
-        (Lang::En, AddAskTarget { .. }) => "Send the host name or IP address, like 192.0.2.10".into(),
-        (Lang::Ru, AddAskTarget { .. }) => "Пришлите имя хоста или IP-адрес, например 192.0.2.10".into(),
+        (Lang::En, AddAskTarget { kind: CheckKind::Http }) => "Send the address, like https://example.com/health".into(),
+        (Lang::Ru, AddAskTarget { kind: CheckKind::Http }) => "Пришлите адрес, например https://example.com/health".into(),
+        (Lang::En, AddAskTarget { kind: CheckKind::Tcp }) => "Send host and port, like db.example.com:5432".into(),
+        (Lang::Ru, AddAskTarget { kind: CheckKind::Tcp }) => "Пришлите хост и порт, например db.example.com:5432".into(),
+        (Lang::En, AddAskTarget { kind: CheckKind::Ping }) => "Send the host name or IP address, like 192.0.2.10".into(),
+        (Lang::Ru, AddAskTarget { kind: CheckKind::Ping }) => "Пришлите имя хоста или IP-адрес, например 192.0.2.10".into(),
         (Lang::En, AddPickInterval) => "How often should I check? Tap one or send a duration like 2m (10s to 24h).".into(),
         (Lang::Ru, AddPickInterval) => "Как часто проверять? Нажмите кнопку или пришлите длительность, например 2m (от 10s до 24h).".into(),
         (Lang::En, AddPickThreshold) => "Alert after how many failed checks in a row?".into(),
@@ -367,8 +390,9 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, ProbesUsage) => "Использование:\n/probes — список правил\n/probes allow 10.0.0.0/8 — проверять только разрешённые сети\n/probes deny 169.254.169.254 — никогда не проверять (запрет важнее)\n/probes remove 3 — удалить правило 3".into(),
         (Lang::En, BadNetwork { problem }) => format!("{problem}."),
         (Lang::Ru, BadNetwork { problem }) => format!("Не сеть: {problem}."),
-        (Lang::En, ProbeRuleAdded { id, action, network }) => format!("Rule #{id} added: {action} {network}. It applies from the next checks (within 15 s)."),
-        (Lang::Ru, ProbeRuleAdded { id, action, network }) => format!("Правило #{id} добавлено: {action} {network}. Действует со следующих проверок (в течение 15 с)."),
+        (Lang::En, ProbeRuleAdded { id, action, network }) => format!("Rule #{id} added: {} {network}. It applies from the next checks (within 15 s).", action_word(action)),
+        (Lang::Ru, ProbeRuleAdded { id, action, network }) => format!("Правило #{id} добавлено: {} {network}. Действует со следующих проверок (в течение 15 с).", action_word(action)),
+        (_, ProbeRule { id, action, network }) => format!("#{id} {} {network}", action_word(action)),
         (Lang::En, ProbeRuleRemoved { id }) => format!("Rule #{id} removed."),
         (Lang::Ru, ProbeRuleRemoved { id }) => format!("Правило #{id} удалено."),
         (Lang::En, ProbeRuleNotFound { id }) => format!("Rule #{id} not found. /probes lists them."),
@@ -405,6 +429,14 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, Paused { id }) => format!("Монитор #{id} приостановлен."),
         (Lang::En, Resumed { id }) => format!("Monitor #{id} resumed."),
         (Lang::Ru, Resumed { id }) => format!("Монитор #{id} возобновлён."),
+    }
+}
+
+/// A probe rule's action as `/probes` takes it, the same in every language.
+fn action_word(action: ProbeAction) -> &'static str {
+    match action {
+        ProbeAction::Allow => "allow",
+        ProbeAction::Deny => "deny",
     }
 }
 

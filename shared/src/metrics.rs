@@ -17,7 +17,8 @@ pub struct Metrics {
     pub job_duration: HistogramVec,
     pub queue_depth: IntGaugeVec,
     pub messages_sent: IntCounterVec,
-    /// Checks run, by outcome (`up`, `down`).
+    /// Checks run, by outcome (`up`, `down`; `unreadable` for a monitor row that does not decode
+    /// and so is not checked).
     pub checks: IntCounterVec,
     /// Check slots not run because they were more than one interval late, by where (`scheduler`,
     /// `worker`).

@@ -93,3 +93,57 @@ async fn late_slots_are_skipped_and_counted_not_run() {
     assert_eq!(before_next, 0, "no stale slot was run");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_row_that_does_not_decode_is_skipped_and_the_rest_of_the_batch_is_checked() {
+    use sea_orm::{ActiveModelTrait, ConnectionTrait, QuerySelect, Set};
+    use shared::entities::probe_rule;
+    use shared::monitoring::alerts::CheckStatus;
+    use shared::monitoring::policy::{ProbeAction, parse_network};
+
+    // Arrange: two monitors and two probe rules, one of each with a text outside its enum.
+    let app = TestApp::spawn(&[]).await;
+    let later = Utc::now() + Duration::hours(1);
+    let (good, bad) = (add_monitor(&app, later).await, add_monitor(&app, later).await);
+    let mut rule_ids = Vec::new();
+    for (action, network) in [(ProbeAction::Deny, "127.0.0.0/8"), (ProbeAction::Deny, "10.0.0.0/8")] {
+        let rule = probe_rule::ActiveModel {
+            action: Set(action),
+            network: Set(parse_network(network).unwrap().to_string()),
+            created_by: Set(1),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        };
+        rule_ids.push(rule.insert(&app.db).await.unwrap().id);
+    }
+    app.db.execute_unprepared(&format!("UPDATE monitors SET health = 'sideways' WHERE id = {bad}")).await.unwrap();
+    app.db
+        .execute_unprepared(&format!("UPDATE probe_rules SET action = 'maybe' WHERE id = {}", rule_ids[1]))
+        .await
+        .unwrap();
+    // sea-orm itself fails the whole read (an error, not a panic).
+    let err = monitor::Entity::find().all(&app.db).await.unwrap_err();
+    assert!(err.to_string().contains("sideways"), "{err}");
+
+    // Act
+    let slot = Utc::now().timestamp();
+    run_batch(&app, "with-a-bad-row", vec![(bad, slot), (good, slot)]).await;
+    wait_checks_done(&app, 1).await;
+
+    // Assert: the good monitor was checked, under the readable rule (deny 127.0.0.0/8); the bad
+    // one was left alone.
+    let m = row(&app, good).await;
+    assert_eq!((m.last_slot, m.last_status), (Some(slot), Some(CheckStatus::Down)));
+    assert!(m.last_reason.as_deref().is_some_and(|r| r.contains("not permitted")), "{:?}", m.last_reason);
+    let bad_slot: Option<i64> = monitor::Entity::find_by_id(bad)
+        .select_only()
+        .column(monitor::Column::LastSlot)
+        .into_tuple()
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bad_slot, None);
+    assert_eq!(results_of(&app, bad).await, 0);
+    app.stop().await;
+}

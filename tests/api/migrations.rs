@@ -1,9 +1,11 @@
 //! Schema migrations keep data and run on both backends: results stored by an earlier schema
-//! survive the change to the compact one with their times intact, on SQLite and on a real
-//! Postgres, where every migration also goes down and up again.
+//! survive the change to the compact one with their times intact, and monitors checked before
+//! `last_status` existed get it from what they hold, on SQLite and on a real Postgres, where every
+//! migration also goes down and up again.
 
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder};
-use shared::entities::check_result;
+use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, QuerySelect};
+use shared::entities::{check_result, monitor};
+use shared::monitoring::alerts::CheckStatus;
 
 use crate::helpers::TempDir;
 
@@ -24,6 +26,63 @@ async fn every_migration_runs_on_postgres_up_down_and_up_again() {
     migrations::Migrator::up(&db, None).await.unwrap();
     assert_eq!(migrations::Migrator::get_pending_migrations(&db).await.unwrap().len(), 0);
     db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn last_status_is_filled_in_from_earlier_checks_on_sqlite() {
+    let dir = TempDir::new();
+    let db = shared::db::connect(&format!("sqlite://{}?mode=rwc", dir.0.join("t.db").display())).await.unwrap();
+    last_status_comes_from_the_last_check(&db).await;
+}
+
+#[tokio::test]
+async fn last_status_is_filled_in_from_earlier_checks_on_postgres() {
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
+    let db = shared::db::connect(&pg.url).await.unwrap();
+    last_status_comes_from_the_last_check(&db).await;
+    db.close().await.unwrap();
+}
+
+async fn last_status_comes_from_the_last_check(db: &sea_orm::DatabaseConnection) {
+    use migrations::MigratorTrait;
+    migrations::Migrator::up(db, Some(4)).await.unwrap();
+    // As m0004 stored them: ICMP refused here, down, up, and never checked.
+    let monitor = |id: i64, checked: &str, reason: &str| {
+        format!(
+            "({id}, 1, 1, 'ping', 'host{id}', 60, 10000, 'GET', 200, 399, TRUE, 2, 1, 14, FALSE, 'pending', 0, 0, \
+             {checked}, {reason}, '2026-11-22 02:41:00+00:00', 0, '2026-11-22 02:00:00+00:00')"
+        )
+    };
+    let at = "'2026-11-22 02:40:00+00:00'";
+    let rows = [
+        monitor(1, at, "'ICMP not permitted here'"),
+        monitor(2, at, "'ping loss 3/3'"),
+        monitor(3, at, "NULL"),
+        monitor(4, "NULL", "NULL"),
+    ];
+    db.execute_unprepared(&format!(
+        "INSERT INTO monitors (id, owner_id, chat_id, kind, target, interval_secs, timeout_ms, http_method, \
+         expect_min, expect_max, keyword_must_contain, down_after, up_after, cert_warn_days, paused, health, \
+         fail_streak, ok_streak, last_checked_at, last_reason, next_run_at, skipped_slots, created_at) VALUES {}",
+        rows.join(", ")
+    ))
+    .await
+    .unwrap();
+
+    migrations::Migrator::up(db, None).await.unwrap();
+
+    let got: Vec<(i64, Option<CheckStatus>)> = monitor::Entity::find()
+        .select_only()
+        .column(monitor::Column::Id)
+        .column(monitor::Column::LastStatus)
+        .order_by_asc(monitor::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap();
+    let expected =
+        vec![(1, Some(CheckStatus::Unavailable)), (2, Some(CheckStatus::Down)), (3, Some(CheckStatus::Up)), (4, None)];
+    assert_eq!(got, expected);
 }
 
 async fn results_survive_compaction(db: &sea_orm::DatabaseConnection) {

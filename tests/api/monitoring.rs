@@ -8,11 +8,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::entities::monitor;
+use shared::monitoring::alerts::Health;
+use shared::monitoring::target::CheckKind;
 
 use bot::monitoring::Press;
 use bot::monitoring::add::Choice;
 use bot::monitoring::buttons::{Action, Page};
-use shared::monitoring::target::CheckKind;
 
 use crate::fake_telegram::TgUser;
 use crate::helpers::{ADMIN, TestApp, eventually};
@@ -101,12 +102,12 @@ async fn watch_then_down_then_up_sends_one_alert_per_change() {
 
     // Up first: a new monitor's first success is silent.
     let row = force_check(&app, id).await;
-    assert_eq!(row.health, "up");
+    assert_eq!(row.health, Health::Up);
     assert!(row.last_latency_ms.is_some());
 
     site.set(500);
     let row = force_check(&app, id).await;
-    assert_eq!((row.health.as_str(), row.fail_streak), ("up", 1), "one failure is not DOWN yet");
+    assert_eq!((row.health, row.fail_streak), (Health::Up, 1), "one failure is not DOWN yet");
     force_check(&app, id).await;
     let down = app.telegram.wait_for_text(ann.id, "DOWN").await;
     assert!(down.text().contains(&site.url) && down.text().contains("HTTP 500"), "{}", down.text());
@@ -225,7 +226,7 @@ async fn admins_forbid_networks_and_checks_there_fail_as_not_permitted() {
     let id = added_id(app.telegram.wait_for_text(ann.id, "added").await.text());
     force_check(&app, id).await;
     let row = force_check(&app, id).await;
-    assert_eq!(row.health, "down");
+    assert_eq!(row.health, Health::Down);
     let down = app.telegram.wait_for_text(ann.id, "DOWN").await;
     assert!(down.text().contains("not permitted by the probe policy"), "{}", down.text());
 
@@ -434,7 +435,7 @@ async fn add_builds_a_monitor_step_by_step_and_survives_a_restart() {
     app.telegram.press_button(&ann, &add_button(Choice::After(3)));
     let added = app.telegram.wait_for_text(ann.id, "added: tcp://127.0.0.1:9, checked every 5m").await;
     let row = monitor_row(&app, added_id(added.text())).await;
-    assert_eq!((row.kind.as_str(), row.interval_secs, row.down_after), ("tcp", 300, 3));
+    assert_eq!((row.kind, row.interval_secs, row.down_after), (CheckKind::Tcp, 300, 3));
     // The dialogue is over: a stale button does nothing, plain text gets the usual hint.
     app.telegram.press_button(&ann, &add_button(Choice::After(1)));
     app.telegram.send_text(&ann, "hello");
@@ -470,5 +471,46 @@ async fn a_group_dialogue_belongs_to_the_user_who_started_it() {
     app.telegram.wait_for_text(group, "added: tcp://127.0.0.1:10").await;
     let asked = app.telegram.messages_to(group).iter().filter(|c| c.text().contains("How often")).count();
     assert_eq!(asked, 1, "Bob's text moved nobody's dialogue on");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_row_that_does_not_decode_is_listed_as_such_and_the_others_still_show() {
+    use sea_orm::ConnectionTrait;
+    // Arrange: an admin with two monitors and two probe rules, one of each spoiled by raw SQL.
+    let app = TestApp::spawn(&[]).await;
+    let admin = TgUser::new(ADMIN, "Boss");
+    app.telegram.send_text(&admin, "/start");
+    app.telegram.wait_for_text(ADMIN, "Welcome").await;
+    let mut ids = Vec::new();
+    for port in [9, 10] {
+        app.telegram.send_text(&admin, &format!("/watch tcp://127.0.0.1:{port} 1h"));
+        ids.push(added_id(app.telegram.wait_for_text(ADMIN, &format!(":{port}, checked every")).await.text()));
+    }
+    app.telegram.send_text(&admin, "/probes deny 192.0.2.0/24");
+    app.telegram.wait_for_text(ADMIN, "Rule #1 added").await;
+    app.telegram.send_text(&admin, "/probes allow 10.0.0.0/8");
+    app.telegram.wait_for_text(ADMIN, "Rule #2 added").await;
+    let (bad, good) = (ids[0], ids[1]);
+    app.db.execute_unprepared(&format!("UPDATE monitors SET kind = 'pigeon' WHERE id = {bad}")).await.unwrap();
+    app.db.execute_unprepared("UPDATE probe_rules SET action = 'maybe' WHERE id = 1").await.unwrap();
+
+    // Act
+    app.telegram.send_text(&admin, "/monitors");
+    let list = app.telegram.wait_for_text(ADMIN, "Monitors (2)").await;
+    app.telegram.send_text(&admin, "/probes");
+    let rules = app.telegram.wait_for_text(ADMIN, "Probe rules").await;
+
+    // Assert
+    assert!(list.text().contains(&format!("#{bad} ⚠️ cannot be read from the database")), "{}", list.text());
+    assert!(list.text().contains(&format!("#{good} ⏳ PENDING tcp://127.0.0.1:10")), "{}", list.text());
+    let buttons = list.body["reply_markup"]["inline_keyboard"].as_array().unwrap();
+    assert_eq!(buttons.len(), 1, "buttons for the readable monitor only");
+    assert_eq!(buttons[0][0]["callback_data"], list_button(Action::Pause(good, PAGE1)).as_str());
+    assert!(
+        rules.text().contains("#1 ⚠️ cannot be read") && rules.text().contains("#2 allow 10.0.0.0/8"),
+        "{}",
+        rules.text()
+    );
     app.stop().await;
 }

@@ -2,6 +2,9 @@
 //! option changes what the next check does; certificate warnings and the "ICMP not permitted"
 //! notice reach Telegram.
 
+use shared::monitoring::alerts::Health;
+use shared::monitoring::options::HttpMethod;
+
 use crate::fake_telegram::TgUser;
 use crate::helpers::{ADMIN, TempDir, TestApp, eventually, test_options};
 use crate::monitoring::{FlipServer, added_id, force_check, monitor_row};
@@ -58,7 +61,7 @@ async fn set_shows_and_changes_options_and_refuses_bad_values() {
     ask(&app, &ann, &format!("/set {id} repeat 30m"), "repeat 30m").await;
     ask(&app, &ann, &format!("/set {id} timeout 3s"), "timeout 3s").await;
     let m = monitor_row(&app, id).await;
-    assert_eq!((m.expect_min, m.expect_max, m.http_method.as_str()), (200, 299, "HEAD"));
+    assert_eq!((m.expect_min, m.expect_max, m.http_method), (200, 299, HttpMethod::Head));
     assert_eq!((m.down_after, m.repeat_secs, m.timeout_ms), (1, Some(1800), 3000));
 
     // Another user's monitor is not found, and nothing changes.
@@ -93,7 +96,7 @@ async fn a_certificate_close_to_expiry_is_announced_once() {
     let id = added_id(&ask(&app, &ann, &format!("/watch https://localhost:{port}/ 10s"), "added").await);
 
     let m = force_check(&app, id).await;
-    assert_eq!(m.health, "up", "the site works: {:?}", m.last_reason);
+    assert_eq!(m.health, Health::Up, "the site works: {:?}", m.last_reason);
     let warning = app.telegram.wait_for_text(ann.id, "certificate expires in").await;
     assert!(
         warning.text().contains(&format!("#{id}")) && warning.text().contains("in 4 day")
@@ -116,7 +119,7 @@ async fn where_icmp_is_not_permitted_ping_monitors_say_so_and_admins_are_told_on
     for _ in 0..2 {
         let m = force_check(&app, id).await;
         assert_eq!(m.last_reason.as_deref(), Some("ICMP not permitted here"));
-        assert_eq!((m.health.as_str(), m.fail_streak), ("pending", 0), "not the host's fault: no state change");
+        assert_eq!((m.health, m.fail_streak), (Health::Pending, 0), "not the host's fault: no state change");
     }
     let notice = app.telegram.wait_for_text(ADMIN, "may not open ICMP sockets").await;
     assert!(notice.text().contains("setcap cap_net_raw+ep"), "{}", notice.text());

@@ -2,6 +2,7 @@
 //! interval (buttons or typed) and failures before DOWN (buttons). The state is the slice's typed
 //! dialogue state, stored in the database, so it survives restarts; `/cancel` leaves it.
 
+use sea_orm::ActiveEnum;
 use shared::i18n::{Text, t};
 use shared::monitoring::alerts::Thresholds;
 use shared::monitoring::schedule::{Interval, format_duration};
@@ -67,7 +68,7 @@ pub fn parse_target(kind: CheckKind, input: &str) -> Result<Target, WatchError> 
     };
     let target = Target::parse(&candidate).map_err(|e| WatchError::Target(e.to_string()))?;
     if target.kind() != kind {
-        return Err(WatchError::Target(format!("{input:?} is not a {} target", kind.as_str())));
+        return Err(WatchError::Target(format!("{input:?} is not a {} target", kind.to_value())));
     }
     Ok(target)
 }
@@ -113,7 +114,7 @@ pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
         (Some(Adding::PickKind), Choice::Kind(kind)) => {
             cx.answer(None).await?;
             cx.set_state(NAME, &Adding::ReceiveTarget { kind }).await?;
-            cx.reply(t(lang, Text::AddAskTarget { kind: kind.as_str() })).await
+            cx.reply(t(lang, Text::AddAskTarget { kind })).await
         }
         (Some(Adding::PickInterval { target }), Choice::Every(secs)) => match Interval::from_secs(secs) {
             Ok(interval) => {

@@ -3,15 +3,16 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use shared::audit::{self, Actor, Entry};
+use shared::db::all_each;
 use shared::entities::{check_result, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
-use shared::monitoring::alerts::Thresholds;
+use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
 use shared::monitoring::model::new_row;
-use shared::monitoring::policy::parse_network;
+use shared::monitoring::policy::{ProbeAction, parse_network};
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
 use shared::monitoring::target::Target;
@@ -107,7 +108,7 @@ pub(crate) async fn create(
     let mut active = row.clone().into_active_model();
     active.next_run_at = Set(first_run(row.id, interval, now));
     let row = active.update(&deps.db).await?;
-    tracing::info!(monitor_id = row.id, owner = caller.user_id, kind = %row.kind, "monitor added");
+    tracing::info!(monitor_id = row.id, owner = caller.user_id, kind = ?row.kind, "monitor added");
     let entry = Entry::new("monitor.create", "monitor", row.id).detail(row.target.clone());
     audit::record(&deps.db, Actor::telegram(caller.user_id), now, entry).await?;
     Ok(row)
@@ -244,10 +245,21 @@ pub(crate) async fn render_list(
     }
     let pages = total.div_ceil(PAGE);
     let page = page.clamp(1, pages);
-    let rows = query.offset((page - 1) * PAGE).limit(PAGE).all(&deps.db).await?;
+    let found = all_each(&deps.db, query.offset((page - 1) * PAGE).limit(PAGE)).await?;
     let since = now - chrono::Duration::hours(24);
     let mut text = t(lang, Text::MonitorsHeader { total, page, pages });
-    for row in &rows {
+    let mut rows = Vec::with_capacity(found.len());
+    for row in found {
+        // A row that does not decode is listed as such; the rest of the page still shows.
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::error!(monitor_id = e.id, error = %e, "monitor row does not decode");
+                text.push('\n');
+                text.push_str(&t(lang, Text::RowUnreadable { id: e.id.unwrap_or_default() }));
+                continue;
+            }
+        };
         let (count, failures) = counts_since(deps, row.id, since).await?;
         let uptime = uptime_percent(count, failures).map(|u| format!("{u:.2}%")).unwrap_or_else(|| "—".into());
         let latency = row.last_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
@@ -255,13 +267,14 @@ pub(crate) async fn render_list(
         text.push_str(&format!(
             "\n#{} {} {} · {} · 24h {} · {}{}",
             row.id,
-            state_badge(row),
+            state_badge(&row, lang),
             row.target,
             latency,
             uptime,
             format_duration(std::time::Duration::from_secs(row.interval_secs as u64)),
             if muted { " · 🔕" } else { "" }
         ));
+        rows.push(row);
     }
     Ok(Some((text, buttons::list_markup(&rows, page, pages, everyone))))
 }
@@ -354,12 +367,12 @@ pub(crate) async fn status_text(
     let mut text = format!(
         "#{} {} {} ({}, {})\n",
         row.id,
-        state_badge(&row),
+        state_badge(&row, lang),
         row.target,
-        row.kind,
+        t(lang, Text::KindName { kind: row.kind }),
         format_duration(std::time::Duration::from_secs(row.interval_secs as u64))
     );
-    if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == "down") {
+    if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == Health::Down) {
         text.push_str(&format!("{reason}\n"));
     }
     text.push_str(&t(lang, Text::UptimeAndLast { uptimes: &uptimes.join(" · "), zone: caller.zone.name() }));
@@ -386,37 +399,24 @@ pub async fn probes(cx: Cx, args: String) -> HandlerResult {
     let words: Vec<&str> = args.split_whitespace().collect();
     let text = match words.as_slice() {
         [] => {
-            let rules = probe_rule::Entity::find().order_by_asc(probe_rule::Column::Id).all(&deps.db).await?;
+            let rules = all_each(&deps.db, probe_rule::Entity::find().order_by_asc(probe_rule::Column::Id)).await?;
             if rules.is_empty() {
                 t(lang, Text::NoProbeRules)
             } else {
                 let mut text = t(lang, Text::ProbeRulesHeader);
-                for r in rules {
-                    text.push_str(&format!("\n#{} {} {}", r.id, r.action, r.network));
+                for rule in rules {
+                    text.push('\n');
+                    text.push_str(&match rule {
+                        Ok(r) => t(lang, Text::ProbeRule { id: r.id, action: r.action, network: &r.network }),
+                        Err(e) => {
+                            tracing::error!(rule_id = e.id, error = %e, "probe rule row does not decode");
+                            t(lang, Text::RowUnreadable { id: e.id.unwrap_or_default() })
+                        }
+                    });
                 }
                 text
             }
         }
-        [action @ ("allow" | "deny"), network] => match parse_network(network) {
-            Err(e) => t(lang, Text::BadNetwork { problem: &e.to_string() }),
-            Ok(net) => {
-                let row = probe_rule::ActiveModel {
-                    action: Set((*action).to_owned()),
-                    network: Set(net.to_string()),
-                    created_by: Set(caller.user_id),
-                    created_at: Set(cx.now),
-                    ..Default::default()
-                }
-                .insert(&deps.db)
-                .await?;
-                tracing::info!(rule_id = row.id, action, network = %row.network, by = caller.user_id, "probe rule added");
-                cx.audit(
-                    Entry::new("probe_rule.create", "probe_rule", row.id).detail(format!("{action} {}", row.network)),
-                )
-                .await?;
-                t(lang, Text::ProbeRuleAdded { id: row.id, action, network: &row.network })
-            }
-        },
         ["remove", id] => match id.trim_start_matches('#').parse::<i64>() {
             Ok(n) if probe_rule::Entity::delete_by_id(n).exec(&deps.db).await?.rows_affected == 1 => {
                 tracing::info!(rule_id = n, by = caller.user_id, "probe rule removed");
@@ -425,24 +425,38 @@ pub async fn probes(cx: Cx, args: String) -> HandlerResult {
             }
             _ => t(lang, Text::ProbeRuleNotFound { id }),
         },
+        [word, network] => match (ProbeAction::try_from_value(&(*word).to_owned()), parse_network(network)) {
+            (Err(_), _) => t(lang, Text::ProbesUsage),
+            (Ok(_), Err(e)) => t(lang, Text::BadNetwork { problem: &e.to_string() }),
+            (Ok(action), Ok(net)) => {
+                let row = probe_rule::ActiveModel {
+                    action: Set(action),
+                    network: Set(net.to_string()),
+                    created_by: Set(caller.user_id),
+                    created_at: Set(cx.now),
+                    ..Default::default()
+                }
+                .insert(&deps.db)
+                .await?;
+                tracing::info!(rule_id = row.id, action = ?action, network = %row.network, by = caller.user_id, "probe rule added");
+                let detail = format!("{} {}", action.to_value(), row.network);
+                cx.audit(Entry::new("probe_rule.create", "probe_rule", row.id).detail(detail)).await?;
+                t(lang, Text::ProbeRuleAdded { id: row.id, action, network: &row.network })
+            }
+        },
         _ => t(lang, Text::ProbesUsage),
     };
     reply::text(bot, deps, caller.chat, text).await
 }
 
-pub(crate) fn state_badge(row: &monitor::Model) -> &'static str {
-    use shared::monitoring::alerts::Reason;
-    if row.paused {
-        return "⏸ PAUSED";
-    }
-    if row.last_reason.as_deref() == Some(&Reason::IcmpUnavailable.describe()) {
-        return "🚫 ICMP not permitted here";
-    }
-    match row.health.as_str() {
-        "up" => "🟢 UP",
-        "down" => "🔴 DOWN",
-        _ => "⏳ PENDING",
-    }
+/// Paused first, then a probe that cannot run here, then the alert state.
+pub(crate) fn state_badge(row: &monitor::Model, lang: Lang) -> String {
+    let badge = match (row.paused, row.last_status) {
+        (true, _) => Text::PausedBadge,
+        (false, Some(CheckStatus::Unavailable)) => Text::UnavailableBadge,
+        (false, _) => Text::HealthBadge { health: row.health },
+    };
+    t(lang, badge)
 }
 
 /// The caller's monitor by the id in `args`; anyone else's is "not found" (admins see all).

@@ -30,7 +30,7 @@ pub async fn set(cx: Cx, args: String) -> HandlerResult {
         return reply::text(bot, deps, caller.chat, text).await;
     };
     let value = words.next().unwrap_or("");
-    let kind = CheckKind::parse(&row.kind).unwrap_or(CheckKind::Http);
+    let kind = row.kind;
     let interval = Interval::from_secs(i64::from(row.interval_secs)).unwrap_or(Interval::DEFAULT);
     let text = match options::parse(name, value, kind, interval) {
         Err(OptionError::Unknown) => t(lang, Text::SetUnknownOption { option: name, options: &option_list }),
@@ -60,7 +60,7 @@ fn apply(row: monitor::Model, setting: &Setting) -> monitor::ActiveModel {
     let current_timeout = row.timeout_ms;
     let mut a = row.into_active_model();
     match setting {
-        Setting::Method(m) => a.http_method = Set((*m).to_owned()),
+        Setting::Method(m) => a.http_method = Set(*m),
         Setting::Expect(r) => {
             a.expect_min = Set(i32::from(*r.start()));
             a.expect_max = Set(i32::from(*r.end()));
@@ -95,9 +95,8 @@ fn current(m: &monitor::Model) -> String {
         describe(&Setting::UpAfter(m.up_after.max(1) as u32)),
         describe(&Setting::Repeat(m.repeat_secs.filter(|s| *s > 0).map(|s| secs(i64::from(s))))),
     ];
-    if m.kind == CheckKind::Http.as_str() {
-        let method = if m.http_method.eq_ignore_ascii_case("HEAD") { "HEAD" } else { "GET" };
-        lines.push(describe(&Setting::Method(method)));
+    if m.kind == CheckKind::Http {
+        lines.push(describe(&Setting::Method(m.http_method)));
         let (lo, hi) = (m.expect_min.clamp(100, 599) as u16, m.expect_max.clamp(100, 599) as u16);
         lines.push(describe(&Setting::Expect(lo..=hi)));
         lines.push(describe(&Setting::Keyword { text: m.keyword.clone(), must_contain: m.keyword_must_contain }));

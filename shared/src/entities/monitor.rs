@@ -2,8 +2,17 @@
 //!
 //! Invariants: `interval_secs` is within `Interval::MIN..=MAX`; `timeout_ms` is below the interval;
 //! `next_run_at` is the slot the scheduler enqueues next (moved on only by the due-scan).
+//!
+//! `kind`, `http_method`, `health` and `last_status` are the domain's own enums, stored as the
+//! short texts their `string_value`s name. A stored text outside the enum makes sea-orm fail the
+//! read with `DbErr::Type`; readers of many rows use `db::all_each` so such a row is reported
+//! instead of failing the rest.
 
 use sea_orm::entity::prelude::*;
+
+use crate::monitoring::alerts::{CheckStatus, Health};
+use crate::monitoring::options::HttpMethod;
+use crate::monitoring::target::CheckKind;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "monitors")]
@@ -15,13 +24,12 @@ pub struct Model {
     pub chat_id: i64,
     /// A group chat that also gets the alerts (`/notify_here`).
     pub notify_chat_id: Option<i64>,
-    /// `http`, `tcp` or `ping`.
-    pub kind: String,
+    pub kind: CheckKind,
     #[sea_orm(column_type = "Text")]
     pub target: String,
     pub interval_secs: i32,
     pub timeout_ms: i32,
-    pub http_method: String,
+    pub http_method: HttpMethod,
     pub expect_min: i32,
     pub expect_max: i32,
     #[sea_orm(column_type = "Text", nullable)]
@@ -33,8 +41,8 @@ pub struct Model {
     pub cert_warn_days: i32,
     pub paused: bool,
     pub muted_until: Option<DateTimeUtc>,
-    /// `pending`, `up` or `down`.
-    pub health: String,
+    /// The alert state: changes only after `down_after` failures or `up_after` successes.
+    pub health: Health,
     pub fail_streak: i32,
     pub ok_streak: i32,
     pub failing_since: Option<DateTimeUtc>,
@@ -44,6 +52,8 @@ pub struct Model {
     pub last_latency_ms: Option<i32>,
     #[sea_orm(column_type = "Text", nullable)]
     pub last_reason: Option<String>,
+    /// How the last check ended; None before the first one.
+    pub last_status: Option<CheckStatus>,
     pub next_run_at: DateTimeUtc,
     pub skipped_slots: i64,
     /// The slot this monitor last recorded a result for (a batch run twice records it once).
@@ -55,3 +65,35 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    /// The texts of every variant, checked to fit the column (Postgres refuses longer ones).
+    fn texts<E: ActiveEnum<Value = String> + Iterable>(column_len: usize) -> Vec<String> {
+        let texts: Vec<String> = E::iter().map(|e| e.to_value()).collect();
+        assert!(texts.iter().all(|t| t.len() <= column_len), "{texts:?} longer than {column_len}");
+        texts
+    }
+
+    /// Rows already hold these texts: changing one needs a data migration.
+    #[test]
+    fn enum_columns_keep_the_texts_rows_already_hold() {
+        assert_eq!(texts::<CheckKind>(8), ["http", "tcp", "ping"]);
+        assert_eq!(texts::<HttpMethod>(8), ["GET", "HEAD"]);
+        assert_eq!(texts::<Health>(8), ["pending", "up", "down"]);
+        assert_eq!(texts::<CheckStatus>(16), ["up", "down", "unavailable"]);
+    }
+
+    #[test]
+    fn a_text_outside_the_enum_reads_as_an_error_not_a_panic() {
+        let err = Health::try_from_value(&"sideways".to_owned()).unwrap_err();
+        assert!(matches!(&err, DbErr::Type(m) if m.contains("sideways")), "{err}");
+        assert!(CheckKind::try_from_value(&"HTTP".to_owned()).is_err(), "texts are case-sensitive");
+        assert!(HttpMethod::try_from_value(&"get".to_owned()).is_err(), "texts are case-sensitive");
+        assert!(CheckStatus::try_from_value(&String::new()).is_err());
+    }
+}

@@ -7,33 +7,34 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 
-/// Where a monitor stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Where a monitor stands. It is also the `monitors.health` column (`pending`, `up`, `down`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
 pub enum Health {
     /// No verdict yet.
     #[default]
+    #[sea_orm(string_value = "pending")]
     Pending,
+    #[sea_orm(string_value = "up")]
     Up,
+    #[sea_orm(string_value = "down")]
     Down,
 }
 
-impl Health {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Pending => "pending",
-            Health::Up => "up",
-            Health::Down => "down",
-        }
-    }
-
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "up" => Health::Up,
-            "down" => Health::Down,
-            _ => Health::Pending,
-        }
-    }
+/// How the last check ended, as the `monitors.last_status` column remembers it. Unlike
+/// [`Health`], it follows every check: one failure is `Down` here while the monitor is still UP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum CheckStatus {
+    #[sea_orm(string_value = "up")]
+    Up,
+    #[sea_orm(string_value = "down")]
+    Down,
+    /// The probe cannot run in this process (ICMP not permitted): not the host's fault.
+    #[sea_orm(string_value = "unavailable")]
+    Unavailable,
 }
 
 /// When alerts fire. By default: DOWN after 2 failures, UP after 1 success, no reminders, and a
@@ -116,6 +117,15 @@ pub enum Outcome {
 impl Outcome {
     pub fn is_up(&self) -> bool {
         matches!(self, Outcome::Up { .. })
+    }
+
+    /// The outcome in one word; the one place that tells "could not run here" from "down".
+    pub fn status(&self) -> CheckStatus {
+        match self {
+            Outcome::Up { .. } => CheckStatus::Up,
+            Outcome::Down { reason: Reason::IcmpUnavailable } => CheckStatus::Unavailable,
+            Outcome::Down { .. } => CheckStatus::Down,
+        }
     }
 }
 
@@ -257,7 +267,7 @@ mod tests {
     fn a_new_monitor_that_is_down_alerts_and_its_first_success_is_silent() {
         let (fired, _) = check(Thresholds::default(), &[fail(), fail()], &[]);
         assert_eq!(fired, vec![(1, Alert::Down { reason: Reason::HttpStatus(500) })]);
-        let (fired, state) = check(Thresholds::default(), std::slice::from_ref(&OK), &[]);
+        let (fired, state) = check(Thresholds::default(), &[OK], &[]);
         assert!(fired.is_empty());
         assert_eq!(state.health, Health::Up);
     }
@@ -305,6 +315,15 @@ mod tests {
             .collect();
         assert_eq!(days, vec![(1, 14), (3, 7), (5, 2), (7, 10)]);
         assert_eq!(state.cert_warned_days, Some(14));
+    }
+
+    #[test]
+    fn only_a_probe_that_cannot_run_here_is_unavailable() {
+        assert_eq!(OK.status(), CheckStatus::Up);
+        assert_eq!(fail().status(), CheckStatus::Down);
+        assert_eq!(Outcome::Down { reason: Reason::IcmpUnavailable }.status(), CheckStatus::Unavailable);
+        let loss = Outcome::Down { reason: Reason::PingLoss { received: 0, sent: 3 } };
+        assert_eq!(loss.status(), CheckStatus::Down, "a host that does not answer is down");
     }
 
     #[test]

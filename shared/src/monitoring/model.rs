@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::entities::monitor;
 use crate::i18n::{Lang, Text, t};
 use crate::monitoring::alerts::{Alert, Health, State, Thresholds};
+use crate::monitoring::options::HttpMethod;
 use crate::monitoring::schedule::{Interval, format_duration};
 use crate::monitoring::target::Target;
 
@@ -30,11 +31,11 @@ pub fn new_row(
         owner_id: Set(owner_id),
         chat_id: Set(chat_id),
         notify_chat_id: Set(None),
-        kind: Set(target.kind().as_str().to_owned()),
+        kind: Set(target.kind()),
         target: Set(target.to_string()),
         interval_secs: Set(interval.secs() as i32),
         timeout_ms: Set(default_timeout_ms(interval)),
-        http_method: Set("GET".into()),
+        http_method: Set(HttpMethod::Get),
         expect_min: Set(i32::from(*DEFAULT_EXPECT.start())),
         expect_max: Set(i32::from(*DEFAULT_EXPECT.end())),
         keyword: Set(None),
@@ -45,7 +46,7 @@ pub fn new_row(
         cert_warn_days: Set(th.cert_warn_days as i32),
         paused: Set(false),
         muted_until: Set(None),
-        health: Set(Health::Pending.as_str().into()),
+        health: Set(Health::Pending),
         fail_streak: Set(0),
         ok_streak: Set(0),
         failing_since: Set(None),
@@ -54,6 +55,7 @@ pub fn new_row(
         last_checked_at: Set(None),
         last_latency_ms: Set(None),
         last_reason: Set(None),
+        last_status: Set(None),
         next_run_at: Set(next_run_at),
         skipped_slots: Set(0),
         last_slot: Set(None),
@@ -80,7 +82,7 @@ pub fn timeout_for_interval(current_ms: i32, interval: Interval) -> i32 {
 /// The alert state stored in a row.
 pub fn state_of(m: &monitor::Model) -> State {
     State {
-        health: Health::parse(&m.health),
+        health: m.health,
         fail_streak: m.fail_streak.max(0) as u32,
         ok_streak: m.ok_streak.max(0) as u32,
         failing_since: m.failing_since,

@@ -6,14 +6,29 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use sea_orm::ActiveEnum;
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
+
 use super::schedule::{Interval, parse_duration};
 use super::target::CheckKind as Kind;
+
+/// The request an HTTP check sends. It is also the `monitors.http_method` column, and the stored
+/// text (`GET`, `HEAD`) is the word `/set <id> method` takes and shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum HttpMethod {
+    #[default]
+    #[sea_orm(string_value = "GET")]
+    Get,
+    /// Cheaper for the target; never checks keywords since there is no body.
+    #[sea_orm(string_value = "HEAD")]
+    Head,
+}
 
 /// One option and its new value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Setting {
-    /// `GET` or `HEAD`.
-    Method(&'static str),
+    Method(HttpMethod),
     /// The HTTP statuses that count as up.
     Expect(RangeInclusive<u16>),
     /// Text the body must contain (`must_contain`) or must not contain; `None` removes it.
@@ -106,11 +121,9 @@ pub fn parse(name: &str, value: &str, kind: Kind, interval: Interval) -> Result<
             }
             Ok(Setting::Repeat(Some(d)))
         }
-        "method" => match value.to_ascii_uppercase().as_str() {
-            "GET" => Ok(Setting::Method("GET")),
-            "HEAD" => Ok(Setting::Method("HEAD")),
-            _ => Err(OptionError::Bad("the method is GET or HEAD".into())),
-        },
+        "method" => HttpMethod::try_from_value(&value.to_ascii_uppercase())
+            .map(Setting::Method)
+            .map_err(|_| OptionError::Bad("the method is GET or HEAD".into())),
         "expect" => parse_status_range(value).map(Setting::Expect),
         "keyword" if off => Ok(Setting::Keyword { text: None, must_contain: true }),
         "keyword" | "absent" => {
@@ -154,7 +167,7 @@ fn parse_status_range(value: &str) -> Result<RangeInclusive<u16>, OptionError> {
 pub fn describe(setting: &Setting) -> String {
     use super::schedule::format_duration;
     match setting {
-        Setting::Method(m) => format!("method {m}"),
+        Setting::Method(m) => format!("method {}", m.to_value()),
         Setting::Expect(r) if r.start() == r.end() => format!("expect {}", r.start()),
         Setting::Expect(r) => format!("expect {}-{}", r.start(), r.end()),
         Setting::Keyword { text: None, .. } => "keyword off".into(),
@@ -181,7 +194,7 @@ mod tests {
 
     #[test]
     fn http_options_parse_with_their_limits() {
-        assert_eq!(http("method", "head"), Ok(Setting::Method("HEAD")));
+        assert_eq!(http("method", "head"), Ok(Setting::Method(HttpMethod::Head)));
         assert!(matches!(http("method", "POST"), Err(OptionError::Bad(_))));
         assert_eq!(http("expect", "200-299"), Ok(Setting::Expect(200..=299)));
         assert_eq!(http("expect", "2xx"), Ok(Setting::Expect(200..=299)));

@@ -4,6 +4,18 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
+
+/// What a probe rule does with its network. It is also the `probe_rules.action` column, and the
+/// stored text (`allow`, `deny`) is the word `/probes` takes and shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum ProbeAction {
+    #[sea_orm(string_value = "allow")]
+    Allow,
+    #[sea_orm(string_value = "deny")]
+    Deny,
+}
 
 /// Allow and deny lists. Deny wins; with a non-empty allow list, only allowed networks are probed.
 /// By default, everything is allowed.
@@ -29,6 +41,18 @@ pub fn parse_network(input: &str) -> Result<IpNet, NetworkError> {
 
 impl ProbePolicy {
     pub fn new(allow: Vec<IpNet>, deny: Vec<IpNet>) -> Self {
+        Self { allow, deny }
+    }
+
+    /// The policy of these rules, each an action and its network.
+    pub fn from_rules(rules: impl IntoIterator<Item = (ProbeAction, IpNet)>) -> Self {
+        let (mut allow, mut deny) = (Vec::new(), Vec::new());
+        for (action, net) in rules {
+            match action {
+                ProbeAction::Allow => allow.push(net),
+                ProbeAction::Deny => deny.push(net),
+            }
+        }
         Self { allow, deny }
     }
 
@@ -82,6 +106,8 @@ mod tests {
         let deny_only = ProbePolicy::new(vec![], nets(&["127.0.0.0/8", "::1"]));
         assert!(!deny_only.permits(ip("127.0.0.1")) && !deny_only.permits(ip("::1")));
         assert!(deny_only.permits(ip("203.0.113.9")));
+        let rules = [(ProbeAction::Deny, nets(&["10.1.0.0/16"])[0]), (ProbeAction::Allow, nets(&["10.0.0.0/8"])[0])];
+        assert_eq!(ProbePolicy::from_rules(rules), ProbePolicy::new(nets(&["10.0.0.0/8"]), nets(&["10.1.0.0/16"])));
     }
 
     #[test]

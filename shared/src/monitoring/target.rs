@@ -4,32 +4,21 @@
 use std::fmt;
 use std::net::IpAddr;
 
-/// The three kinds of check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
+
+/// The three kinds of check. It is also the `monitors.kind` column: the stored texts (`http`,
+/// `tcp`, `ping`) are the `string_value`s, and the same words name a kind in button data and
+/// dialogue state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "lowercase")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
 pub enum CheckKind {
+    #[sea_orm(string_value = "http")]
     Http,
+    #[sea_orm(string_value = "tcp")]
     Tcp,
+    #[sea_orm(string_value = "ping")]
     Ping,
-}
-
-impl CheckKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckKind::Http => "http",
-            CheckKind::Tcp => "tcp",
-            CheckKind::Ping => "ping",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "http" => Some(CheckKind::Http),
-            "tcp" => Some(CheckKind::Tcp),
-            "ping" => Some(CheckKind::Ping),
-            _ => None,
-        }
-    }
 }
 
 /// A validated target. Construct with [`Target::parse`].

@@ -14,8 +14,9 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
+use shared::db::all_each;
 use shared::entities::{check_result, monitor, pending_alert};
-use shared::monitoring::alerts::{self, Alert, Outcome, Reason};
+use shared::monitoring::alerts::{self, Alert, CheckStatus, Outcome};
 use shared::monitoring::jobs::Check;
 use shared::monitoring::model::{state_of, thresholds_of};
 use shared::monitoring::schedule::{Interval, is_stale};
@@ -42,13 +43,21 @@ pub async fn run(job: Check, deps: Arc<Deps>, probes: Arc<Probes>) -> Result<(),
     };
     let started = std::time::Instant::now();
     let ids: Vec<i64> = job.slots.iter().map(|(id, _)| *id).collect();
-    let monitors: HashMap<i64, monitor::Model> = monitor::Entity::find()
-        .filter(monitor::Column::Id.is_in(ids.iter().copied()))
-        .all(&deps.db)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let mut monitors: HashMap<i64, monitor::Model> = HashMap::with_capacity(ids.len());
+    for row in
+        all_each(&deps.db, monitor::Entity::find().filter(monitor::Column::Id.is_in(ids.iter().copied()))).await?
+    {
+        match row {
+            Ok(m) => {
+                monitors.insert(m.id, m);
+            }
+            // One bad row (a stored text outside an enum column) must not stop the others' checks.
+            Err(e) => {
+                deps.metrics.checks.with_label_values(&["unreadable"]).inc();
+                tracing::error!(monitor_id = e.id, error = %e, "monitor row does not decode; not checked");
+            }
+        }
+    }
     probes.refresh_policy(&deps.db).await?;
     phase("load", started);
 
@@ -85,7 +94,7 @@ pub async fn run(job: Check, deps: Arc<Deps>, probes: Arc<Probes>) -> Result<(),
         .into_iter()
         .map(|(m, slot, outcome, at)| {
             deps.metrics.checks.with_label_values(&[if outcome.is_up() { "up" } else { "down" }]).inc();
-            if outcome == (Outcome::Down { reason: Reason::IcmpUnavailable }) {
+            if outcome.status() == CheckStatus::Unavailable {
                 // Not the host's fault: show the reason, leave the alert state alone, tell admins once.
                 icmp_off = true;
                 return Checked { m, slot, outcome, at, state: None, alerts: Vec::new() };
@@ -138,17 +147,18 @@ async fn write(
             .col_expr(monitor::Column::LastSlot, Expr::value(c.slot))
             .col_expr(monitor::Column::LastCheckedAt, Expr::value(c.at))
             .col_expr(monitor::Column::LastLatencyMs, Expr::value(latency))
-            .col_expr(monitor::Column::LastReason, Expr::value(reason.clone()));
+            .col_expr(monitor::Column::LastReason, Expr::value(reason.clone()))
+            .col_expr(monitor::Column::LastStatus, Expr::value(c.outcome.status()));
         if let Some(s) = &c.state {
             update = update
-                .col_expr(monitor::Column::Health, Expr::value(s.health.as_str()))
+                .col_expr(monitor::Column::Health, Expr::value(s.health))
                 .col_expr(monitor::Column::FailStreak, Expr::value(s.fail_streak as i32))
                 .col_expr(monitor::Column::OkStreak, Expr::value(s.ok_streak as i32))
                 .col_expr(monitor::Column::FailingSince, Expr::value(s.failing_since))
                 .col_expr(monitor::Column::LastAlertAt, Expr::value(s.last_alert_at))
                 .col_expr(monitor::Column::CertWarnedDays, Expr::value(s.cert_warned_days.map(|d| d as i32)));
-            if s.health != alerts::Health::parse(&c.m.health) {
-                tracing::info!(monitor_id = c.m.id, health = s.health.as_str(), "monitor state changed");
+            if s.health != c.m.health {
+                tracing::info!(monitor_id = c.m.id, health = ?s.health, "monitor state changed");
             }
         }
         if forward(update, c.m.id, c.slot).exec(&tx).await?.rows_affected == 1 {

@@ -16,6 +16,7 @@ use anyhow::Context as _;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use shared::monitoring::alerts::{Outcome, Reason};
 use shared::monitoring::model::DEFAULT_EXPECT;
+use shared::monitoring::options::HttpMethod;
 use shared::monitoring::policy::ProbePolicy;
 use url::{Host, Url};
 
@@ -29,14 +30,6 @@ const MAX_REDIRECTS: usize = 10;
 /// How much of the body the keyword is looked for in: enough for any status page, and a bound on
 /// what a hostile or broken server can make the worker buffer.
 const MAX_BODY: usize = 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HttpMethod {
-    #[default]
-    Get,
-    /// Cheaper for the target; never checks keywords since there is no body.
-    Head,
-}
 
 /// A text that must (or must not) appear in the response body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,12 +5,13 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, EntityTrait};
+use shared::db::all_each;
 use shared::entities::{monitor, probe_rule};
 use shared::monitoring::alerts::{Outcome, Reason};
 use shared::monitoring::policy::{ProbePolicy, parse_network};
 use shared::monitoring::target::Target;
 
-use super::http::{HttpMethod, HttpProber, HttpSpec, Keyword};
+use super::http::{HttpProber, HttpSpec, Keyword};
 use super::ping::Pinger;
 use super::tcp::check_tcp;
 
@@ -45,16 +46,15 @@ impl Probes {
         if fresh {
             return Ok(());
         }
-        let rules = probe_rule::Entity::find().all(db).await?;
-        let (mut allow, mut deny) = (Vec::new(), Vec::new());
-        for rule in rules {
-            match (rule.action.as_str(), parse_network(&rule.network)) {
-                ("allow", Ok(net)) => allow.push(net),
-                ("deny", Ok(net)) => deny.push(net),
-                _ => tracing::warn!(rule_id = rule.id, "ignoring an unreadable probe rule"),
+        let mut rules = Vec::new();
+        for rule in all_each(db, probe_rule::Entity::find()).await? {
+            match rule.map(|r| (r.id, r.action, parse_network(&r.network))) {
+                Ok((_, action, Ok(net))) => rules.push((action, net)),
+                Ok((id, _, Err(e))) => tracing::warn!(rule_id = id, error = %e, "ignoring an unreadable probe rule"),
+                Err(e) => tracing::warn!(rule_id = e.id, error = %e, "ignoring an unreadable probe rule"),
             }
         }
-        *self.policy.write().expect("policy lock") = (ProbePolicy::new(allow, deny), Some(Instant::now()));
+        *self.policy.write().expect("policy lock") = (ProbePolicy::from_rules(rules), Some(Instant::now()));
         Ok(())
     }
 }
@@ -70,7 +70,7 @@ pub async fn probe(probes: &Probes, m: &monitor::Model) -> Outcome {
         Target::Http(url) => {
             let spec = HttpSpec {
                 url,
-                method: if m.http_method.eq_ignore_ascii_case("HEAD") { HttpMethod::Head } else { HttpMethod::Get },
+                method: m.http_method,
                 expect: (m.expect_min.clamp(100, 599) as u16)..=(m.expect_max.clamp(100, 599) as u16),
                 keyword: m.keyword.clone().map(|text| Keyword { text, must_contain: m.keyword_must_contain }),
                 timeout,
