@@ -1,11 +1,10 @@
-//! The message catalogue: every text the bot says, in English and Russian.
+//! The core's message catalogue (registration, access, help, refusals, time zones), in English
+//! and Russian, and what every slice's catalogue shares: [`Lang`] and CLDR plurals ([`counted`]).
+//! Each slice keeps its own catalogue beside its rules (`monitoring::texts`).
 //!
 //! A user's language comes from Telegram's `language_code`: Russian for `ru`, English otherwise.
-//! Add a text by adding a [`Text`] variant; the `match` makes a missing translation a compile error.
-
-use crate::monitoring::alerts::Health;
-use crate::monitoring::policy::ProbeAction;
-use crate::monitoring::target::CheckKind;
+//! Add a text by adding a [`Text`] variant; the `match` makes a missing translation a compile error,
+//! and the tests in each catalogue check that both languages render every variant.
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,13 +73,11 @@ pub fn counted(lang: Lang, n: u64, forms: Forms) -> String {
     format!("{n} {word}")
 }
 
-const MONITORS: [Forms; 2] = [Forms::en("monitor", "monitors"), Forms::ru("монитор", "монитора", "мониторов")];
 const REQUESTS: [Forms; 2] =
     [Forms::en("access request", "access requests"), Forms::ru("запрос", "запроса", "запросов")];
-const CHECKS: [Forms; 2] = [Forms::en("check", "checks"), Forms::ru("проверка", "проверки", "проверок")];
 
 /// [`counted`] with the word's forms in both languages, English first.
-fn count(lang: Lang, n: impl Into<u64>, [en, ru]: [Forms; 2]) -> String {
+pub fn count(lang: Lang, n: impl Into<u64>, [en, ru]: [Forms; 2]) -> String {
     counted(lang, n.into(), if lang == Lang::Ru { ru } else { en })
 }
 
@@ -127,76 +124,11 @@ pub enum Text<'a> {
     CmdHelp,
     CmdCancel,
     CmdRequests,
-    CmdWatch,
-    CmdUnwatch,
-    CmdMonitors,
-    CmdStatus,
-    CmdMute,
-    CmdNotifyHere,
-    WatchUsage,
-    WatchBadTarget { problem: &'a str },
-    WatchBadInterval { problem: &'a str },
-    WatchQuota { quota: usize },
-    WatchAdded { id: i64, target: &'a str, every: &'a str },
-    NeedsMonitorId { usage: &'a str },
-    MonitorNotFound { id: &'a str },
-    Unwatched { id: i64 },
-    NoMonitors,
-    MuteUsage,
-    Muted { id: i64, until: &'a str },
-    Unmuted { id: i64 },
-    NotifyHereGroupsOnly,
-    NotifyHereSet { id: i64 },
-    Paused { id: i64 },
-    Resumed { id: i64 },
-    CmdProbes,
-    CmdAdd,
-    MonitorsHeader { total: u64, page: u64, pages: u64 },
-    UptimeAndLast { uptimes: &'a str, zone: &'a str },
     CmdTimezone,
     TimezoneIs { zone: &'a str, now: &'a str },
     TimezoneSet { zone: &'a str, now: &'a str },
     TimezoneBad { problem: &'a str },
-    HealthBadge { health: Health },
-    PausedBadge,
-    UnavailableBadge,
-    KindName { kind: CheckKind },
-    RowUnreadable { id: i64 },
-    NoChecksYet,
-    ChartCaption { id: i64, target: &'a str, count: u32, p50: &'a str, p95: &'a str, max: &'a str, failures: u32 },
-    ConfirmDelete { id: i64, target: &'a str },
-    YesRemove,
     CancelButton,
-    KindWebsite,
-    KindPort,
-    KindHost,
-    AlertDown { id: i64, target: &'a str, reason: &'a str },
-    AlertStillDown { id: i64, target: &'a str, reason: &'a str, down_for: &'a str },
-    AlertUp { id: i64, target: &'a str, down_for: &'a str },
-    CertExpiring { id: i64, target: &'a str, days: i64 },
-    CertExpired { id: i64, target: &'a str },
-    AlertGroupHeader { count: usize },
-    AlertGroupMore { rest: usize },
-    AddPickKind,
-    AddAskTarget { kind: CheckKind },
-    AddPickInterval,
-    AddPickThreshold,
-    ProbesUsage,
-    BadNetwork { problem: &'a str },
-    ProbeRuleAdded { id: i64, action: ProbeAction, network: &'a str },
-    ProbeRule { id: i64, action: ProbeAction, network: &'a str },
-    ProbeRuleRemoved { id: i64 },
-    ProbeRuleNotFound { id: &'a str },
-    NoProbeRules,
-    ProbeRulesHeader,
-    IcmpNotPermittedAdmin,
-    CmdSet,
-    SetUsage { options: &'a str },
-    SetUnknownOption { option: &'a str, options: &'a str },
-    SetHttpOnly { option: &'a str },
-    SetBadValue { option: &'a str, problem: &'a str, example: &'a str },
-    SetDone { id: i64, setting: &'a str },
-    MonitorOptions { id: i64, target: &'a str, options: &'a str },
 }
 
 /// The text in the given language.
@@ -275,50 +207,6 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, CmdCancel) => "прервать текущий диалог".into(),
         (Lang::En, CmdRequests) => "access requests waiting for approval".into(),
         (Lang::Ru, CmdRequests) => "запросы доступа, ожидающие решения".into(),
-        (Lang::En, CmdWatch) => "watch a site, host or port: /watch <target> [interval]".into(),
-        (Lang::Ru, CmdWatch) => "следить за сайтом, хостом или портом: /watch <цель> [интервал]".into(),
-        (Lang::En, CmdUnwatch) => "stop watching: /unwatch <id>".into(),
-        (Lang::Ru, CmdUnwatch) => "перестать следить: /unwatch <id>".into(),
-        (Lang::En, CmdMonitors) => "your monitors and their state".into(),
-        (Lang::Ru, CmdMonitors) => "ваши мониторы и их состояние".into(),
-        (Lang::En, CmdStatus) => "last results and uptime: /status <id>".into(),
-        (Lang::Ru, CmdStatus) => "последние результаты и доступность: /status <id>".into(),
-        (Lang::En, CmdMute) => "hold alerts for maintenance: /mute <id> <duration>".into(),
-        (Lang::Ru, CmdMute) => "придержать оповещения на время работ: /mute <id> <длительность>".into(),
-        (Lang::En, CmdNotifyHere) => "in a group: send a monitor's alerts here too".into(),
-        (Lang::Ru, CmdNotifyHere) => "в группе: присылать сюда оповещения монитора".into(),
-        (Lang::En, WatchUsage) => "Usage: /watch <target> [interval]\nExamples:\n/watch https://example.com\n/watch https://example.com/health 30s\n/watch tcp://db.example.com:5432 5m\n/watch 192.0.2.10 1h\nInterval: 10s to 24h, default 1m.".into(),
-        (Lang::Ru, WatchUsage) => "Использование: /watch <цель> [интервал]\nПримеры:\n/watch https://example.com\n/watch https://example.com/health 30s\n/watch tcp://db.example.com:5432 5m\n/watch 192.0.2.10 1h\nИнтервал: от 10s до 24h, по умолчанию 1m.".into(),
-        (Lang::En, WatchBadTarget { problem }) => format!("Cannot watch that: {problem}.\nExample: /watch https://example.com 5m"),
-        (Lang::Ru, WatchBadTarget { problem }) => format!("Не могу следить за этим: {problem}.\nПример: /watch https://example.com 5m"),
-        (Lang::En, WatchBadInterval { problem }) => format!("Bad interval: {problem}.\nExample: /watch https://example.com 5m (10s to 24h)"),
-        (Lang::Ru, WatchBadInterval { problem }) => format!("Неверный интервал: {problem}.\nПример: /watch https://example.com 5m (от 10s до 24h)"),
-        (Lang::En, WatchQuota { quota }) => format!("You already have {}, the most allowed. Remove one with /unwatch <id> first.", count(lang, quota as u64, MONITORS)),
-        (Lang::Ru, WatchQuota { quota }) => format!("У вас уже {} — это предел. Сначала удалите один: /unwatch <id>.", count(lang, quota as u64, MONITORS)),
-        (Lang::En, WatchAdded { id, target, every }) => format!("Monitor #{id} added: {target}, checked every {every}. The first check runs within 10 seconds; alerts come to this chat."),
-        (Lang::Ru, WatchAdded { id, target, every }) => format!("Монитор #{id} добавлен: {target}, проверка каждые {every}. Первая проверка — в течение 10 секунд; оповещения придут в этот чат."),
-        (Lang::En, NeedsMonitorId { usage }) => format!("Give the monitor's number, like {usage}. /monitors lists them."),
-        (Lang::Ru, NeedsMonitorId { usage }) => format!("Укажите номер монитора, например {usage}. Список — /monitors."),
-        (Lang::En, MonitorNotFound { id }) => format!("Monitor #{id} not found. /monitors lists yours."),
-        (Lang::Ru, MonitorNotFound { id }) => format!("Монитор #{id} не найден. Ваши мониторы — /monitors."),
-        (Lang::En, Unwatched { id }) => format!("Monitor #{id} removed."),
-        (Lang::Ru, Unwatched { id }) => format!("Монитор #{id} удалён."),
-        (Lang::En, NoMonitors) => "You have no monitors yet. Add one with /watch https://example.com".into(),
-        (Lang::Ru, NoMonitors) => "У вас пока нет мониторов. Добавьте: /watch https://example.com".into(),
-        (Lang::En, MuteUsage) => "Usage: /mute <id> <duration>, like /mute 3 2h (up to 7d); /mute 3 off ends it.".into(),
-        (Lang::Ru, MuteUsage) => "Использование: /mute <id> <длительность>, например /mute 3 2h (до 7d); /mute 3 off — отменить.".into(),
-        (Lang::En, Muted { id, until }) => format!("Monitor #{id} is muted until {until}: checks run, alerts are held."),
-        (Lang::Ru, Muted { id, until }) => format!("Монитор #{id} заглушён до {until}: проверки идут, оповещения не отправляются."),
-        (Lang::En, Unmuted { id }) => format!("Monitor #{id} is no longer muted."),
-        (Lang::Ru, Unmuted { id }) => format!("Монитор #{id} больше не заглушён."),
-        (Lang::En, NotifyHereGroupsOnly) => "Use /notify_here <id> in the group chat that should get the alerts.".into(),
-        (Lang::Ru, NotifyHereGroupsOnly) => "Отправьте /notify_here <id> в групповом чате, куда нужно присылать оповещения.".into(),
-        (Lang::En, NotifyHereSet { id }) => format!("Alerts of monitor #{id} will also come to this chat."),
-        (Lang::Ru, NotifyHereSet { id }) => format!("Оповещения монитора #{id} будут приходить и в этот чат."),
-        (Lang::En, MonitorsHeader { total, page, pages }) => format!("Monitors ({total}), page {page}/{pages}:"),
-        (Lang::Ru, MonitorsHeader { total, page, pages }) => format!("Мониторы ({total}), страница {page}/{pages}:"),
-        (Lang::En, UptimeAndLast { uptimes, zone }) => format!("Uptime: {uptimes}\nLast results ({zone}):"),
-        (Lang::Ru, UptimeAndLast { uptimes, zone }) => format!("Доступность: {uptimes}\nПоследние результаты ({zone}):"),
         (Lang::En, CmdTimezone) => "show or set your time zone: /timezone Europe/Berlin".into(),
         (Lang::Ru, CmdTimezone) => "показать или задать часовой пояс: /timezone Europe/Moscow".into(),
         (Lang::En, TimezoneIs { zone, now }) => format!("Your time zone is {zone} (now {now}). Change it with /timezone <name>, e.g. /timezone Europe/Berlin."),
@@ -327,96 +215,8 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, TimezoneSet { zone, now }) => format!("Часовой пояс изменён на {zone}: время теперь показывается в нём (сейчас {now})."),
         (Lang::En, TimezoneBad { problem }) => format!("{problem}. Example: /timezone Europe/Berlin"),
         (Lang::Ru, TimezoneBad { problem }) => format!("Не удалось распознать часовой пояс: {problem}. Пример: /timezone Europe/Moscow"),
-        (Lang::En, NoChecksYet) => "no checks yet".into(),
-        (Lang::Ru, NoChecksYet) => "проверок ещё не было".into(),
-        (Lang::En, ChartCaption { id, target, count: n, p50, p95, max, failures }) => format!("#{id} {target} — response time, last 24 h ({}): p50 {p50} · p95 {p95} · max {max} · {failures} failed (red). Grey lines: 25/50/75/100% of the max.", count(lang, n, CHECKS)),
-        (Lang::Ru, ChartCaption { id, target, count: n, p50, p95, max, failures }) => format!("#{id} {target} — время ответа за 24 ч ({}): p50 {p50} · p95 {p95} · макс {max} · неудачных {failures} (красным). Серые линии: 25/50/75/100% от макс.", count(lang, n, CHECKS)),
-        (Lang::En, ConfirmDelete { id, target }) => format!("Remove monitor #{id} ({target})? Its history goes too."),
-        (Lang::Ru, ConfirmDelete { id, target }) => format!("Удалить монитор #{id} ({target})? Его история тоже удалится."),
-        (Lang::En, YesRemove) => "Yes, remove".into(),
-        (Lang::Ru, YesRemove) => "Да, удалить".into(),
         (Lang::En, CancelButton) => "Cancel".into(),
         (Lang::Ru, CancelButton) => "Отмена".into(),
-        (Lang::En, KindWebsite) => "🌐 Website (HTTP)".into(),
-        (Lang::Ru, KindWebsite) => "🌐 Сайт (HTTP)".into(),
-        (Lang::En, KindPort) => "🔌 TCP port".into(),
-        (Lang::Ru, KindPort) => "🔌 TCP-порт".into(),
-        (Lang::En, KindHost) => "📶 Host (ping)".into(),
-        (Lang::Ru, KindHost) => "📶 Хост (ping)".into(),
-        // The words DOWN and UP stay in every language, so alerts can be searched and filtered.
-        (_, AlertDown { id, target, reason }) => format!("🔴 DOWN #{id} {target} — {reason}"),
-        (Lang::En, AlertStillDown { id, target, reason, down_for }) => format!("🔴 DOWN #{id} {target} — {reason} (down for {down_for})"),
-        (Lang::Ru, AlertStillDown { id, target, reason, down_for }) => format!("🔴 DOWN #{id} {target} — {reason} (недоступен {down_for})"),
-        (Lang::En, AlertUp { id, target, down_for }) => format!("🟢 UP #{id} {target} — was down for {down_for}"),
-        (Lang::Ru, AlertUp { id, target, down_for }) => format!("🟢 UP #{id} {target} — был недоступен {down_for}"),
-        (Lang::En, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: the TLS certificate expires in {days} day(s)"),
-        (Lang::Ru, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: TLS-сертификат истекает через {days} дн."),
-        (Lang::En, CertExpired { id, target }) => format!("⚠️ #{id} {target}: the TLS certificate has expired"),
-        (Lang::Ru, CertExpired { id, target }) => format!("⚠️ #{id} {target}: срок TLS-сертификата истёк"),
-        // The state words stay in every language too, so the list reads like the alerts; the
-        // unavailable badge quotes the reason the admins' notice names.
-        (_, HealthBadge { health: Health::Up }) => "🟢 UP".into(),
-        (_, HealthBadge { health: Health::Down }) => "🔴 DOWN".into(),
-        (_, HealthBadge { health: Health::Pending }) => "⏳ PENDING".into(),
-        (_, PausedBadge) => "⏸ PAUSED".into(),
-        (_, UnavailableBadge) => "🚫 ICMP not permitted here".into(),
-        // Kinds by their short technical names, the same in every language.
-        (_, KindName { kind: CheckKind::Http }) => "http".into(),
-        (_, KindName { kind: CheckKind::Tcp }) => "tcp".into(),
-        (_, KindName { kind: CheckKind::Ping }) => "ping".into(),
-        (Lang::En, RowUnreadable { id }) => format!("#{id} ⚠️ cannot be read from the database (see the log)"),
-        (Lang::Ru, RowUnreadable { id }) => format!("#{id} ⚠️ не читается из базы данных (см. журнал)"),
-        (Lang::En, AlertGroupHeader { count }) => format!("{count} monitors changed state:"),
-        (Lang::Ru, AlertGroupHeader { count }) => format!("Изменилось состояние мониторов: {count}"),
-        (Lang::En, AlertGroupMore { rest }) => format!("…and {rest} more (see /monitors)"),
-        (Lang::Ru, AlertGroupMore { rest }) => format!("…и ещё {rest} (см. /monitors)"),
-        (Lang::En, CmdAdd) => "add a monitor step by step, with buttons".into(),
-        (Lang::Ru, CmdAdd) => "добавить монитор по шагам, кнопками".into(),
-        (Lang::En, AddPickKind) => "What should I watch? (/cancel stops)".into(),
-        (Lang::Ru, AddPickKind) => "За чем следить? (/cancel — отмена)".into(),
-        (Lang::En, AddAskTarget { kind: CheckKind::Http }) => "Send the address, like https://example.com/health".into(),
-        (Lang::Ru, AddAskTarget { kind: CheckKind::Http }) => "Пришлите адрес, например https://example.com/health".into(),
-        (Lang::En, AddAskTarget { kind: CheckKind::Tcp }) => "Send host and port, like db.example.com:5432".into(),
-        (Lang::Ru, AddAskTarget { kind: CheckKind::Tcp }) => "Пришлите хост и порт, например db.example.com:5432".into(),
-        (Lang::En, AddAskTarget { kind: CheckKind::Ping }) => "Send the host name or IP address, like 192.0.2.10".into(),
-        (Lang::Ru, AddAskTarget { kind: CheckKind::Ping }) => "Пришлите имя хоста или IP-адрес, например 192.0.2.10".into(),
-        (Lang::En, AddPickInterval) => "How often should I check? Tap one or send a duration like 2m (10s to 24h).".into(),
-        (Lang::Ru, AddPickInterval) => "Как часто проверять? Нажмите кнопку или пришлите длительность, например 2m (от 10s до 24h).".into(),
-        (Lang::En, AddPickThreshold) => "Alert after how many failed checks in a row?".into(),
-        (Lang::Ru, AddPickThreshold) => "Оповещать после скольких неудачных проверок подряд?".into(),
-        (Lang::En, CmdProbes) => "which networks monitors may probe: /probes [allow|deny <network> | remove <id>]".into(),
-        (Lang::Ru, CmdProbes) => "какие сети можно проверять: /probes [allow|deny <сеть> | remove <id>]".into(),
-        (Lang::En, ProbesUsage) => "Usage:\n/probes — list the rules\n/probes allow 10.0.0.0/8 — only allowed networks may be probed\n/probes deny 169.254.169.254 — never probe this (deny wins)\n/probes remove 3 — delete rule 3".into(),
-        (Lang::Ru, ProbesUsage) => "Использование:\n/probes — список правил\n/probes allow 10.0.0.0/8 — проверять только разрешённые сети\n/probes deny 169.254.169.254 — никогда не проверять (запрет важнее)\n/probes remove 3 — удалить правило 3".into(),
-        (Lang::En, BadNetwork { problem }) => format!("{problem}."),
-        (Lang::Ru, BadNetwork { problem }) => format!("Не сеть: {problem}."),
-        (Lang::En, ProbeRuleAdded { id, action, network }) => format!("Rule #{id} added: {} {network}. It applies from the next checks (within 15 s).", action_word(action)),
-        (Lang::Ru, ProbeRuleAdded { id, action, network }) => format!("Правило #{id} добавлено: {} {network}. Действует со следующих проверок (в течение 15 с).", action_word(action)),
-        (_, ProbeRule { id, action, network }) => format!("#{id} {} {network}", action_word(action)),
-        (Lang::En, ProbeRuleRemoved { id }) => format!("Rule #{id} removed."),
-        (Lang::Ru, ProbeRuleRemoved { id }) => format!("Правило #{id} удалено."),
-        (Lang::En, ProbeRuleNotFound { id }) => format!("Rule #{id} not found. /probes lists them."),
-        (Lang::Ru, ProbeRuleNotFound { id }) => format!("Правило #{id} не найдено. Список — /probes."),
-        (Lang::En, NoProbeRules) => "No probe rules: monitors may probe any address. /probes allow|deny <network> adds one.".into(),
-        (Lang::Ru, NoProbeRules) => "Правил нет: мониторы могут проверять любой адрес. Добавить: /probes allow|deny <сеть>.".into(),
-        (Lang::En, ProbeRulesHeader) => "Probe rules (deny wins; with any allow rule, only allowed networks are probed):".into(),
-        (Lang::Ru, ProbeRulesHeader) => "Правила проверок (запрет важнее; если есть разрешения, проверяются только разрешённые сети):".into(),
-        (Lang::En, IcmpNotPermittedAdmin) => "Ping monitors cannot run: this teleops process may not open ICMP sockets, so they show \"ICMP not permitted here\". Grant it one of: run it as root; `setcap cap_net_raw+ep $(which teleops)`; or allow ICMP datagram sockets with `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP and TCP monitors are not affected.".into(),
-        (Lang::Ru, IcmpNotPermittedAdmin) => "Ping-мониторы не могут работать: этому процессу teleops запрещено открывать ICMP-сокеты, поэтому они показывают «ICMP not permitted here». Разрешите одно из: запуск от root; `setcap cap_net_raw+ep $(which teleops)`; или ICMP datagram-сокеты: `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP- и TCP-мониторы это не затрагивает.".into(),
-        (Lang::En, CmdSet) => "Show or change a monitor's options".into(),
-        (Lang::Ru, CmdSet) => "Показать или изменить настройки монитора".into(),
-        (Lang::En, SetUsage { options }) => format!("Usage: /set <id> <option> <value>\n/set <id> alone shows the monitor's options.\nOptions (with an example value):\n{options}\nExample: /set 3 timeout 5s"),
-        (Lang::Ru, SetUsage { options }) => format!("Использование: /set <id> <параметр> <значение>\n/set <id> без параметра покажет настройки монитора.\nПараметры (с примером значения):\n{options}\nПример: /set 3 timeout 5s"),
-        (Lang::En, SetUnknownOption { option, options }) => format!("There is no option \"{option}\". Options (with an example value):\n{options}"),
-        (Lang::Ru, SetUnknownOption { option, options }) => format!("Нет параметра «{option}». Параметры (с примером значения):\n{options}"),
-        (Lang::En, SetHttpOnly { option }) => format!("\"{option}\" applies to website (HTTP) monitors only."),
-        (Lang::Ru, SetHttpOnly { option }) => format!("«{option}» есть только у мониторов сайтов (HTTP)."),
-        (Lang::En, SetBadValue { option, problem, example }) => format!("That value does not work for {option}: {problem}.\nExample: /set 3 {option} {example}"),
-        (Lang::Ru, SetBadValue { option, problem, example }) => format!("Это значение не подходит для {option}: {problem}.\nПример: /set 3 {option} {example}"),
-        (Lang::En, SetDone { id, setting }) => format!("Monitor #{id}: {setting}. It applies from the next check."),
-        (Lang::Ru, SetDone { id, setting }) => format!("Монитор #{id}: {setting}. Действует со следующей проверки."),
-        (Lang::En, MonitorOptions { id, target, options }) => format!("Options of #{id} {target}:\n{options}\nChange one with /set {id} <option> <value>."),
-        (Lang::Ru, MonitorOptions { id, target, options }) => format!("Настройки #{id} {target}:\n{options}\nИзменить: /set {id} <параметр> <значение>."),
         (Lang::En, WriteAsYourself) => "You are writing on behalf of the group or a channel, so I cannot tell who you are. Turn off \"Remain anonymous\" in the group's admin rights (or write to me directly) and send the command as yourself.".into(),
         (Lang::Ru, WriteAsYourself) => "Вы пишете от имени группы или канала, и я не могу понять, кто вы. Отключите «Анонимность» в правах администратора группы (или напишите мне напрямую) и отправьте команду от своего имени.".into(),
         (Lang::En, ButtonExpired) => "This button has expired. Send the command again.".into(),
@@ -425,18 +225,6 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, DialogueExpired) => "Этот диалог устарел, начните его заново.".into(),
         (Lang::En, PressAButton) => "Please press one of the buttons above, or /cancel.".into(),
         (Lang::Ru, PressAButton) => "Нажмите одну из кнопок выше или /cancel.".into(),
-        (Lang::En, Paused { id }) => format!("Monitor #{id} paused."),
-        (Lang::Ru, Paused { id }) => format!("Монитор #{id} приостановлен."),
-        (Lang::En, Resumed { id }) => format!("Monitor #{id} resumed."),
-        (Lang::Ru, Resumed { id }) => format!("Монитор #{id} возобновлён."),
-    }
-}
-
-/// A probe rule's action as `/probes` takes it, the same in every language.
-fn action_word(action: ProbeAction) -> &'static str {
-    match action {
-        ProbeAction::Allow => "allow",
-        ProbeAction::Deny => "deny",
     }
 }
 
@@ -454,18 +242,13 @@ mod tests {
 
     #[test]
     fn counted_words_take_the_cldr_plural_form() {
-        let ru: Vec<String> = [1, 2, 5, 11, 21, 22, 25].iter().map(|n| counted(Lang::Ru, *n, MONITORS[1])).collect();
+        let ru: Vec<String> = [1, 2, 5, 11, 21, 22, 25].iter().map(|n| counted(Lang::Ru, *n, REQUESTS[1])).collect();
         assert_eq!(
             ru,
-            ["1 монитор", "2 монитора", "5 мониторов", "11 мониторов", "21 монитор", "22 монитора", "25 мониторов"]
+            ["1 запрос", "2 запроса", "5 запросов", "11 запросов", "21 запрос", "22 запроса", "25 запросов"]
         );
-        let en: Vec<String> = [1, 2, 5, 11, 21, 22, 25].iter().map(|n| counted(Lang::En, *n, MONITORS[0])).collect();
-        assert_eq!(
-            en,
-            ["1 monitor", "2 monitors", "5 monitors", "11 monitors", "21 monitors", "22 monitors", "25 monitors"]
-        );
-        // See: issue 7 — the quota of 1 read "1 мониторов".
-        assert!(t(Lang::Ru, Text::WatchQuota { quota: 1 }).contains("У вас уже 1 монитор —"));
+        let en: Vec<String> = [1, 2, 5, 11, 21, 22, 25].iter().map(|n| counted(Lang::En, *n, REQUESTS[0])).collect();
+        assert_eq!(en[..2], ["1 access request", "2 access requests"]);
         assert!(t(Lang::Ru, Text::PendingRequestsHeader { count: 22 }).contains("22 запроса"));
         assert!(t(Lang::En, Text::PendingRequestsHeader { count: 1 }).starts_with("1 access request waiting"));
     }

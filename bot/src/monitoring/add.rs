@@ -3,10 +3,11 @@
 //! dialogue state, stored in the database, so it survives restarts; `/cancel` leaves it.
 
 use sea_orm::ActiveEnum;
-use shared::i18n::{Text, t};
+use shared::i18n;
 use shared::monitoring::alerts::Thresholds;
 use shared::monitoring::schedule::{Interval, format_duration};
 use shared::monitoring::target::{CheckKind, Target};
+use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::{NAME, Press, WatchError, create, within_quota};
@@ -91,7 +92,7 @@ pub async fn on_message(cx: Cx, state: Adding) -> HandlerResult {
             Err(e) => cx.reply(WatchError::Interval(e.to_string()).render(lang)).await,
             Ok(interval) => ask_threshold(&cx, target, interval).await,
         },
-        Adding::PickKind | Adding::PickThreshold { .. } => cx.reply(t(lang, Text::PressAButton)).await,
+        Adding::PickKind | Adding::PickThreshold { .. } => cx.reply(i18n::t(lang, i18n::Text::PressAButton)).await,
     }
 }
 
@@ -121,12 +122,12 @@ pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
                 cx.answer(None).await?;
                 ask_threshold(&cx, target, interval).await
             }
-            Err(_) => cx.answer(Some(t(lang, Text::ButtonExpired))).await,
+            Err(_) => cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await,
         },
         (Some(Adding::PickThreshold { target, interval_secs }), Choice::After(n)) if (1..=10).contains(&n) => {
             let (Ok(target), Ok(interval)) = (Target::parse(&target), Interval::from_secs(interval_secs)) else {
                 cx.end_dialogue().await?;
-                return cx.answer(Some(t(lang, Text::ButtonExpired))).await;
+                return cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await;
             };
             cx.answer(None).await?;
             if !within_quota(&cx.deps, &cx.caller).await? {
@@ -140,7 +141,7 @@ pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
             let every = format_duration(interval.duration());
             cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every })).await
         }
-        _ => cx.answer(Some(t(lang, Text::ButtonExpired))).await,
+        _ => cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await,
     }
 }
 

@@ -3,8 +3,9 @@
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use shared::entities::{monitor, pending_alert};
-use shared::i18n::{Text, t};
+use shared::i18n;
 use shared::monitoring::schedule::{Interval, first_run, format_duration};
+use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::{Press, render_list, status_text};
@@ -130,7 +131,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
         }
         (Action::Every(id, secs, page), Some(m)) => {
             let Ok(interval) = Interval::from_secs(secs) else {
-                return cx.answer(Some(t(lang, Text::ButtonExpired))).await;
+                return cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await;
             };
             let timeout_ms = timeout_for_interval(m.timeout_ms, interval);
             let mut active = m.into_active_model();
@@ -149,7 +150,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
         (Action::Delete(id, page), Some(m)) => {
             cx.answer(None).await?;
             let question = t(lang, Text::ConfirmDelete { id, target: &m.target });
-            let (yes, no) = (t(lang, Text::YesRemove), t(lang, Text::CancelButton));
+            let (yes, no) = (t(lang, Text::YesRemove), i18n::t(lang, i18n::Text::CancelButton));
             let markup = InlineKeyboardMarkup::new([[
                 button(yes, Action::DeleteConfirmed(id, page)),
                 button(no, Action::Page(page)),

@@ -9,13 +9,14 @@ use sea_orm::{
 use shared::audit::{self, Actor, Entry};
 use shared::db::all_each;
 use shared::entities::{check_result, monitor, pending_alert, probe_rule};
-use shared::i18n::{Lang, Text, t};
+use shared::i18n::Lang;
 use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
 use shared::monitoring::model::new_row;
 use shared::monitoring::policy::{ProbeAction, parse_network};
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
 use shared::monitoring::target::Target;
+use shared::monitoring::texts::{Text, t};
 use shared::tz;
 use teloxide::prelude::*;
 

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use shared::entities::monitor;
-use shared::i18n::{Text, t};
 use shared::monitoring::model::timeout_for_interval;
 use shared::monitoring::options::{self, OPTIONS, OptionError, Setting, describe};
 use shared::monitoring::schedule::Interval;
 use shared::monitoring::target::CheckKind;
+use shared::monitoring::texts::{Text, t};
 
 use super::find_own;
 use crate::cx::Cx;

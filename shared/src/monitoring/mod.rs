@@ -1,7 +1,7 @@
 //! Monitoring rules, pure and clock-free: what a target is ([`target`]), how often and when it is
 //! checked ([`schedule`]), when a result becomes an alert ([`alerts`]), how results are summarized
 //! ([`rollup`]), which addresses may be probed ([`policy`]) and the options a user may set
-//! ([`options`]), and the slice's job kinds ([`jobs`]).
+//! ([`options`]), the slice's job kinds ([`jobs`]) and its texts in English and Russian ([`texts`]).
 
 pub mod alerts;
 pub mod jobs;
@@ -11,3 +11,4 @@ pub mod policy;
 pub mod rollup;
 pub mod schedule;
 pub mod target;
+pub mod texts;

@@ -6,11 +6,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::entities::monitor;
-use crate::i18n::{Lang, Text, t};
+use crate::i18n::Lang;
 use crate::monitoring::alerts::{Alert, Health, State, Thresholds};
 use crate::monitoring::options::HttpMethod;
 use crate::monitoring::schedule::{Interval, format_duration};
 use crate::monitoring::target::Target;
+use crate::monitoring::texts::{Text, t};
 
 /// HTTP statuses that count as up unless a monitor says otherwise: success and redirects.
 pub const DEFAULT_EXPECT: std::ops::RangeInclusive<u16> = 200..=399;

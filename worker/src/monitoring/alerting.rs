@@ -12,10 +12,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use shared::entities::{monitor, pending_alert, system_state, user};
-use shared::i18n::{Lang, Text, t};
+use shared::i18n::Lang;
 use shared::monitoring::alerts::Alert;
 use shared::monitoring::jobs::FlushAlerts;
 use shared::monitoring::model::alert_line;
+use shared::monitoring::texts::{Text, t};
 use shared::queue::Enqueue;
 
 use crate::{Deps, JobError};
