@@ -343,11 +343,7 @@ mod tests {
     use axum::response::Redirect;
     use axum::routing::get;
     use futures::StreamExt as _;
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
     use shared::monitoring::policy::parse_network;
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    use tokio_rustls::rustls;
-    use tokio_rustls::rustls::pki_types::PrivatePkcs8KeyDer;
 
     use super::*;
 
