@@ -2,8 +2,8 @@
 //! (after a confirmation), and move between pages. The list message is edited in place.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
-use shared::entities::{monitor, pending_alert};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use shared::entities::monitor;
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::schedule::{Interval, first_run, format_duration};
 use teloxide::prelude::*;
@@ -218,8 +218,7 @@ pub async fn on_button(bot: Bot, query: CallbackQuery, deps: BotDeps) -> Handler
             Ok(())
         }
         (Action::DeleteConfirmed(id, page), Some(_)) => {
-            monitor::Entity::delete_by_id(id).exec(&deps.db).await?;
-            pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(id)).exec(&deps.db).await?;
+            super::remove(&deps, id).await?;
             tracing::info!(monitor_id = id, by = caller.user_id, "monitor removed");
             answer(t(lang, Text::Unwatched { id })).await?;
             show_page(&bot, &deps, &caller, message_id, page).await

@@ -4,9 +4,9 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    Set, TransactionTrait,
 };
-use shared::entities::{check_result, monitor, pending_alert, probe_rule};
+use shared::entities::{check_result, check_rollup, monitor, pending_alert, probe_rule};
 use shared::i18n::{Lang, Text, t};
 use shared::monitoring::alerts::Thresholds;
 use shared::monitoring::model::new_row;
@@ -117,10 +117,21 @@ pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
 /// `/unwatch <id>`.
 pub async fn unwatch(bot: &Bot, deps: &BotDeps, caller: &Caller, args: &str) -> HandlerResult {
     let Some(row) = find_own(bot, deps, caller, args, "/unwatch 3").await? else { return Ok(()) };
-    monitor::Entity::delete_by_id(row.id).exec(&deps.db).await?;
-    pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(row.id)).exec(&deps.db).await?;
+    remove(deps, row.id).await?;
     tracing::info!(monitor_id = row.id, by = caller.user_id, "monitor removed");
     reply::text(bot, deps, caller.chat, t(caller.lang, Text::Unwatched { id: row.id })).await
+}
+
+/// Deletes a monitor with its history (raw results, rollups) and its waiting alert lines, in one
+/// transaction: the removal the confirmation promises, never half of it. `/unwatch` and the
+/// list's Delete button both come here.
+pub(crate) async fn remove(deps: &BotDeps, id: i64) -> Result<(), sea_orm::DbErr> {
+    let tx = deps.db.begin().await?;
+    check_result::Entity::delete_many().filter(check_result::Column::MonitorId.eq(id)).exec(&tx).await?;
+    check_rollup::Entity::delete_many().filter(check_rollup::Column::MonitorId.eq(id)).exec(&tx).await?;
+    pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(id)).exec(&tx).await?;
+    monitor::Entity::delete_by_id(id).exec(&tx).await?;
+    tx.commit().await
 }
 
 /// `/mute <id> <duration|off>`.
@@ -429,7 +440,6 @@ async fn rollup_counts_before(
     before: chrono::DateTime<Utc>,
     from: chrono::DateTime<Utc>,
 ) -> anyhow::Result<(u64, u64)> {
-    use shared::entities::check_rollup;
     if from >= before {
         return Ok((0, 0));
     }
