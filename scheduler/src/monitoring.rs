@@ -144,11 +144,12 @@ mod tests {
 
     #[test]
     fn due_monitors_go_out_in_batches_keyed_by_their_first_slot() {
-        let current: Vec<(i64, i64)> = (1..=250).map(|id| (id, 1_000 + id % 3)).collect();
+        let slot = |id: i64| 1_000 + id % 3;
+        let current: Vec<(i64, i64)> = (1..=250).map(|id| (id, slot(id))).collect();
         let jobs = batches(&current);
         assert_eq!(jobs.iter().map(|d| d.job.slots.len()).collect::<Vec<_>>(), vec![100, 100, 50]);
-        assert_eq!((jobs[1].id, jobs[1].slot), (101, 1_000 + 101 % 3));
-        assert_eq!(jobs[2].key(), format!("check:201:{}", 1_000 + 201 % 3));
+        assert_eq!((jobs[1].id, jobs[1].slot), (101, slot(101)));
+        assert_eq!(jobs[2].key(), format!("check:201:{}", slot(201)));
         assert!(batches(&[]).is_empty());
     }
 }
