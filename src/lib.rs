@@ -243,7 +243,8 @@ pub async fn start(ctx: Context, role: Role, options: StartOptions) -> anyhow::R
     if runs(Role::Scheduler) {
         let scheduler_options = scheduler::SchedulerOptions { tick: options.scheduler_tick, ..Default::default() };
         let due = scheduler::Scheduler::new(ctx.db.clone(), ctx.queue.clone(), ctx.clock.clone(), scheduler_options)
-            .scan(scheduler::MonitorScan::new(ctx.db.clone(), ctx.metrics.clone()));
+            .scan(scheduler::MonitorScan::new(ctx.db.clone(), ctx.metrics.clone()))
+            .scan(scheduler::OutboxSweep::new(ctx.db.clone()));
         let token = shutdown.clone();
         tasks.spawn(async move {
             due.run(token).await;

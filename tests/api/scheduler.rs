@@ -1,4 +1,5 @@
-//! The scheduler: due-scans enqueue each item once under a leader lease; cron enqueues heartbeats.
+//! The scheduler: due-scans enqueue each item once under a leader lease; cron enqueues heartbeats;
+//! the outbox sweep enqueues what an enqueue lost.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,8 +7,10 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use futures::future::BoxFuture;
 use migrations::{Migrator, MigratorTrait};
-use scheduler::{Due, DueScan, Scheduler, SchedulerOptions};
-use shared::clock::ManualClock;
+use scheduler::{Due, DueScan, OutboxSweep, Scheduler, SchedulerOptions};
+use sea_orm::{ActiveModelTrait, Set};
+use shared::clock::{Clock, ManualClock};
+use shared::entities::outbox;
 use shared::jobs::Heartbeat;
 use shared::metrics::Metrics;
 use shared::queue::Queue;
@@ -97,4 +100,51 @@ async fn the_cron_schedule_enqueues_keyed_heartbeats() {
     assert!(key.starts_with("heartbeat:0:"), "{key}");
     shutdown.cancel();
     handle.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn the_outbox_sweep_enqueues_rows_without_a_job_once() {
+    let dir = TempDir::new();
+    let (db, queue) = stores(&dir).await;
+    let clock = ManualClock::new(Utc::now());
+    let scheduler = Scheduler::new(db.clone(), queue.clone(), Arc::new(clock.clone()), SchedulerOptions::default())
+        .scan(OutboxSweep::new(db.clone()));
+    // No worker runs: rows stay pending. One row's enqueue happened, one's never did.
+    let with_job = shared::outbox::send(&db, &queue, 1, "enqueued".into(), None).await.unwrap();
+    let without_job = shared::outbox::write(&db, 2, "lost".into(), None).await.unwrap();
+
+    let within_grace = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((within_grace[0].added, within_grace[0].duplicates), (0, 0), "rows within their grace wait");
+
+    clock.advance(chrono::Duration::seconds(31));
+    let swept = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((swept[0].added, swept[0].duplicates), (1, 1), "only the row without a job gets one");
+
+    // A row written now waits out its grace; the rows already swept are not looked at again.
+    let young = outbox::ActiveModel {
+        chat_id: Set(3),
+        text: Set("young".into()),
+        status: Set(outbox::OutboxStatus::Pending),
+        created_at: Set(clock.now()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    clock.advance(chrono::Duration::seconds(10));
+    let next = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((next[0].added, next[0].duplicates), (0, 0));
+    clock.advance(chrono::Duration::seconds(30));
+    let later = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((later[0].added, later[0].duplicates), (1, 0));
+
+    let mut keys: Vec<String> = sqlx::query_scalar("SELECT idempotency_key FROM Jobs WHERE job_type = 'notify'")
+        .fetch_all(queue.pool())
+        .await
+        .unwrap();
+    keys.sort();
+    let mut expected: Vec<String> =
+        [with_job, without_job, young.id].into_iter().map(shared::outbox::notify_key).collect();
+    expected.sort();
+    assert_eq!(keys, expected);
 }
