@@ -1,5 +1,5 @@
 //! Messages the system originates: outbox -> notify job -> Telegram, behind the limiter; the
-//! outbox sweep sends what an enqueue lost.
+//! outbox sweep sends what an enqueue lost; a 429 never uses up a message's attempts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,5 +122,44 @@ async fn a_message_whose_enqueue_failed_is_sent_by_the_outbox_sweep_once() {
     .await;
     assert_eq!(notify_jobs(&app).await, vec![shared::outbox::notify_key(id)]);
     assert_eq!(app.telegram.messages_to(3004).len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn more_retry_afters_than_attempts_still_deliver_the_message() {
+    let app = TestApp::spawn(&[]).await;
+    let floods = Notify::POLICY.max_attempts + 1;
+    // Zero-second waits keep the test short; the waits themselves are checked above.
+    app.telegram.fail_chat(3005, Failure::RetryAfter { seconds: 0, times: floods });
+
+    let id = shared::outbox::send(&app.db, &app.queue, 3005, "flood".into(), None).await.unwrap();
+
+    // Between 429s the job is back in the queue, rescheduled by the runner, not waiting in its handler.
+    eventually("the job rescheduled after a 429", || async {
+        let (status, last): (String, Option<String>) =
+            sqlx::query_as("SELECT status, last_result FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1")
+                .bind(shared::outbox::notify_key(id))
+                .fetch_one(app.queue.pool())
+                .await
+                .unwrap();
+        (status == "Failed" && last.is_some_and(|l| l.contains("retry after"))).then_some(())
+    })
+    .await;
+    eventually("message sent", || async { (status_of(&app, id).await == Some(OutboxStatus::Sent)).then_some(()) })
+        .await;
+    assert_eq!(app.telegram.messages_to(3005).len() as u32, floods + 1, "every 429, then the send");
+    let (attempts, max_attempts) = eventually("the job done", || async {
+        let (status, attempts, max_attempts): (String, i64, i64) = sqlx::query_as(
+            "SELECT status, attempts, max_attempts FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1",
+        )
+        .bind(shared::outbox::notify_key(id))
+        .fetch_one(app.queue.pool())
+        .await
+        .unwrap();
+        (status == "Done").then_some((attempts, max_attempts))
+    })
+    .await;
+    assert_eq!(max_attempts - attempts, i64::from(Notify::POLICY.max_attempts) - 1, "only the send used an attempt");
+    assert!(app.queue.dead(10, 0).await.unwrap().is_empty());
     app.stop().await;
 }
