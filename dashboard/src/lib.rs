@@ -114,6 +114,8 @@ struct Health {
     status: &'static str,
     database: String,
     queue: String,
+    /// "ok" (recent, or none recorded yet), "stale", or "error: ..." when it could not be read.
+    heartbeat: String,
     last_heartbeat: Option<HeartbeatAge>,
 }
 
@@ -133,19 +135,25 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         Ok(()) => "ok".to_owned(),
         Err(e) => format!("error: {e}"),
     };
-    let last_heartbeat = match system_state::Entity::find_by_id(LAST_HEARTBEAT.to_owned()).one(&state.db).await {
-        Ok(Some(row)) => Some(HeartbeatAge {
-            slot: row.value.parse().unwrap_or_default(),
-            recorded_at: row.updated_at.to_rfc3339(),
-            age_seconds: (state.clock.now() - row.updated_at).num_seconds().max(0),
-        }),
-        _ => None,
-    };
-    let stale = last_heartbeat.as_ref().is_some_and(|h| h.age_seconds as u64 > STALE_HEARTBEAT.as_secs());
-    let healthy = database == "ok" && queue == "ok" && !stale;
+    // A heartbeat that cannot be read is a failure, not "no heartbeat yet".
+    let (heartbeat, last_heartbeat) =
+        match system_state::Entity::find_by_id(LAST_HEARTBEAT.to_owned()).one(&state.db).await {
+            Ok(Some(row)) => {
+                let age = HeartbeatAge {
+                    slot: row.value.parse().unwrap_or_default(),
+                    recorded_at: row.updated_at.to_rfc3339(),
+                    age_seconds: (state.clock.now() - row.updated_at).num_seconds().max(0),
+                };
+                let stale = age.age_seconds as u64 > STALE_HEARTBEAT.as_secs();
+                ((if stale { "stale" } else { "ok" }).to_owned(), Some(age))
+            }
+            Ok(None) => ("ok".to_owned(), None),
+            Err(e) => (format!("error: {e}"), None),
+        };
+    let healthy = database == "ok" && queue == "ok" && heartbeat == "ok";
     let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let status = if healthy { "ok" } else { "unavailable" };
-    (code, Json(Health { status, database, queue, last_heartbeat }))
+    (code, Json(Health { status, database, queue, heartbeat, last_heartbeat }))
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -41,6 +41,18 @@ pub trait DueScan: Send + Sync + 'static {
     fn enqueued(&self, _items: &[Due<Self::Job>], _now: DateTime<Utc>) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async { Ok(()) })
     }
+
+    /// Called instead of [`DueScan::enqueued`] when the enqueue failed (nothing was added), to
+    /// undo what `due` claimed so the next tick finds the items again. By default, nothing.
+    fn not_enqueued(&self, _items: &[Due<Self::Job>], _now: DateTime<Utc>) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The idempotency key of `item`. By default [`Due::key`]; a scan that re-enqueues work
+    /// first enqueued elsewhere uses that path's key, so both paths make one job.
+    fn key(&self, item: &Due<Self::Job>) -> String {
+        item.key()
+    }
 }
 
 /// What one scan did.
@@ -61,9 +73,19 @@ impl<S: DueScan> ErasedScan for S {
             let items = self.due(now).await?;
             let jobs: Vec<_> = items
                 .iter()
-                .map(|d| (d.job.clone(), Enqueue { idempotency_key: Some(d.key()), run_at: d.run_at }))
+                .map(|d| (d.job.clone(), Enqueue { idempotency_key: Some(self.key(d)), run_at: d.run_at }))
                 .collect();
-            let outcomes = queue.enqueue_many(&jobs).await?;
+            // Nothing due is the common case: no write to the queue for it.
+            let enqueued = if jobs.is_empty() { Ok(Vec::new()) } else { queue.enqueue_many(&jobs).await };
+            let outcomes = match enqueued {
+                Ok(outcomes) => outcomes,
+                Err(e) => {
+                    if let Err(undo) = self.not_enqueued(&items, now).await {
+                        tracing::error!(kind = S::Job::QUEUE, error.cause_chain = ?undo, error.message = %undo, "could not undo a failed due-scan's claims");
+                    }
+                    return Err(e.into());
+                }
+            };
             self.enqueued(&items, now).await?;
             let duplicates = outcomes.iter().filter(|o| o.duplicate).count();
             Ok(ScanReport { kind: S::Job::QUEUE, added: outcomes.len() - duplicates, duplicates })

@@ -1,9 +1,9 @@
 //! The core slice's schedules: one `heartbeat` job a minute (keyed by the minute, shown by
-//! `/health`) and the purge of finished queue jobs every minute.
+//! `/health`), the purge of finished queue jobs every minute, and the outbox sweep (a due-scan).
 
 use shared::jobs::{Heartbeat, PurgeQueue};
 
-use crate::Registry;
+use crate::{OutboxSweep, Registry};
 
 /// The heartbeat's production schedule: second 0 of every minute.
 pub const EVERY_MINUTE: &str = "0 * * * * *";
@@ -26,6 +26,7 @@ pub fn register(r: &mut Registry, heartbeat_cron: &str) -> anyhow::Result<()> {
     })?;
     let keep_done_secs = r.settings.queue_keep_done.as_secs() as i64;
     r.cron(EVERY_MINUTE, move |at| (PurgeQueue { keep_done_secs }, heartbeat_slot(at)))?;
+    r.scan(OutboxSweep::new(r.db.clone()));
     Ok(())
 }
 

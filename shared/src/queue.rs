@@ -226,10 +226,37 @@ impl Queue {
 
     /// Moves a failed job's next attempt to `at`; called by the worker before apalis acks the failure.
     pub async fn retry_at(&self, task_id: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
-        // run_at has second precision: round up, so the delay is never shorter than asked.
-        let secs = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
-        sqlx::query("UPDATE Jobs SET run_at = ?1 WHERE id = ?2").bind(secs).bind(task_id).execute(&self.pool).await?;
+        sqlx::query("UPDATE Jobs SET run_at = ?1 WHERE id = ?2")
+            .bind(whole_seconds_after(at))
+            .bind(task_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
+    }
+
+    /// Moves a job's next attempt to `at` without counting the attempt that asked for it (a
+    /// retry-after); called by the worker before apalis acks the attempt.
+    ///
+    /// apalis' ack sets `attempts` to the attempt number it ran, so the attempt cannot be un-
+    /// counted; instead `max_attempts` grows by one, which leaves the attempts still allowed as
+    /// they were. The row stays locked by its worker until that ack, as with [`Queue::retry_at`],
+    /// so no other worker can fetch it in between.
+    pub async fn defer(&self, task_id: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
+        sqlx::query("UPDATE Jobs SET run_at = ?1, max_attempts = max_attempts + 1 WHERE id = ?2")
+            .bind(whole_seconds_after(at))
+            .bind(task_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A job's attempts in all: its kind's, plus one for each time it was deferred.
+    pub async fn max_attempts(&self, task_id: &str) -> Result<Option<u32>, QueueError> {
+        let max: Option<i64> = sqlx::query_scalar("SELECT max_attempts FROM Jobs WHERE id = ?1")
+            .bind(task_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(max.map(|m| u32::try_from(m).unwrap_or(u32::MAX)))
     }
 
     /// A backend that feeds one queue's worker.
@@ -326,6 +353,11 @@ impl Queue {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// `run_at` has second precision: round up, so a delay is never shorter than asked.
+fn whole_seconds_after(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
 }
 
 async fn insert<J: Job>(

@@ -81,6 +81,11 @@ impl SendSchedule {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
     }
 
+    /// How much longer a 429 holds every send, if it still does at `now`.
+    pub fn paused_for(&self, now: Instant) -> Option<Duration> {
+        self.paused_until.filter(|until| *until > now).map(|until| until - now)
+    }
+
     /// Number of chats with live bookings; bounded by the chats of the last minute.
     pub fn n_tracked_chats(&self) -> usize {
         self.chats.len()
@@ -119,6 +124,12 @@ impl SendLimiter {
 
     pub fn pause_for(&self, wait: Duration) {
         self.schedule.lock().expect("limiter lock").pause_until(Instant::now() + wait);
+    }
+
+    /// How much longer a 429 holds every send; None when sends are not paused. Jobs use it to be
+    /// rescheduled past a long pause rather than wait it out inside their timeout.
+    pub fn paused_for(&self) -> Option<Duration> {
+        self.schedule.lock().expect("limiter lock").paused_for(Instant::now())
     }
 }
 
@@ -213,7 +224,10 @@ mod tests {
     fn retry_after_holds_every_chat() {
         let t0 = Instant::now();
         let mut s = SendSchedule::new(SendLimits::default());
+        assert_eq!(s.paused_for(t0), None);
         s.pause_until(t0 + Duration::from_secs(5));
+        assert_eq!(s.paused_for(t0 + Duration::from_secs(1)), Some(Duration::from_secs(4)));
+        assert_eq!(s.paused_for(t0 + Duration::from_secs(5)), None);
         assert_eq!(ms(s.reserve(1, t0) - t0), 5000);
         assert_eq!(ms(s.reserve(2, t0) - t0), 5033);
     }

@@ -15,6 +15,7 @@ async fn health_reports_database_queue_and_the_heartbeat_age() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["database"], "ok");
     assert_eq!(body["queue"], "ok");
+    assert_eq!(body["heartbeat"], "ok", "none yet is not a failure");
     assert!(body["last_heartbeat"].is_null(), "no heartbeat yet: {body}");
 
     // A heartbeat job through the queue and a worker shows up in /health.
@@ -97,7 +98,24 @@ async fn a_stale_heartbeat_makes_health_unavailable() {
     let res = app.http.get(format!("{}/health", app.dashboard)).send().await.unwrap();
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["status"], "unavailable");
+    assert_eq!((body["status"].as_str(), body["heartbeat"].as_str()), (Some("unavailable"), Some("stale")));
     assert!(body["last_heartbeat"]["age_seconds"].as_i64().unwrap() >= 600);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_heartbeat_that_cannot_be_read_makes_health_unavailable() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(&[]).await;
+
+    // Sabotage: the database answers, but the heartbeat's table is gone.
+    app.db.execute_unprepared("DROP TABLE system_state").await.unwrap();
+
+    let res = app.http.get(format!("{}/health", app.dashboard)).send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!((body["status"].as_str(), body["database"].as_str()), (Some("unavailable"), Some("ok")));
+    let heartbeat = body["heartbeat"].as_str().unwrap();
+    assert!(heartbeat.starts_with("error:") && heartbeat.contains("system_state"), "{body}");
     app.stop().await;
 }

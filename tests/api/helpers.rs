@@ -29,6 +29,13 @@ pub const ADMIN: i64 = 1000;
 /// The secret key of every `TestApp`; tests that need other keys use `shared::crypto::scoped`.
 pub const TEST_KEY: &str = "7e57000000000000000000000000000000000000000000000000000000007e57";
 
+/// Installs the process's keyring with [`TEST_KEY`], for tests that write encrypted columns
+/// without starting an app (an app installs the same keyring; installing it twice is a no-op).
+pub fn install_test_key() {
+    let key = shared::crypto::SecretKey::from_hex(TEST_KEY).unwrap();
+    shared::crypto::install(shared::crypto::Keyring::new(key, None).unwrap()).unwrap();
+}
+
 /// A scratch directory removed on drop.
 pub struct TempDir(pub PathBuf);
 

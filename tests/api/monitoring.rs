@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use axum::extract::State;
 use axum::http::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use shared::entities::monitor;
+use shared::entities::{check_result, check_rollup, monitor};
 use shared::monitoring::alerts::Health;
 use shared::monitoring::target::CheckKind;
 
@@ -242,7 +242,6 @@ async fn admins_forbid_networks_and_checks_there_fail_as_not_permitted() {
 #[tokio::test]
 async fn finished_hours_become_rollups_and_old_raw_results_are_deleted() {
     use sea_orm::{ActiveModelTrait, Set};
-    use shared::entities::{check_result, check_rollup};
     use shared::monitoring::rollup::hour_of;
     let app = TestApp::spawn(&[]).await;
     let now = chrono::Utc::now();
@@ -355,6 +354,66 @@ async fn monitors_going_down_together_make_one_message() {
     app.stop().await;
 }
 
+/// Gives monitor `id` a raw result and an hourly rollup; returns how many of each it has.
+async fn add_history(app: &TestApp, id: i64) -> (u64, u64) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let hour = shared::monitoring::rollup::hour_of(chrono::Utc::now()) - chrono::Duration::hours(5);
+    check_result::ActiveModel {
+        monitor_id: Set(id),
+        at: Set(hour.timestamp() + 7),
+        ok: Set(true),
+        latency_ms: Set(Some(5)),
+        reason: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    check_rollup::ActiveModel {
+        monitor_id: Set(id),
+        hour: Set(hour),
+        count: Set(60),
+        failures: Set(1),
+        p50_ms: Set(Some(5)),
+        p95_ms: Set(Some(9)),
+        max_ms: Set(Some(12)),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    history(app, id).await
+}
+
+async fn history(app: &TestApp, id: i64) -> (u64, u64) {
+    use sea_orm::PaginatorTrait;
+    let results =
+        check_result::Entity::find().filter(check_result::Column::MonitorId.eq(id)).count(&app.db).await.unwrap();
+    let rollups =
+        check_rollup::Entity::find().filter(check_rollup::Column::MonitorId.eq(id)).count(&app.db).await.unwrap();
+    (results, rollups)
+}
+
+#[tokio::test]
+async fn unwatch_removes_the_monitors_history_and_only_its_own() {
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(4010, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+    app.telegram.send_text(&ann, "/watch tcp://127.0.0.1:9 1h");
+    let gone = added_id(app.telegram.wait_for_text(ann.id, "added").await.text());
+    app.telegram.send_text(&ann, "/watch tcp://127.0.0.1:10 1h");
+    let kept = added_id(app.telegram.wait_for_text(ann.id, "tcp://127.0.0.1:10").await.text());
+    assert!(add_history(&app, gone).await >= (1, 1));
+    let kept_history = add_history(&app, kept).await;
+
+    app.telegram.send_text(&ann, &format!("/unwatch {gone}"));
+    app.telegram.wait_for_text(ann.id, &format!("Monitor #{gone} removed")).await;
+
+    assert!(monitor::Entity::find_by_id(gone).one(&app.db).await.unwrap().is_none());
+    assert_eq!(history(&app, gone).await, (0, 0), "its results and rollups went with it");
+    assert_eq!(history(&app, kept).await, kept_history, "another monitor's history stays");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn list_buttons_pause_resume_change_interval_and_delete_after_confirmation() {
     let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
@@ -400,9 +459,11 @@ async fn list_buttons_pause_resume_change_interval_and_delete_after_confirmation
         .wait_for("the confirmation", |c| c.method == "editmessagetext" && c.text().contains("Remove monitor"))
         .await;
     assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_some(), "not before confirming");
+    assert!(add_history(&app, id).await >= (1, 1));
     app.telegram.press_button(&ann, &list_button(Action::DeleteConfirmed(id, PAGE1)));
     app.telegram.wait_for("removed", answered(format!("Monitor #{id} removed"))).await;
     assert!(monitor::Entity::find_by_id(id).one(&app.db).await.unwrap().is_none());
+    assert_eq!(history(&app, id).await, (0, 0), "its history goes too, as the confirmation said");
     app.stop().await;
 }
 

@@ -133,3 +133,44 @@ async fn where_icmp_is_not_permitted_ping_monitors_say_so_and_admins_are_told_on
     assert!(app.telegram.messages_to(ann.id).iter().all(|c| !c.text().contains("DOWN")), "no DOWN alert");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn admins_are_told_about_icmp_only_once_the_notice_is_stored() {
+    use sea_orm::{ConnectionTrait, EntityTrait};
+    let options = teleops::StartOptions { icmp: false, ..test_options() };
+    let app = TestApp::spawn_with(&[("TELEOPS_OPEN_REGISTRATION", "true")], options).await;
+    let ann = TgUser::new(4105, "Ann");
+    registered(&app, &ann).await;
+    let id = added_id(&ask(&app, &ann, "/watch 127.0.0.1 10s", "added").await);
+    // Sabotage: the outbox refuses the admin's notice.
+    app.db
+        .execute_unprepared(&format!(
+            "CREATE TRIGGER refuse_notice BEFORE INSERT ON outbox WHEN NEW.chat_id = {ADMIN} \
+             BEGIN SELECT RAISE(ABORT, 'outbox sabotaged by the test'); END"
+        ))
+        .await
+        .unwrap();
+
+    force_check(&app, id).await;
+    eventually("the check job to hit the sabotage", || async {
+        let errors: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT last_result FROM Jobs WHERE job_type = 'check' AND last_result IS NOT NULL")
+                .fetch_all(app.queue.pool())
+                .await
+                .unwrap();
+        errors.iter().flatten().any(|e| e.contains("outbox sabotaged")).then_some(())
+    })
+    .await;
+    let told = shared::entities::system_state::Entity::find_by_id("icmp_unavailable_told".to_owned())
+        .one(&app.db)
+        .await
+        .unwrap();
+    assert!(told.is_none(), "not recorded as told while the notice could not be stored");
+
+    // Once the outbox works again, the next check tells them.
+    app.db.execute_unprepared("DROP TRIGGER refuse_notice").await.unwrap();
+    force_check(&app, id).await;
+    let notice = app.telegram.wait_for_text(ADMIN, "may not open ICMP sockets").await;
+    assert!(notice.text().contains("setcap"), "{}", notice.text());
+    app.stop().await;
+}

@@ -1,13 +1,17 @@
-//! Messages the system originates: outbox -> notify job -> Telegram, behind the limiter.
+//! Messages the system originates: outbox -> notify job -> Telegram, behind the limiter; the
+//! outbox sweep sends what an enqueue lost; a 429 never uses up a message's attempts.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::EntityTrait;
+use shared::clock::ManualClock;
 use shared::entities::chat;
 use shared::entities::outbox::{self, OutboxStatus};
+use shared::jobs::{Job, Notify};
 
 use crate::fake_telegram::{Failure, TgUser};
-use crate::helpers::{TestApp, eventually};
+use crate::helpers::{TestApp, eventually, test_options};
 
 async fn status_of(app: &TestApp, id: i64) -> Option<OutboxStatus> {
     outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().map(|r| r.status)
@@ -84,5 +88,91 @@ async fn buttons_reach_telegram_and_the_row_records_the_message_id() {
     })
     .await;
     assert!(row.message_id.is_some() && row.sent_at.is_some());
+    app.stop().await;
+}
+
+/// Notify jobs in the queue, by idempotency key.
+async fn notify_jobs(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT idempotency_key FROM Jobs WHERE job_type = 'notify' ORDER BY id")
+        .fetch_all(app.queue.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_message_whose_enqueue_failed_is_sent_by_the_outbox_sweep_once() {
+    let clock = ManualClock::new(chrono::Utc::now());
+    let options = teleops::StartOptions { clock: Arc::new(clock.clone()), ..test_options() };
+    let app = TestApp::spawn_with(&[], options).await;
+    // Sabotage: the queue refuses notify jobs, as a full disk or a locked file would.
+    sqlx::query(
+        "CREATE TRIGGER refuse_notify BEFORE INSERT ON Jobs WHEN NEW.job_type = 'notify' \
+         BEGIN SELECT RAISE(ABORT, 'queue sabotaged by the test'); END",
+    )
+    .execute(app.queue.pool())
+    .await
+    .unwrap();
+
+    let id = shared::outbox::send(&app.db, &app.queue, 3004, "not lost".into(), None).await.unwrap();
+
+    assert_eq!(status_of(&app, id).await, Some(OutboxStatus::Pending), "the row is stored");
+    assert!(notify_jobs(&app).await.is_empty(), "but no job was enqueued");
+    sqlx::query("DROP TRIGGER refuse_notify").execute(app.queue.pool()).await.unwrap();
+    // Past the grace, the sweep (run by the scheduler, on its clock) enqueues it.
+    clock.advance(chrono::Duration::seconds(60));
+    app.telegram.wait_for_text(3004, "not lost").await;
+    eventually("row marked sent", || async { (status_of(&app, id).await == Some(OutboxStatus::Sent)).then_some(()) })
+        .await;
+
+    // Later sweeps and a second enqueue by the usual path add nothing: one job, one message.
+    clock.advance(chrono::Duration::seconds(60));
+    shared::outbox::enqueue(&app.queue, id).await;
+    eventually("the one job done", || async {
+        let counts = app.queue.counts(&[Notify::QUEUE]).await.unwrap();
+        let n = counts.into_iter().find(|c| c.queue == Notify::QUEUE).unwrap();
+        ((n.pending, n.running, n.done) == (0, 0, 1)).then_some(())
+    })
+    .await;
+    assert_eq!(notify_jobs(&app).await, vec![shared::outbox::notify_key(id)]);
+    assert_eq!(app.telegram.messages_to(3004).len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn more_retry_afters_than_attempts_still_deliver_the_message() {
+    let app = TestApp::spawn(&[]).await;
+    let floods = Notify::POLICY.max_attempts + 1;
+    // Zero-second waits keep the test short; the waits themselves are checked above.
+    app.telegram.fail_chat(3005, Failure::RetryAfter { seconds: 0, times: floods });
+
+    let id = shared::outbox::send(&app.db, &app.queue, 3005, "flood".into(), None).await.unwrap();
+
+    // Between 429s the job is back in the queue, rescheduled by the runner, not waiting in its handler.
+    eventually("the job rescheduled after a 429", || async {
+        let (status, last): (String, Option<String>) =
+            sqlx::query_as("SELECT status, last_result FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1")
+                .bind(shared::outbox::notify_key(id))
+                .fetch_one(app.queue.pool())
+                .await
+                .unwrap();
+        (status == "Failed" && last.is_some_and(|l| l.contains("retry after"))).then_some(())
+    })
+    .await;
+    eventually("message sent", || async { (status_of(&app, id).await == Some(OutboxStatus::Sent)).then_some(()) })
+        .await;
+    assert_eq!(app.telegram.messages_to(3005).len() as u32, floods + 1, "every 429, then the send");
+    let (attempts, max_attempts) = eventually("the job done", || async {
+        let (status, attempts, max_attempts): (String, i64, i64) = sqlx::query_as(
+            "SELECT status, attempts, max_attempts FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1",
+        )
+        .bind(shared::outbox::notify_key(id))
+        .fetch_one(app.queue.pool())
+        .await
+        .unwrap();
+        (status == "Done").then_some((attempts, max_attempts))
+    })
+    .await;
+    assert_eq!(max_attempts - attempts, i64::from(Notify::POLICY.max_attempts) - 1, "only the send used an attempt");
+    assert!(app.queue.dead(10, 0).await.unwrap().is_empty());
     app.stop().await;
 }

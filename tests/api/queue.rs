@@ -21,6 +21,8 @@ use crate::helpers::{TempDir, eventually};
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 enum Behaviour {
     FailTimes(u32),
+    /// Asks to be run again later (a retry-after of 0 s) this many times, then fails every time.
+    DeferThenFail(u32),
     PanicOnce,
     Sleep(u64),
     Permanent,
@@ -80,6 +82,8 @@ async fn behave(probe: Probe) -> Result<(), JobError> {
     };
     let res = match probe.behaviour {
         Behaviour::FailTimes(k) if n <= k => Err(JobError::Transient(anyhow::anyhow!("boom {n}"))),
+        Behaviour::DeferThenFail(k) if n <= k => Err(JobError::RetryAfter(Duration::ZERO)),
+        Behaviour::DeferThenFail(_) => Err(JobError::Transient(anyhow::anyhow!("boom {n}"))),
         Behaviour::PanicOnce if n == 1 => panic!("handler bug"),
         Behaviour::Sleep(ms) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -200,6 +204,29 @@ async fn a_job_out_of_attempts_is_dead_with_its_last_error() {
     let counts = h.queue.counts(&[]).await.unwrap();
     let probe = counts.iter().find(|c| c.queue == Probe::QUEUE).unwrap();
     assert_eq!((probe.pending, probe.dead), (0, 1));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_retry_after_reschedules_without_using_up_an_attempt() {
+    let h = Harness::start().await;
+    let id = unique_id();
+    let deferrals = Probe::POLICY.max_attempts + 1;
+
+    let job = h
+        .queue
+        .enqueue(&Probe { id, behaviour: Behaviour::DeferThenFail(deferrals) }, Enqueue::default())
+        .await
+        .unwrap();
+
+    let dead = eventually("the job in the dead list", || async {
+        h.queue.dead(10, 0).await.unwrap().into_iter().find(|d| d.id == job.id)
+    })
+    .await;
+    // More deferrals than attempts, and still every attempt for the failures that followed.
+    assert_eq!(seen(id).starts.len() as u32, deferrals + Probe::POLICY.max_attempts);
+    assert!(dead.last_error.as_deref().unwrap_or("").contains(&format!("boom {}", deferrals + 3)), "{dead:?}");
+    assert_eq!(dead.max_attempts - dead.attempts, 0);
     h.stop().await;
 }
 

@@ -1,16 +1,26 @@
-//! The scheduler: due-scans enqueue each item once under a leader lease; cron enqueues heartbeats.
+//! The scheduler: due-scans enqueue each item once under a leader lease; cron enqueues heartbeats;
+//! check batches hold each (monitor, slot) once; the outbox sweep enqueues what an enqueue lost.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use futures::future::BoxFuture;
 use migrations::{Migrator, MigratorTrait};
-use scheduler::{Due, DueScan, Scheduler, SchedulerOptions};
-use shared::clock::ManualClock;
+use scheduler::monitoring::MonitorScan;
+use scheduler::{Due, DueScan, OutboxSweep, Scheduler, SchedulerOptions};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use shared::clock::{Clock, ManualClock};
+use shared::entities::{monitor, outbox};
 use shared::jobs::Heartbeat;
 use shared::metrics::Metrics;
-use shared::queue::Queue;
+use shared::monitoring::alerts::Thresholds;
+use shared::monitoring::jobs::Check;
+use shared::monitoring::model::new_row;
+use shared::monitoring::schedule::Interval;
+use shared::monitoring::target::Target;
+use shared::queue::{Enqueue, Queue};
 
 use crate::helpers::{TempDir, eventually};
 
@@ -103,4 +113,171 @@ async fn the_cron_schedule_enqueues_keyed_heartbeats() {
     assert!(key.starts_with("heartbeat:0:"), "{key}");
     shutdown.cancel();
     handle.await.unwrap().unwrap();
+}
+
+/// `n` TCP monitors every minute, due at `slot`; returns their ids.
+async fn add_monitors(db: &sea_orm::DatabaseConnection, n: usize, slot: DateTime<Utc>) -> Vec<i64> {
+    let target = Target::parse("tcp://127.0.0.1:9").unwrap();
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let row = new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), slot, Utc::now());
+        ids.push(monitor::Entity::insert(row).exec(db).await.unwrap().last_insert_id);
+    }
+    ids
+}
+
+/// How many enqueued `check` jobs hold each (monitor, slot).
+async fn checks_enqueued(queue: &Queue) -> HashMap<(i64, i64), usize> {
+    let payloads: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT job FROM Jobs WHERE job_type = 'check'").fetch_all(queue.pool()).await.unwrap();
+    let mut seen = HashMap::new();
+    for payload in payloads {
+        let check: Check = serde_json::from_slice(&payload).unwrap();
+        for pair in check.slots {
+            *seen.entry(pair).or_default() += 1;
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+async fn two_scans_of_one_tick_enqueue_each_monitor_slot_once() {
+    let dir = TempDir::new();
+    let (db, queue) = stores(&dir).await;
+    let slot = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let now = slot + chrono::Duration::seconds(1);
+    let mut ids = add_monitors(&db, 150, slot).await;
+    // Two scans of one tick (a tick retried after its move failed, a replica taking over) that
+    // see different due sets: in between, a monitor due a second earlier appears and sorts first,
+    // so the second scan's batches start at other monitors.
+    let (a, b) = (MonitorScan::new(db.clone(), Metrics::new()), MonitorScan::new(db.clone(), Metrics::new()));
+
+    let first = a.due(now).await.unwrap();
+    ids.extend(add_monitors(&db, 1, slot - chrono::Duration::seconds(1)).await);
+    let second = b.due(now).await.unwrap();
+    for (scan, items) in [(&a, &first), (&b, &second)] {
+        let jobs: Vec<(Check, Enqueue)> = items.iter().map(|d| (d.job.clone(), Enqueue::keyed(d.key()))).collect();
+        queue.enqueue_many(&jobs).await.unwrap();
+        scan.enqueued(items, now).await.unwrap();
+    }
+
+    let seen = checks_enqueued(&queue).await;
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).map(|(pair, _)| *pair).collect();
+    assert!(twice.is_empty(), "{} (monitor, slot) pairs enqueued more than once: {twice:?}", twice.len());
+    let mut enqueued: Vec<i64> = seen.keys().map(|(id, _)| *id).collect();
+    enqueued.sort();
+    assert_eq!(enqueued, ids, "every due monitor is enqueued");
+    let m = monitor::Entity::find_by_id(ids[0]).one(&db).await.unwrap().unwrap();
+    assert_eq!(m.next_run_at, slot + chrono::Duration::seconds(60), "moved on to its next slot");
+}
+
+#[tokio::test]
+async fn a_failed_enqueue_leaves_the_slots_to_the_next_tick() {
+    let dir = TempDir::new();
+    let (db, queue) = stores(&dir).await;
+    let slot = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let clock = ManualClock::new(slot + chrono::Duration::seconds(1));
+    let ids = add_monitors(&db, 3, slot).await;
+    let scheduler = Scheduler::new(db.clone(), queue.clone(), Arc::new(clock.clone()), SchedulerOptions::default())
+        .scan(MonitorScan::new(db.clone(), Metrics::new()));
+    // Sabotage: the queue refuses check jobs, as a full disk or a locked file would.
+    sqlx::query(
+        "CREATE TRIGGER refuse_checks BEFORE INSERT ON Jobs WHEN NEW.job_type = 'check' \
+         BEGIN SELECT RAISE(ABORT, 'queue sabotaged by the test'); END",
+    )
+    .execute(queue.pool())
+    .await
+    .unwrap();
+
+    let reports = scheduler.tick().await.unwrap().expect("leads");
+
+    assert!(reports.is_empty(), "the scan failed: {reports:?}");
+    for id in &ids {
+        let m = monitor::Entity::find_by_id(*id).one(&db).await.unwrap().unwrap();
+        assert_eq!(m.next_run_at, slot, "the claim was undone");
+    }
+    sqlx::query("DROP TRIGGER refuse_checks").execute(queue.pool()).await.unwrap();
+    clock.advance(chrono::Duration::seconds(1));
+    let reports = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((reports[0].added, reports[0].duplicates), (1, 0));
+    let seen = checks_enqueued(&queue).await;
+    assert_eq!(seen.len(), 3);
+    assert!(ids.iter().all(|id| seen.get(&(*id, slot.timestamp())) == Some(&1)));
+}
+
+#[tokio::test]
+async fn the_outbox_sweep_enqueues_rows_without_a_job_once() {
+    crate::helpers::install_test_key();
+    let dir = TempDir::new();
+    let (db, queue) = stores(&dir).await;
+    let clock = ManualClock::new(Utc::now());
+    let scheduler = Scheduler::new(db.clone(), queue.clone(), Arc::new(clock.clone()), SchedulerOptions::default())
+        .scan(OutboxSweep::new(db.clone()));
+    // No worker runs: rows stay pending. One row's enqueue happened, one's never did.
+    let with_job = shared::outbox::send(&db, &queue, 1, "enqueued".into(), None).await.unwrap();
+    let without_job = shared::outbox::write(&db, 2, "lost".into(), None).await.unwrap();
+
+    let within_grace = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((within_grace[0].added, within_grace[0].duplicates), (0, 0), "rows within their grace wait");
+
+    clock.advance(chrono::Duration::seconds(31));
+    let swept = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((swept[0].added, swept[0].duplicates), (1, 1), "only the row without a job gets one");
+
+    // A row written now waits out its grace; the rows already swept are not looked at again.
+    let young = outbox::ActiveModel {
+        chat_id: Set(3),
+        text: Set(shared::crypto::Encrypted::new("young".to_owned()).unwrap()),
+        status: Set(outbox::OutboxStatus::Pending),
+        created_at: Set(clock.now()),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    clock.advance(chrono::Duration::seconds(10));
+    let next = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((next[0].added, next[0].duplicates), (0, 0));
+    clock.advance(chrono::Duration::seconds(30));
+    let later = scheduler.tick().await.unwrap().unwrap();
+    assert_eq!((later[0].added, later[0].duplicates), (1, 0));
+
+    let mut keys: Vec<String> = sqlx::query_scalar("SELECT idempotency_key FROM Jobs WHERE job_type = 'notify'")
+        .fetch_all(queue.pool())
+        .await
+        .unwrap();
+    keys.sort();
+    let mut expected: Vec<String> =
+        [with_job, without_job, young.id].into_iter().map(shared::outbox::notify_key).collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+}
+
+#[tokio::test]
+async fn the_claim_and_its_undo_run_on_postgres() {
+    use migrations::MigratorTrait;
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
+    let db = shared::db::connect(&pg.url).await.unwrap();
+    migrations::Migrator::up(&db, None).await.unwrap();
+    let slot = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let now = slot + chrono::Duration::seconds(1);
+    let ids = add_monitors(&db, 3, slot).await;
+    let scan = MonitorScan::new(db.clone(), Metrics::new());
+
+    let first = scan.due(now).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let mut claimed = first[0].job.slots.clone();
+    claimed.sort();
+    assert_eq!(claimed, ids.iter().map(|id| (*id, slot.timestamp())).collect::<Vec<_>>());
+    assert!(scan.due(now).await.unwrap().is_empty(), "claimed once");
+
+    // Claim again, then undo as after a failed enqueue: the slots are due again.
+    let again = MonitorScan::new(db.clone(), Metrics::new());
+    let m = monitor::Entity::find_by_id(ids[0]).one(&db).await.unwrap().unwrap();
+    assert_eq!(m.next_run_at, slot + chrono::Duration::seconds(60));
+    let later = m.next_run_at + chrono::Duration::seconds(1);
+    let items = again.due(later).await.unwrap();
+    again.not_enqueued(&items, later).await.unwrap();
+    assert_eq!(again.due(later).await.unwrap().iter().map(|d| d.job.slots.len()).sum::<usize>(), 3);
+    db.close().await.unwrap();
 }

@@ -1,8 +1,11 @@
 //! The notify job: sends one outbox message to Telegram behind the shared rate limiter.
 //!
-//! A 429 pauses every send for its retry-after and the message waits (nothing is dropped); a chat
-//! that blocked the bot is recorded and not retried; a message Telegram refuses for good is marked
-//! failed. Redelivery of an already-sent message sends nothing.
+//! A 429 pauses every send for its retry-after, and the job returns the retry-after to the runner,
+//! which reschedules it without counting the attempt: a flood wait of any length drops nothing.
+//! While sends are paused, other notify jobs are rescheduled past the pause the same way instead
+//! of waiting it out inside their timeout. A chat that blocked the bot is recorded and not
+//! retried; a message Telegram refuses for good is marked failed. Redelivery of an already-sent
+//! message sends nothing.
 
 use std::sync::Arc;
 
@@ -41,37 +44,39 @@ pub async fn send(job: Notify, deps: Arc<Deps>) -> Result<(), JobError> {
         )),
         Some(Err(e)) => return Err(JobError::Permanent(format!("outbox buttons do not decode: {e}"))),
     };
-    loop {
-        deps.limiter.acquire(row.chat_id).await;
-        let mut request = bot.send_message(ChatId(row.chat_id), row.text.expose().clone());
-        if let Some(markup) = markup.clone() {
-            request = request.reply_markup(markup);
+    if let Some(left) = deps.limiter.paused_for() {
+        return Err(JobError::RetryAfter(left));
+    }
+    deps.limiter.acquire(row.chat_id).await;
+    let mut request = bot.send_message(ChatId(row.chat_id), row.text.expose().clone());
+    if let Some(markup) = markup {
+        request = request.reply_markup(markup);
+    }
+    match request.await {
+        Ok(message) => {
+            deps.metrics.messages_sent.with_label_values(&["sent"]).inc();
+            finish(&deps, row, OutboxStatus::Sent, Some(i64::from(message.id.0)), None).await
         }
-        match request.await {
-            Ok(message) => {
-                deps.metrics.messages_sent.with_label_values(&["sent"]).inc();
-                return finish(&deps, row, OutboxStatus::Sent, Some(i64::from(message.id.0)), None).await;
-            }
-            Err(RequestError::RetryAfter(wait)) => {
-                deps.metrics.messages_sent.with_label_values(&["retry_after"]).inc();
-                tracing::warn!(retry_after = ?wait.duration(), "telegram asked to slow down; holding all sends");
-                deps.limiter.pause_for(wait.duration());
-            }
-            Err(RequestError::Api(api)) if chat_is_gone(&api) => {
-                deps.metrics.messages_sent.with_label_values(&["blocked"]).inc();
-                record_blocked(&deps, row.chat_id, &api.to_string()).await?;
-                return finish(&deps, row, OutboxStatus::Blocked, None, Some(api.to_string())).await;
-            }
-            Err(RequestError::Api(api)) => {
-                deps.metrics.messages_sent.with_label_values(&["refused"]).inc();
-                let reason = api.to_string();
-                finish(&deps, row, OutboxStatus::Failed, None, Some(reason.clone())).await?;
-                return Err(JobError::Permanent(format!("telegram refused the message: {reason}")));
-            }
-            Err(other) => {
-                deps.metrics.messages_sent.with_label_values(&["error"]).inc();
-                return Err(JobError::Transient(anyhow::Error::new(other).context("sending to telegram")));
-            }
+        Err(RequestError::RetryAfter(wait)) => {
+            deps.metrics.messages_sent.with_label_values(&["retry_after"]).inc();
+            tracing::warn!(retry_after = ?wait.duration(), "telegram asked to slow down; holding all sends");
+            deps.limiter.pause_for(wait.duration());
+            Err(JobError::RetryAfter(wait.duration()))
+        }
+        Err(RequestError::Api(api)) if chat_is_gone(&api) => {
+            deps.metrics.messages_sent.with_label_values(&["blocked"]).inc();
+            record_blocked(&deps, row.chat_id, &api.to_string()).await?;
+            finish(&deps, row, OutboxStatus::Blocked, None, Some(api.to_string())).await
+        }
+        Err(RequestError::Api(api)) => {
+            deps.metrics.messages_sent.with_label_values(&["refused"]).inc();
+            let reason = api.to_string();
+            finish(&deps, row, OutboxStatus::Failed, None, Some(reason.clone())).await?;
+            Err(JobError::Permanent(format!("telegram refused the message: {reason}")))
+        }
+        Err(other) => {
+            deps.metrics.messages_sent.with_label_values(&["error"]).inc();
+            Err(JobError::Transient(anyhow::Error::new(other).context("sending to telegram")))
         }
     }
 }

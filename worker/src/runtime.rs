@@ -43,11 +43,22 @@ pub enum JobError {
     /// Worth another attempt after the backoff.
     #[error(transparent)]
     Transient(#[from] anyhow::Error),
+    /// Not now: run again after this long (a rate limit's retry-after). The runner reschedules the
+    /// job without counting the attempt, so a long wait never uses up its attempts.
+    #[error("retry after {0:?}")]
+    RetryAfter(Duration),
 }
 
 /// A database error is worth another attempt: handlers use `?` on sea-orm calls directly.
 impl From<sea_orm::DbErr> for JobError {
     fn from(e: sea_orm::DbErr) -> Self {
+        JobError::Transient(e.into())
+    }
+}
+
+/// So is an outbox write (a database error, or no keyring to encrypt the body with yet).
+impl From<shared::outbox::OutboxError> for JobError {
+    fn from(e: shared::outbox::OutboxError) -> Self {
         JobError::Transient(e.into())
     }
 }
@@ -140,16 +151,38 @@ async fn execute<J: Job>(
                 tracing::error!(error.message = %reason, "job failed for good; it is dead");
                 Err(AbortError::new(reason).into())
             }
+            Err(JobError::RetryAfter(wait)) => {
+                let at = deps.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                match deps.queue.defer(&task_id.to_string(), at).await {
+                    Ok(()) => tracing::info!(retry_in = ?wait, "job deferred; the attempt does not count"),
+                    Err(db) => tracing::error!(
+                        error.message = %db,
+                        "could not defer the job; the attempt counts as failed and it runs again at once"
+                    ),
+                }
+                Err(format!("deferred: retry after {wait:?}").into())
+            }
             Err(JobError::Transient(e)) => {
                 deps.metrics.jobs_failed.with_label_values(&[kind]).inc();
-                if attempt_no >= J::POLICY.max_attempts {
+                let task_id = task_id.to_string();
+                // Each deferral raised the job's max_attempts by one and ran as an attempt; what
+                // the policy counts is the runs that were not deferred.
+                let max_attempts = match deps.queue.max_attempts(&task_id).await {
+                    Ok(max) => max.unwrap_or(J::POLICY.max_attempts),
+                    Err(db) => {
+                        tracing::warn!(error.message = %db, "could not read the job's attempts; assuming no deferrals");
+                        J::POLICY.max_attempts
+                    }
+                };
+                let counted = attempt_no.saturating_sub(max_attempts.saturating_sub(J::POLICY.max_attempts));
+                if attempt_no >= max_attempts {
                     deps.metrics.jobs_dead.with_label_values(&[kind]).inc();
                     tracing::error!(error.cause_chain = ?e, error.message = %e, "job failed its last attempt; it is dead");
                 } else {
-                    let delay = J::POLICY.backoff.delay(attempt_no, rand::random::<f64>());
+                    let delay = J::POLICY.backoff.delay(counted, rand::random::<f64>());
                     let at = deps.clock.now() + chrono::Duration::from_std(delay).unwrap_or_default();
                     tracing::warn!(error.message = %e, retry_in = ?delay, "job attempt failed; will retry");
-                    if let Err(db) = deps.queue.retry_at(&task_id.to_string(), at).await {
+                    if let Err(db) = deps.queue.retry_at(&task_id, at).await {
                         tracing::error!(error.message = %db, "could not delay the retry; it runs at once");
                     }
                 }

@@ -1,8 +1,8 @@
 //! Inline buttons under `/monitors`: pause or resume, change the interval, show the status, delete
 //! (after a confirmation), and move between pages. The list message is edited in place.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
-use shared::entities::{monitor, pending_alert};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use shared::entities::monitor;
 use shared::i18n;
 use shared::monitoring::schedule::{Interval, first_run, format_duration};
 use shared::monitoring::texts::{Text, t};
@@ -158,8 +158,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             cx.edit(question, Some(markup)).await
         }
         (Action::DeleteConfirmed(id, page), Some(_)) => {
-            monitor::Entity::delete_by_id(id).exec(&deps.db).await?;
-            pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(id)).exec(&deps.db).await?;
+            super::remove(deps, id).await?;
             tracing::info!(monitor_id = id, by = caller.user_id, "monitor removed");
             cx.audit(Entry::new("monitor.delete", "monitor", id)).await?;
             cx.answer(Some(t(lang, Text::Unwatched { id }))).await?;

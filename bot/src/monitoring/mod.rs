@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TransactionTrait,
 };
 use shared::audit::{self, Actor, Entry};
 use shared::db::all_each;
-use shared::entities::{check_result, monitor, pending_alert, probe_rule};
+use shared::entities::{check_result, check_rollup, monitor, pending_alert, probe_rule};
 use shared::i18n::Lang;
 use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
 use shared::monitoring::model::new_row;
@@ -158,11 +158,22 @@ pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
 pub async fn unwatch(cx: Cx, args: String) -> HandlerResult {
     let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let Some(row) = find_own(bot, deps, caller, args, "/unwatch 3").await? else { return Ok(()) };
-    monitor::Entity::delete_by_id(row.id).exec(&deps.db).await?;
-    pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(row.id)).exec(&deps.db).await?;
+    remove(deps, row.id).await?;
     tracing::info!(monitor_id = row.id, by = caller.user_id, "monitor removed");
     cx.audit(Entry::new("monitor.delete", "monitor", row.id)).await?;
     reply::text(bot, deps, caller.chat, t(caller.lang, Text::Unwatched { id: row.id })).await
+}
+
+/// Deletes a monitor with its history (raw results, rollups) and its waiting alert lines, in one
+/// transaction: the removal the confirmation promises, never half of it. `/unwatch` and the
+/// list's Delete button both come here.
+pub(crate) async fn remove(deps: &BotDeps, id: i64) -> Result<(), sea_orm::DbErr> {
+    let tx = deps.db.begin().await?;
+    check_result::Entity::delete_many().filter(check_result::Column::MonitorId.eq(id)).exec(&tx).await?;
+    check_rollup::Entity::delete_many().filter(check_rollup::Column::MonitorId.eq(id)).exec(&tx).await?;
+    pending_alert::Entity::delete_many().filter(pending_alert::Column::MonitorId.eq(id)).exec(&tx).await?;
+    monitor::Entity::delete_by_id(id).exec(&tx).await?;
+    tx.commit().await
 }
 
 /// `/mute <id> <duration|off>`.
@@ -501,7 +512,6 @@ async fn rollup_counts_before(
     before: chrono::DateTime<Utc>,
     from: chrono::DateTime<Utc>,
 ) -> anyhow::Result<(u64, u64)> {
-    use shared::entities::check_rollup;
     if from >= before {
         return Ok((0, 0));
     }

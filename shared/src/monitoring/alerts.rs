@@ -267,7 +267,7 @@ mod tests {
     fn a_new_monitor_that_is_down_alerts_and_its_first_success_is_silent() {
         let (fired, _) = check(Thresholds::default(), &[fail(), fail()], &[]);
         assert_eq!(fired, vec![(1, Alert::Down { reason: Reason::HttpStatus(500) })]);
-        let (fired, state) = check(Thresholds::default(), &[OK], &[]);
+        let (fired, state) = check(Thresholds::default(), std::slice::from_ref(&OK), &[]);
         assert!(fired.is_empty());
         assert_eq!(state.health, Health::Up);
     }

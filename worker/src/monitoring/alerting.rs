@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait, TryInsertResult};
 use shared::entities::{monitor, pending_alert, system_state, user};
 use shared::i18n::Lang;
 use shared::monitoring::alerts::Alert;
@@ -105,21 +105,38 @@ async fn enqueue_flushes(deps: &Deps, chats: &[i64], at: DateTime<Utc>) -> Resul
 }
 
 /// Tells every admin, once for this database, how to allow ICMP.
+///
+/// "Told" is recorded in the same transaction as the notices' outbox rows, so it is recorded
+/// exactly when the notices are on their way (a stored row is sent, by its job or by the outbox
+/// sweep), and of two batches that find ICMP off at once only one commits its notices.
 pub async fn tell_admins_icmp_is_off(deps: &Deps) -> Result<(), JobError> {
     const KEY: &str = "icmp_unavailable_told";
     let told = system_state::Entity::find_by_id(KEY.to_owned()).one(&deps.db).await?;
     if told.is_some() {
         return Ok(());
     }
-    system_state::ActiveModel { key: Set(KEY.into()), value: Set("1".into()), updated_at: Set(deps.clock.now()) }
-        .insert(&deps.db)
-        .await?;
     let langs = langs(deps, deps.admins.iter().copied()).await?;
+    let tx = deps.db.begin().await?;
+    let claimed = system_state::Entity::insert(system_state::ActiveModel {
+        key: Set(KEY.into()),
+        value: Set("1".into()),
+        updated_at: Set(deps.clock.now()),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(&tx)
+    .await?;
+    if !matches!(claimed, TryInsertResult::Inserted(n) if n > 0) {
+        // Another batch told them since the read above.
+        return Ok(());
+    }
+    let mut notices = Vec::with_capacity(deps.admins.len());
     for admin in &deps.admins {
         let lang = langs.get(admin).copied().unwrap_or_default();
-        shared::outbox::send(&deps.db, &deps.queue, *admin, t(lang, Text::IcmpNotPermittedAdmin), None)
-            .await
-            .map_err(|e| JobError::Transient(e.into()))?;
+        notices.push(shared::outbox::write(&tx, *admin, t(lang, Text::IcmpNotPermittedAdmin), None).await?);
+    }
+    tx.commit().await?;
+    for id in notices {
+        shared::outbox::enqueue(&deps.queue, id).await;
     }
     tracing::warn!("ICMP sockets are not permitted; admins were told how to allow them");
     Ok(())
