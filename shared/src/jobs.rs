@@ -60,7 +60,8 @@ impl Job for Notify {
     const QUEUE: &'static str = "notify";
     const POLICY: JobPolicy = JobPolicy {
         max_attempts: 8,
-        // Long enough to sit out a typical 429 retry-after inside one attempt.
+        // Long enough to wait for a turn at a busy send limiter; a 429 goes back to the runner,
+        // which reschedules the job (JobError::RetryAfter) without using up an attempt.
         timeout: Duration::from_secs(120),
         backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
     };

@@ -37,7 +37,12 @@ impl Call {
 #[derive(Debug, Clone, Copy)]
 pub enum Failure {
     Blocked,
-    RetryAfter { seconds: u32, times: u32 },
+    /// Telegram's current wording for a user who never started the bot.
+    NeverStarted,
+    RetryAfter {
+        seconds: u32,
+        times: u32,
+    },
 }
 
 #[derive(Default)]
@@ -270,6 +275,10 @@ async fn handle(
             ("sendmessage", Some(Failure::Blocked)) => {
                 json!({ "ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user" })
             }
+            ("sendmessage", Some(Failure::NeverStarted)) => json!({
+                "ok": false, "error_code": 403,
+                "description": "Forbidden: bot can't initiate conversation with a user"
+            }),
             ("sendmessage", Some(Failure::RetryAfter { seconds, times })) if times > 0 => {
                 let id = chat_id.unwrap();
                 inner.failures.insert(id, Failure::RetryAfter { seconds, times: times - 1 });

@@ -171,13 +171,21 @@ where
 }
 
 /// [`eventually`], with `seen()` describing what was there instead when the deadline passes.
-/// This is the one wait-with-deadline loop of the tests.
-pub async fn eventually_or<T, F, Fut>(what: &str, mut check: F, seen: impl FnOnce() -> String) -> T
+pub async fn eventually_or<T, F, Fut>(what: &str, check: F, seen: impl FnOnce() -> String) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    within(Duration::from_secs(30), what, check, seen).await
+}
+
+/// The wait-with-deadline loop: polls `check` every 20 ms for at most `limit`.
+pub async fn within<T, F, Fut>(limit: Duration, what: &str, mut check: F, seen: impl FnOnce() -> String) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(v) = check().await {
             return v;

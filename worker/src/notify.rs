@@ -82,6 +82,11 @@ pub async fn send(job: Notify, deps: Arc<Deps>) -> Result<(), JobError> {
 }
 
 fn chat_is_gone(api: &ApiError) -> bool {
+    // teloxide knows "Unauthorized: bot can't initiate conversation with a user"; Telegram now
+    // says "Forbidden: …", which reaches us as an unknown error.
+    if let ApiError::Unknown(text) = api {
+        return text.contains("bot can't initiate conversation with a user");
+    }
     matches!(
         api,
         ApiError::BotBlocked
