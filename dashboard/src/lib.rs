@@ -82,6 +82,16 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: Cancellatio
 
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(token) = &state.token else {
+        // Without a token only this machine may ask, and a page elsewhere must not either: a
+        // DNS-rebinding page reaches a loopback port under its own name, so the Host is checked.
+        let host = request.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+        if host.is_some_and(|h| !is_loopback_host(h)) {
+            return (
+                StatusCode::FORBIDDEN,
+                "without TELEOPS_DASHBOARD_TOKEN the dashboard answers only to localhost, 127.0.0.1 or [::1]\n",
+            )
+                .into_response();
+        }
         return next.run(request).await;
     };
     let presented = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
@@ -102,6 +112,18 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         )
             .into_response(),
     }
+}
+
+/// Whether a Host header names this machine: `localhost`, a 127.0.0.0/8 address or `[::1]`, with
+/// or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => {
+            host.rsplit_once(':').map_or(host, |(name, port)| if port.parse::<u16>().is_ok() { name } else { host })
+        }
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Compares without an early exit, so the time taken does not reveal how much of a guess matched.
@@ -201,5 +223,23 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         tracing::error!(error.cause_chain = ?self.0, error.message = %self.0, "dashboard request failed");
         (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machines_names_are_loopback_hosts() {
+        for host in ["localhost", "LOCALHOST:8080", "127.0.0.1", "127.0.0.1:8080", "127.9.9.9:1", "[::1]", "[::1]:8080"]
+        {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in
+            ["evil.example", "evil.example:8080", "localhost.evil.example", "10.0.0.1:8080", "0.0.0.0", "[::]:80"]
+        {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

@@ -56,6 +56,22 @@ async fn a_token_guards_everything_but_health() {
     app.stop().await;
 }
 
+// See: issue 8 — without a token, `Host: evil.example` got 200 on /api/queues (DNS rebinding).
+#[tokio::test]
+async fn without_a_token_only_loopback_host_names_are_answered() {
+    let app = TestApp::spawn(&[]).await;
+    let url = format!("{}/api/queues", app.dashboard);
+
+    let evil = app.http.get(&url).header("Host", "evil.example").send().await.unwrap();
+    assert_eq!(evil.status(), 403);
+    let port = app.dashboard.rsplit(':').next().unwrap();
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let res = app.http.get(&url).header("Host", host.as_str()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{host}");
+    }
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn metrics_count_jobs_by_kind_and_show_queue_depth() {
     let app = TestApp::spawn(&[]).await;
