@@ -111,6 +111,11 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
         StartError::Setup(format!("TELEOPS_DATA_DIR: cannot create {}: {e}", settings.data_dir.display()))
     })?;
+    // The data directory holds the databases and the secret key: this user's alone.
+    #[cfg(unix)]
+    std::fs::set_permissions(&settings.data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(|e| {
+        StartError::Setup(format!("TELEOPS_DATA_DIR: cannot make {} private: {e}", settings.data_dir.display()))
+    })?;
     let db = shared::db::connect(&settings.database_url)
         .await
         .map_err(|e| StartError::Setup(format!("TELEOPS_DATABASE_URL: cannot connect: {e}")))?;

@@ -9,14 +9,9 @@ use sea_orm::{
     Select,
 };
 
-/// Connects; for SQLite, creates the file's directory first.
+/// Connects; for SQLite, first makes the file private ([`private_sqlite_file`]).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("create {}: {e}", dir.display())))?;
-        }
-    }
+    private_sqlite_file(url).map_err(|e| DbErr::Custom(e.to_string()))?;
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(if url.starts_with("sqlite") { 4 } else { 16 })
@@ -31,6 +26,41 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
         });
     Database::connect(options).await
+}
+
+/// For a `sqlite://` URL naming a file: creates its directory (mode 0700) and the file (mode 0600)
+/// when missing, and takes group and other access away from an existing file. SQLite gives the
+/// `-wal` and `-shm` files the database file's mode, so they stay private too: the files hold
+/// phone numbers' ciphertext, monitored URLs and the job queue. Other URLs are left alone.
+pub fn private_sqlite_file(url: &str) -> std::io::Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://") else { return Ok(()) };
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    if path.as_os_str().is_empty() || path.to_str().is_some_and(|p| p.starts_with(':')) {
+        return Ok(());
+    }
+    let with_path = |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(with_path)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).map_err(with_path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().map_err(with_path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(with_path)?;
+            tracing::info!(path = %path.display(), "took group and other access away from a database file");
+        }
+    }
+    Ok(())
 }
 
 /// A row that does not decode into its model, such as a stored text outside an enum column.

@@ -125,6 +125,7 @@ pub struct Queue {
 impl Queue {
     /// Opens (creating if needed) the queue database. Does not migrate.
     pub async fn connect(url: &str, metrics: Metrics) -> Result<Self, QueueError> {
+        crate::db::private_sqlite_file(url).map_err(sqlx::Error::Io)?;
         let options: SqliteConnectOptions = url.parse()?;
         let options = options
             .create_if_missing(true)

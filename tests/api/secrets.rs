@@ -313,3 +313,24 @@ async fn stored_phone(db: &DatabaseConnection, id: i64) -> String {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+// See: issue 8 — the data directory was 0755 and the databases and their WAL files 0644.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_every_database_file_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = crate::fake_telegram::TgUser::new(5300, "Ann");
+    app.telegram.send_text(&ann, "/start");
+    app.telegram.wait_for_text(ann.id, "Welcome").await;
+
+    let mode = |name: &str| {
+        let path = app.data_dir().join(name);
+        std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    assert_eq!(mode(""), 0o700, "the data directory");
+    for file in ["teleops.db", "teleops.db-wal", "queue.db", "queue.db-wal"] {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+    app.stop().await;
+}
