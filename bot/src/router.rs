@@ -73,7 +73,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, deps: BotDeps) -> HandlerRes
     let chat = msg.chat.id;
     let registry = deps.registry.clone();
     let work = async {
-        let caller = caller(&deps, &user, &msg.chat, lang).await?;
+        let caller = caller(&deps, &user, chat, msg.chat.is_group() || msg.chat.is_supergroup(), lang).await?;
         let cx = Cx::new(bot.clone(), deps.clone(), caller, Some(msg.clone()), None);
         match parsed {
             Parsed::Command { name, args } => command(cx, &registry, &name, args).await,
@@ -145,20 +145,7 @@ async fn on_callback(bot: Bot, query: CallbackQuery, deps: BotDeps) -> HandlerRe
         Some(m) => (m.chat().id, !m.chat().is_private()),
         None => (ChatId(query.from.id.0 as i64), false),
     };
-    let caller = async {
-        access::unblock_chat(&deps.db, chat.0).await?;
-        let (access, zone) = access::of(&deps, &query.from).await?;
-        Ok::<_, anyhow::Error>(Caller {
-            user_id: query.from.id.0 as i64,
-            first_name: query.from.first_name.clone(),
-            access,
-            zone,
-            chat,
-            in_group,
-            lang,
-        })
-    };
-    let caller = match caller.await {
+    let caller = match caller(&deps, &query.from, chat, in_group, lang).await {
         Ok(caller) => caller,
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, error.message = %e, chat_id = chat.0, "button handler failed");
@@ -228,18 +215,11 @@ fn refusal(cx: &Cx, audience: Audience) -> Option<String> {
     }
 }
 
-async fn caller(deps: &BotDeps, user: &User, chat: &teloxide::types::Chat, lang: Lang) -> anyhow::Result<Caller> {
-    access::unblock_chat(&deps.db, chat.id.0).await?;
+/// Who is asking, resolved once per update; a chat that writes again is unblocked on the way.
+async fn caller(deps: &BotDeps, user: &User, chat: ChatId, in_group: bool, lang: Lang) -> anyhow::Result<Caller> {
+    access::unblock_chat(&deps.db, chat.0).await?;
     let (access, zone) = access::of(deps, user).await?;
-    Ok(Caller {
-        user_id: user.id.0 as i64,
-        first_name: user.first_name.clone(),
-        access,
-        zone,
-        chat: chat.id,
-        in_group: chat.is_group() || chat.is_supergroup(),
-        lang,
-    })
+    Ok(Caller { user_id: user.id.0 as i64, first_name: user.first_name.clone(), access, zone, chat, in_group, lang })
 }
 
 /// At most 20 commands, messages and presses a minute per user: the first one over gets one
