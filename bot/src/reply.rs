@@ -1,5 +1,6 @@
 //! Replying to a user: every direct reply, edit and photo waits on the shared send limiter first;
-//! a reply sits out a 429 rather than being dropped.
+//! a reply sits out a 429 rather than being dropped. Texts over Telegram's length limits are
+//! shortened here (`shared::text::fit`) rather than refused.
 
 use anyhow::Context as _;
 use teloxide::RequestError;
@@ -17,6 +18,7 @@ pub async fn send(
     text: String,
     markup: Option<ReplyMarkup>,
 ) -> anyhow::Result<()> {
+    let text = shared::text::fit(text);
     for _ in 0..3 {
         deps.limiter.acquire(chat.0).await;
         let mut request = bot.send_message(chat, text.clone());
@@ -47,7 +49,7 @@ pub async fn edit_text(
     markup: Option<InlineKeyboardMarkup>,
 ) -> anyhow::Result<()> {
     deps.limiter.acquire(chat.0).await;
-    let mut request = bot.edit_message_text(chat, message, text);
+    let mut request = bot.edit_message_text(chat, message, shared::text::fit(text));
     if let Some(markup) = markup {
         request = request.reply_markup(markup);
     }
@@ -74,7 +76,7 @@ pub async fn edit_markup(
 /// Sends a photo with a caption, within the rate limits.
 pub async fn photo(bot: &Bot, deps: &BotDeps, chat: ChatId, photo: InputFile, caption: String) -> anyhow::Result<()> {
     deps.limiter.acquire(chat.0).await;
-    bot.send_photo(chat, photo).caption(caption).await.context("sending a photo")?;
+    bot.send_photo(chat, photo).caption(shared::text::fit_caption(caption)).await.context("sending a photo")?;
     Ok(())
 }
 

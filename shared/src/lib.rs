@@ -21,4 +21,5 @@ pub mod outbox;
 pub mod queue;
 pub mod ratelimit;
 pub mod telemetry;
+pub mod text;
 pub mod tz;

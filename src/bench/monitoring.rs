@@ -99,6 +99,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
                 let target = Target::parse(&format!("http://127.0.0.1:{}/m/{i}", server.port)).expect("valid URL");
                 let first = base + chrono::Duration::seconds(i % 60);
                 new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), first, now)
+                    .expect("no password in this target")
             })
             .collect();
         monitor::Entity::insert_many(rows).exec(&db).await?;

@@ -17,7 +17,8 @@ use crate::helpers::{TestApp, eventually};
 async fn add_monitor(app: &TestApp, next_run_at: DateTime<Utc>) -> i64 {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let target = Target::parse(&format!("tcp://127.0.0.1:{port}")).unwrap();
-    let row = new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), next_run_at, Utc::now());
+    let row = new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), next_run_at, Utc::now())
+        .expect("no password in this target");
     monitor::Entity::insert(row).exec(&app.db).await.unwrap().last_insert_id
 }
 

@@ -271,6 +271,16 @@ async fn handle(
         let failure = chat_id.and_then(|id| inner.failures.get(&id).copied());
         let call = Call { method: method.clone(), body: body.clone(), at: Instant::now() };
         inner.calls.push(call);
+        // Telegram measures lengths in UTF-16 units and refuses what is over its limits.
+        let units = |field: &str| body.get(field).and_then(Value::as_str).map_or(0, |t| t.encode_utf16().count());
+        let too_long = match method.as_str() {
+            "sendmessage" | "editmessagetext" if units("text") > 4096 => Some("Bad Request: message is too long"),
+            "sendphoto" if units("caption") > 1024 => Some("Bad Request: message caption is too long"),
+            _ => None,
+        };
+        if let Some(description) = too_long {
+            return Json(json!({ "ok": false, "error_code": 400, "description": description }));
+        }
         match (method.as_str(), failure) {
             ("sendmessage", Some(Failure::Blocked)) => {
                 json!({ "ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user" })

@@ -8,6 +8,7 @@ mod cli; // exit codes and start-up rules of the real binary
 mod dashboard; // /health, /metrics, auth, dead-job list
 mod fake_telegram; // the fake Bot API server
 mod helpers; // TestApp and friends
+mod long_targets; // long targets capped and shortened; URL passwords encrypted and masked
 mod migrations; // data survives schema changes
 mod monitoring; // /watch -> checks -> DOWN/UP alerts; ownership; bad input
 mod monitoring_options; // /set, certificate warnings, the ICMP notice

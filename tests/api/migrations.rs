@@ -113,3 +113,53 @@ async fn results_survive_compaction(db: &sea_orm::DatabaseConnection) {
         ]
     );
 }
+
+#[tokio::test]
+async fn url_passwords_move_out_of_targets_and_back_on_sqlite() {
+    use migrations::MigratorTrait;
+    let dir = TempDir::new();
+    let db = shared::db::connect(&format!("sqlite://{}?mode=rwc", dir.0.join("t.db").display())).await.unwrap();
+    migrations::Migrator::up(&db, Some(8)).await.unwrap();
+    db.execute_unprepared(
+        "INSERT INTO monitors (id, owner_id, chat_id, kind, target, interval_secs, timeout_ms, http_method, \
+         expect_min, expect_max, keyword_must_contain, down_after, up_after, cert_warn_days, paused, health, \
+         fail_streak, ok_streak, next_run_at, skipped_slots, created_at) VALUES
+         (1, 1, 1, 'http', 'https://ops:s%40cret@example.com/health', 60, 10000, 'GET', 200, 399, TRUE, 2, 1, 14, \
+          FALSE, 'pending', 0, 0, '2026-11-22 02:41:00+00:00', 0, '2026-11-22 02:00:00+00:00'),
+         (2, 1, 1, 'http', 'https://example.com/a@b', 60, 10000, 'GET', 200, 399, TRUE, 2, 1, 14, \
+          FALSE, 'pending', 0, 0, '2026-11-22 02:41:00+00:00', 0, '2026-11-22 02:00:00+00:00')",
+    )
+    .await
+    .unwrap();
+    let read = |db: sea_orm::DatabaseConnection| async move {
+        let rows = db.query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT target, password FROM monitors ORDER BY id",
+        ));
+        let rows = rows.await.unwrap();
+        let got: Vec<(String, Option<String>)> =
+            rows.iter().map(|r| (r.try_get("", "target").unwrap(), r.try_get("", "password").unwrap())).collect();
+        (db, got)
+    };
+
+    migrations::Migrator::up(&db, Some(1)).await.unwrap();
+    let (db, got) = read(db).await;
+    assert_eq!(
+        got,
+        vec![
+            ("https://ops@example.com/health".to_owned(), Some("s%40cret".to_owned())),
+            ("https://example.com/a@b".to_owned(), None),
+        ]
+    );
+
+    migrations::Migrator::down(&db, Some(1)).await.unwrap();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT target FROM monitors ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let targets: Vec<String> = rows.iter().map(|r| r.try_get("", "target").unwrap()).collect();
+    assert_eq!(targets, ["https://ops:s%40cret@example.com/health", "https://example.com/a@b"]);
+}

@@ -120,7 +120,8 @@ async fn add_monitors(db: &sea_orm::DatabaseConnection, n: usize, slot: DateTime
     let target = Target::parse("tcp://127.0.0.1:9").unwrap();
     let mut ids = Vec::with_capacity(n);
     for _ in 0..n {
-        let row = new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), slot, Utc::now());
+        let row = new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), slot, Utc::now())
+            .expect("no password in this target");
         ids.push(monitor::Entity::insert(row).exec(db).await.unwrap().last_insert_id);
     }
     ids

@@ -48,7 +48,7 @@ pub async fn send(job: Notify, deps: Arc<Deps>) -> Result<(), JobError> {
         return Err(JobError::RetryAfter(left));
     }
     deps.limiter.acquire(row.chat_id).await;
-    let mut request = bot.send_message(ChatId(row.chat_id), row.text.expose().clone());
+    let mut request = bot.send_message(ChatId(row.chat_id), shared::text::fit(row.text.expose().clone()));
     if let Some(markup) = markup {
         request = request.reply_markup(markup);
     }

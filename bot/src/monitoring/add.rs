@@ -6,7 +6,7 @@ use sea_orm::ActiveEnum;
 use shared::i18n;
 use shared::monitoring::alerts::Thresholds;
 use shared::monitoring::schedule::{Interval, format_duration};
-use shared::monitoring::target::{CheckKind, Target};
+use shared::monitoring::target::{CheckKind, SHOWN_MAX, Target};
 use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -139,7 +139,8 @@ pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
             let row = create(&cx.deps, &cx.caller, &target, interval, th, cx.now).await?;
             cx.end_dialogue().await?;
             let every = format_duration(interval.duration());
-            cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every })).await
+            cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every }))
+                .await
         }
         _ => cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await,
     }

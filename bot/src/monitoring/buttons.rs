@@ -5,6 +5,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use shared::entities::monitor;
 use shared::i18n;
 use shared::monitoring::schedule::{Interval, first_run, format_duration};
+use shared::monitoring::target::SHOWN_IN_LINE;
 use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -149,7 +150,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
         }
         (Action::Delete(id, page), Some(m)) => {
             cx.answer(None).await?;
-            let question = t(lang, Text::ConfirmDelete { id, target: &m.target });
+            let question = t(lang, Text::ConfirmDelete { id, target: &m.shown_target(SHOWN_IN_LINE) });
             let (yes, no) = (t(lang, Text::YesRemove), i18n::t(lang, i18n::Text::CancelButton));
             let markup = InlineKeyboardMarkup::new([[
                 button(yes, Action::DeleteConfirmed(id, page)),

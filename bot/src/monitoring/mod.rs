@@ -15,7 +15,7 @@ use shared::monitoring::model::new_row;
 use shared::monitoring::policy::{ProbeAction, parse_network};
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
-use shared::monitoring::target::Target;
+use shared::monitoring::target::{SHOWN_IN_LINE, SHOWN_MAX, Target};
 use shared::monitoring::texts::{Text, t};
 use shared::tz;
 use teloxide::prelude::*;
@@ -82,8 +82,13 @@ pub async fn watch(cx: Cx, args: String) -> HandlerResult {
     }
     let row = create(deps, caller, &request.target, request.interval, Thresholds::default(), cx.now).await?;
     let every = format_duration(request.interval.duration());
-    reply::text(bot, deps, caller.chat, t(lang, Text::WatchAdded { id: row.id, target: &row.target, every: &every }))
-        .await
+    reply::text(
+        bot,
+        deps,
+        caller.chat,
+        t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every }),
+    )
+    .await
 }
 
 /// Whether the caller may add another monitor (admins always may).
@@ -105,7 +110,7 @@ pub(crate) async fn create(
     now: DateTime<Utc>,
 ) -> anyhow::Result<monitor::Model> {
     // The slot needs the id, so the row is stored first and its first run set just after.
-    let row = new_row(caller.user_id, caller.chat.0, target, interval, &th, now, now).insert(&deps.db).await?;
+    let row = new_row(caller.user_id, caller.chat.0, target, interval, &th, now, now)?.insert(&deps.db).await?;
     let mut active = row.clone().into_active_model();
     active.next_run_at = Set(first_run(row.id, interval, now));
     let row = active.update(&deps.db).await?;
@@ -280,7 +285,7 @@ pub(crate) async fn render_list(
             "\n#{} {} {} · {} · 24h {} · {}{}",
             row.id,
             state_badge(&row, lang),
-            row.target,
+            row.shown_target(SHOWN_IN_LINE),
             latency,
             uptime,
             format_duration(std::time::Duration::from_secs(row.interval_secs as u64)),
@@ -336,7 +341,7 @@ pub(crate) async fn send_chart(
         lang,
         Text::ChartCaption {
             id: row.id,
-            target: &row.target,
+            target: &row.shown_target(SHOWN_IN_LINE),
             count: r.count,
             p50: &ms(r.p50_ms),
             p95: &ms(r.p95_ms),
@@ -380,7 +385,7 @@ pub(crate) async fn status_text(
         "#{} {} {} ({}, {})\n",
         row.id,
         state_badge(&row, lang),
-        row.target,
+        row.shown_target(SHOWN_MAX),
         t(lang, Text::KindName { kind: row.kind }),
         format_duration(std::time::Duration::from_secs(row.interval_secs as u64))
     );

@@ -8,7 +8,7 @@ use shared::entities::monitor;
 use shared::monitoring::model::timeout_for_interval;
 use shared::monitoring::options::{self, OPTIONS, OptionError, Setting, describe};
 use shared::monitoring::schedule::Interval;
-use shared::monitoring::target::CheckKind;
+use shared::monitoring::target::{CheckKind, SHOWN_MAX};
 use shared::monitoring::texts::{Text, t};
 
 use super::find_own;
@@ -26,7 +26,8 @@ pub async fn set(cx: Cx, args: String) -> HandlerResult {
     };
     let Some(row) = find_own(bot, deps, caller, id, "/set 3 timeout 5s").await? else { return Ok(()) };
     let Some(name) = words.next() else {
-        let text = t(lang, Text::MonitorOptions { id: row.id, target: &row.target, options: &current(&row) });
+        let text =
+            t(lang, Text::MonitorOptions { id: row.id, target: &row.shown_target(SHOWN_MAX), options: &current(&row) });
         return reply::text(bot, deps, caller.chat, text).await;
     };
     let value = words.next().unwrap_or("");

@@ -24,6 +24,7 @@ pub struct SecretColumn {
 pub const SECRET_COLUMNS: &[SecretColumn] = &[
     SecretColumn { table: "users", key: "id", column: "phone" },
     SecretColumn { table: "outbox", key: "id", column: "text" },
+    SecretColumn { table: "monitors", key: "id", column: "password" },
 ];
 
 /// Rows read and written per batch by `teleops rotate-key`.

@@ -10,6 +10,7 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::crypto::Encrypted;
 use crate::monitoring::alerts::{CheckStatus, Health};
 use crate::monitoring::options::HttpMethod;
 use crate::monitoring::target::CheckKind;
@@ -25,8 +26,11 @@ pub struct Model {
     /// A group chat that also gets the alerts (`/notify_here`).
     pub notify_chat_id: Option<i64>,
     pub kind: CheckKind,
+    /// As typed, less the password of an http(s) URL: safe to show (see `shown_target`).
     #[sea_orm(column_type = "Text")]
     pub target: String,
+    /// The password of an http(s) target's URL (percent-encoded as in the URL), encrypted at rest.
+    pub password: Option<Encrypted<String>>,
     pub interval_secs: i32,
     pub timeout_ms: i32,
     pub http_method: HttpMethod,
@@ -65,6 +69,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The target as users see it: its password masked, at most `max` UTF-16 units long.
+    pub fn shown_target(&self, max: usize) -> String {
+        crate::monitoring::target::masked(&self.target, self.password.is_some(), max)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::crypto::{CryptoError, Encrypted};
 use crate::entities::monitor;
 use crate::i18n::Lang;
 use crate::monitoring::alerts::{Alert, Health, State, Thresholds};
@@ -17,7 +18,8 @@ use crate::monitoring::texts::{Text, t};
 pub const DEFAULT_EXPECT: std::ops::RangeInclusive<u16> = 200..=399;
 
 /// A new monitor row with teleops' defaults (GET, status 200-399, no keyword, pending), checked
-/// every `interval` from `next_run_at` (a whole second).
+/// every `interval` from `next_run_at` (a whole second). A password in the target's URL is stored
+/// apart, encrypted; that needs the process's keyring, hence the error.
 pub fn new_row(
     owner_id: i64,
     chat_id: i64,
@@ -26,14 +28,17 @@ pub fn new_row(
     th: &Thresholds,
     next_run_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> monitor::ActiveModel {
+) -> Result<monitor::ActiveModel, CryptoError> {
     use sea_orm::Set;
-    monitor::ActiveModel {
+    let mut target = target.clone();
+    let password = target.take_password().map(|p| Encrypted::new(p.expose().clone())).transpose()?;
+    Ok(monitor::ActiveModel {
         owner_id: Set(owner_id),
         chat_id: Set(chat_id),
         notify_chat_id: Set(None),
         kind: Set(target.kind()),
         target: Set(target.to_string()),
+        password: Set(password),
         interval_secs: Set(interval.secs() as i32),
         timeout_ms: Set(default_timeout_ms(interval)),
         http_method: Set(HttpMethod::Get),
@@ -62,7 +67,7 @@ pub fn new_row(
         last_slot: Set(None),
         created_at: Set(now),
         ..Default::default()
-    }
+    })
 }
 
 /// A check must end well before the next one starts: at most 10 s, at most half the interval.
@@ -116,15 +121,17 @@ pub fn alert_line(lang: Lang, id: i64, target: &str, alert: &Alert) -> String {
     }
 }
 
-/// Joins alert lines into one message under Telegram's 4,096-character limit.
+/// Joins alert lines into one message under Telegram's limit (4,096 UTF-16 units).
 pub fn group_lines(lang: Lang, lines: &[String]) -> String {
-    const LIMIT: usize = 4000;
+    use crate::text::utf16_len;
+    // Room for the "… more" line.
+    const LIMIT: usize = crate::text::MESSAGE_MAX - 96;
     if lines.len() == 1 {
         return lines[0].clone();
     }
     let mut out = t(lang, Text::AlertGroupHeader { count: lines.len() });
     for (i, line) in lines.iter().enumerate() {
-        if out.chars().count() + line.chars().count() + 1 > LIMIT {
+        if utf16_len(&out) + utf16_len(line) + 1 > LIMIT {
             out.push('\n');
             out.push_str(&t(lang, Text::AlertGroupMore { rest: lines.len() - i }));
             break;
@@ -154,7 +161,7 @@ mod tests {
             (0..1000).map(|i| format!("🔴 DOWN #{i} host{i}.example.com — ping loss 3/3")).collect();
         let text = group_lines(Lang::En, &lines);
         assert!(text.starts_with("1000 monitors changed state:"));
-        assert!(text.chars().count() <= 4096);
+        assert!(crate::text::utf16_len(&text) <= crate::text::MESSAGE_MAX);
         assert!(text.contains("more (see /monitors)"));
         assert_eq!(group_lines(Lang::En, &lines[..1]), lines[0]);
     }

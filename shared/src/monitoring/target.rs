@@ -1,10 +1,17 @@
 //! Monitor targets as users type them: an http(s) URL is an HTTP check, `tcp://host:port` a TCP
 //! connect, and a bare host name or IP address an ICMP ping.
+//!
+//! A target is at most [`MAX_CHARS`] characters. A password in a URL (`https://user:pw@host/`) is
+//! a secret: [`Target::take_password`] splits it off before the target is stored (the password goes
+//! to an encrypted column), [`Target::with_password`] puts it back for the probe, and [`masked`]
+//! is how a stored target is shown: `https://user:•••@host/`, shortened for lists.
 
 use std::fmt;
 use std::net::IpAddr;
 
 use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
+
+use crate::config::Secret;
 
 /// The three kinds of check. It is also the `monitors.kind` column: the stored texts (`http`,
 /// `tcp`, `ping`) are the `string_value`s, and the same words name a kind in button data and
@@ -47,13 +54,39 @@ pub enum TargetError {
     /// Not a host name or IP address.
     #[error("{0:?} is not a host name or IP address")]
     BadHost(String),
+    /// Longer than [`MAX_CHARS`].
+    #[error("the target is {0} characters long; at most {MAX_CHARS} are accepted")]
+    TooLong(usize),
 }
+
+/// The longest target accepted, in characters.
+pub const MAX_CHARS: usize = 512;
+
+/// A target's stored form (URL-encoded: non-ASCII text grows) is at most this many bytes.
+pub const MAX_STORED: usize = 2048;
+
+/// How long a target is shown where it is the subject (a reply about one monitor), in UTF-16 units.
+pub const SHOWN_MAX: usize = 600;
+
+/// How long a target is shown in a line among others (lists, alerts, captions), in UTF-16 units.
+pub const SHOWN_IN_LINE: usize = 80;
+
+/// What a masked password shows as.
+pub const PASSWORD_MASK: &str = "•••";
 
 impl Target {
     pub fn parse(input: &str) -> Result<Self, TargetError> {
+        Self::parse_unchecked(input)?.within_stored_limit()
+    }
+
+    fn parse_unchecked(input: &str) -> Result<Self, TargetError> {
         let input = input.trim();
         if input.is_empty() {
             return Err(TargetError::Empty);
+        }
+        let chars = input.chars().count();
+        if chars > MAX_CHARS {
+            return Err(TargetError::TooLong(chars));
         }
         if let Some((scheme, _)) = input.split_once("://") {
             let scheme = scheme.to_ascii_lowercase();
@@ -87,12 +120,36 @@ impl Target {
         }
     }
 
+    /// Refuses a target whose stored form outgrows [`MAX_STORED`] (percent-encoding, punycode).
+    fn within_stored_limit(self) -> Result<Self, TargetError> {
+        let stored = self.to_string().len();
+        if stored > MAX_STORED { Err(TargetError::TooLong(stored)) } else { Ok(self) }
+    }
+
     pub fn kind(&self) -> CheckKind {
         match self {
             Target::Http(_) => CheckKind::Http,
             Target::Tcp { .. } => CheckKind::Tcp,
             Target::Ping { .. } => CheckKind::Ping,
         }
+    }
+
+    /// Removes the password of an http(s) URL and returns it: the target is then safe to store and
+    /// show. Other kinds have none.
+    pub fn take_password(&mut self) -> Option<Secret<String>> {
+        let Target::Http(url) = self else { return None };
+        let password = url.password().map(str::to_owned)?;
+        // Clearing a password cannot fail for a URL that has one (it has a host).
+        let _ = url.set_password(None);
+        Some(Secret::new(password))
+    }
+
+    /// The target with `password` put back (the stored, still percent-encoded form), for the probe.
+    pub fn with_password(mut self, password: Option<&str>) -> Self {
+        if let (Target::Http(url), Some(password)) = (&mut self, password) {
+            let _ = url.set_password(Some(password));
+        }
+        self
     }
 
     /// The host to resolve and check against the probe policy.
@@ -113,6 +170,23 @@ impl fmt::Display for Target {
             Target::Ping { host } => write!(f, "{host}"),
         }
     }
+}
+
+/// A stored target as users see it: with `•••` where its password is when it has one, and at most
+/// `max` UTF-16 units as Telegram counts them (ending in "…" when cut).
+pub fn masked(target: &str, has_password: bool, max: usize) -> String {
+    let shown = if has_password {
+        match target.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@').filter(|(user, _)| !user.contains('/')) {
+                Some((user, host)) => format!("{scheme}://{user}:{PASSWORD_MASK}@{host}"),
+                None => format!("{scheme}://:{PASSWORD_MASK}@{rest}"),
+            },
+            None => target.to_owned(),
+        }
+    } else {
+        target.to_owned()
+    };
+    crate::text::shorten(&shown, max).into_owned()
 }
 
 /// An IP address, or a DNS name of letters, digits, hyphens and dots (labels of 1..=63, total <= 253).
@@ -171,5 +245,41 @@ mod tests {
         check("12345", Err(TargetError::BadHost("12345".into())));
         check("999.1.1.1", Err(TargetError::BadHost("999.1.1.1".into())));
         assert!(TargetError::TcpPort("x".into()).to_string().contains("tcp://db.example.com:5432"));
+        let long = format!("https://example.com/{}", "a".repeat(MAX_CHARS));
+        check(&long, Err(TargetError::TooLong(MAX_CHARS + 20)));
+        check(&long[..MAX_CHARS], Ok((&long[..MAX_CHARS], CheckKind::Http)));
+        // 500 Cyrillic letters are 500 characters typed but 6,000 bytes once URL-encoded.
+        let encoded = format!("https://example.com/{}", "ж".repeat(480));
+        assert_eq!(Target::parse(&encoded), Err(TargetError::TooLong(20 + 480 * 6)));
+    }
+
+    #[test]
+    fn a_password_is_split_off_and_shown_masked() {
+        let mut target = Target::parse("https://admin:s3cr%40t@example.com/health").unwrap();
+        let password = target.take_password().unwrap();
+        assert_eq!(password.expose(), "s3cr%40t");
+        let stored = target.to_string();
+        assert_eq!(stored, "https://admin@example.com/health");
+        assert!(!stored.contains("s3cr"));
+        assert_eq!(masked(&stored, true, 100), "https://admin:•••@example.com/health");
+        let probed = Target::parse(&stored).unwrap().with_password(Some(password.expose()));
+        assert_eq!(probed.to_string(), "https://admin:s3cr%40t@example.com/health");
+
+        // A password without a user name, and a target with neither.
+        let mut bare = Target::parse("http://:pw@10.0.0.1/a@b").unwrap();
+        assert_eq!(bare.take_password().unwrap().expose(), "pw");
+        assert_eq!(masked(&bare.to_string(), true, 100), "http://:•••@10.0.0.1/a@b");
+        let mut plain = Target::parse("https://user@example.com/").unwrap();
+        assert!(plain.take_password().is_none());
+        assert!(Target::parse("tcp://db:5432").unwrap().take_password().is_none());
+        assert_eq!(masked("https://example.com/a@b", false, 100), "https://example.com/a@b");
+    }
+
+    #[test]
+    fn masked_targets_are_shortened_for_lists() {
+        let long = format!("https://example.com/{}", "ж".repeat(300));
+        let shown = masked(&long, false, 60);
+        assert_eq!(crate::text::utf16_len(&shown), 60);
+        assert!(shown.ends_with('…'));
     }
 }

@@ -16,6 +16,7 @@ use shared::i18n::Lang;
 use shared::monitoring::alerts::Alert;
 use shared::monitoring::jobs::FlushAlerts;
 use shared::monitoring::model::alert_line;
+use shared::monitoring::target::SHOWN_IN_LINE;
 use shared::monitoring::texts::{Text, t};
 use shared::queue::Enqueue;
 
@@ -44,7 +45,7 @@ pub async fn lines(
                     chat_id: Set(chat_id),
                     monitor_id: Set(m.id),
                     lang: Set(lang.code().to_owned()),
-                    text: Set(alert_line(lang, m.id, &m.target, alert)),
+                    text: Set(alert_line(lang, m.id, &m.shown_target(SHOWN_IN_LINE), alert)),
                     created_at: Set(at),
                     ..Default::default()
                 });

@@ -63,7 +63,7 @@ impl Probes {
 pub async fn probe(probes: &Probes, m: &monitor::Model) -> Outcome {
     let timeout = Duration::from_millis(Ord::max(m.timeout_ms, 100) as u64);
     let target = match Target::parse(&m.target) {
-        Ok(t) => t,
+        Ok(t) => t.with_password(m.password.as_ref().map(|p| p.expose().as_str())),
         Err(e) => return Outcome::Down { reason: Reason::Other(format!("stored target is invalid: {e}")) },
     };
     match target {
