@@ -71,22 +71,41 @@ impl SendSchedule {
     /// the global slot is then booked at that instant or just after it, so a chat whose turn is
     /// far away moves nobody else's.
     pub fn reserve(&mut self, chat_id: i64, now: Instant) -> Instant {
+        let earliest = self.chat_earliest(chat_id, now);
+        self.book(chat_id, earliest, now)
+    }
+
+    /// [`reserve`](Self::reserve), unless the chat's own turn is more than `max_wait` after `now`:
+    /// then nothing is booked and the error is how long until that turn.
+    pub fn reserve_within(&mut self, chat_id: i64, now: Instant, max_wait: Duration) -> Result<Instant, Duration> {
+        let earliest = self.chat_earliest(chat_id, now);
+        if earliest > now + max_wait {
+            return Err(earliest - now);
+        }
+        Ok(self.book(chat_id, earliest, now))
+    }
+
+    /// The earliest instant from `now` that the chat's own limits and a 429 pause allow.
+    fn chat_earliest(&self, chat_id: i64, now: Instant) -> Instant {
+        let mut earliest = now.max(self.paused_until.unwrap_or(now));
+        let Some(chat) = self.chats.get(&chat_id) else { return earliest };
+        earliest = earliest.max(chat.next.unwrap_or(now));
+        if chat_id < 0 && chat.recent.len() >= self.limits.group_per_min {
+            let oldest_in_window = chat.recent[chat.recent.len() - self.limits.group_per_min];
+            earliest = earliest.max(oldest_in_window + Duration::from_secs(60));
+        }
+        earliest
+    }
+
+    /// Books the global slot at or just after `earliest` and the chat's slot with it.
+    fn book(&mut self, chat_id: i64, earliest: Instant, now: Instant) -> Instant {
         let minute = Duration::from_secs(60);
-        let is_group = chat_id < 0;
         let gap = self.limits.global_gap();
         forget_past(&mut self.global, gap, now);
-        let chat = self.chats.entry(chat_id).or_default();
-        let mut earliest = now;
-        for bound in [self.paused_until, chat.next].into_iter().flatten() {
-            earliest = earliest.max(bound);
-        }
-        if is_group && chat.recent.len() >= self.limits.group_per_min {
-            let oldest_in_window = chat.recent[chat.recent.len() - self.limits.group_per_min];
-            earliest = earliest.max(oldest_in_window + minute);
-        }
         let at = book_global(&mut self.global, gap, earliest);
+        let chat = self.chats.entry(chat_id).or_default();
         chat.next = Some(at + self.limits.chat_interval);
-        if is_group {
+        if chat_id < 0 {
             // `at` is past every earlier slot of this chat (it is at least `chat.next`), so
             // `recent` stays in order.
             chat.recent.push_back(at);
@@ -176,6 +195,15 @@ impl SendLimiter {
     pub async fn acquire(&self, chat_id: i64) {
         let at = self.schedule.lock().expect("limiter lock").reserve(chat_id, Instant::now());
         tokio::time::sleep_until(at.into()).await;
+    }
+
+    /// Waits until a message to `chat_id` may be sent, if that is within `max_wait`; otherwise
+    /// books nothing and returns how long until the chat's turn. A job uses it to be rescheduled
+    /// for a busy chat's turn rather than hold a worker while it waits.
+    pub async fn acquire_within(&self, chat_id: i64, max_wait: Duration) -> Result<(), Duration> {
+        let at = self.schedule.lock().expect("limiter lock").reserve_within(chat_id, Instant::now(), max_wait)?;
+        tokio::time::sleep_until(at.into()).await;
+        Ok(())
     }
 
     pub fn pause_for(&self, wait: Duration) {
@@ -291,6 +319,27 @@ mod tests {
         // The global slot the group holds is the one at its own turn, and only that one.
         assert_eq!(ms(s.reserve(8, t0 + Duration::from_secs(60)) - t0), 60_033);
         assert_eq!(ms(s.reserve(9, t0 + Duration::from_secs(59)) - t0), 59_000);
+    }
+
+    #[test]
+    fn a_turn_too_far_away_is_not_booked() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        for _ in 0..20 {
+            s.reserve(-100, t0);
+        }
+        let booked = s.chat_next(-100);
+
+        let wait = s.reserve_within(-100, t0 + Duration::from_secs(20), Duration::from_secs(5));
+
+        assert_eq!(wait, Err(Duration::from_secs(40)), "the group's minute ends 40 s later");
+        assert_eq!(s.chat_next(-100), booked, "nothing was booked");
+        let now = t0 + Duration::from_secs(20);
+        assert_eq!(s.reserve_within(7, now, Duration::from_secs(5)), Ok(now));
+        assert_eq!(
+            s.reserve_within(-100, t0 + Duration::from_secs(56), Duration::from_secs(5)),
+            Ok(t0 + Duration::from_secs(60))
+        );
     }
 
     #[test]
