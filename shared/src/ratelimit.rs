@@ -4,8 +4,14 @@
 //! slot, so callers wait instead of dropping: about 30 messages/s overall, 1/s per chat and 20/min per
 //! group chat. [`SendLimiter`] is the async face every sender in the process shares. Time is passed
 //! in, so the rules are unit-tested without sleeping.
+//!
+//! The overall rate is kept apart from each chat's own slots: a reservation first finds when the
+//! chat may next be written to, then books a global send slot at that instant (booked sends are at
+//! least 1/30 s apart, earlier gaps included). A group over its 20/min budget therefore holds one
+//! global slot a minute from now, not every slot until then: a busy chat waits, nobody else does.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,11 +32,22 @@ impl Default for SendLimits {
     }
 }
 
+impl SendLimits {
+    /// The least time between two sends to any chats: 1 s / `global_per_sec`, rounded up so that
+    /// no window of one second ever holds more than `global_per_sec` sends.
+    fn global_gap(&self) -> Duration {
+        let per_sec = u64::from(self.global_per_sec.max(1));
+        Duration::from_nanos(1_000_000_000u64.div_ceil(per_sec))
+    }
+}
+
 /// Booked send slots. Group chats have negative ids in the Bot API.
 #[derive(Debug)]
 pub struct SendSchedule {
     limits: SendLimits,
-    global_next: Option<Instant>,
+    /// Booked send times of every chat, each at least `limits.global_gap()` from the others. Times
+    /// more than one gap in the past can no longer conflict and are dropped.
+    global: BTreeSet<Instant>,
     paused_until: Option<Instant>,
     chats: HashMap<i64, ChatSlots>,
     n_reserved: u64,
@@ -39,31 +56,58 @@ pub struct SendSchedule {
 #[derive(Debug, Default)]
 struct ChatSlots {
     next: Option<Instant>,
-    /// Send times in the last minute; only kept for group chats.
+    /// Send times in the last minute, oldest first; only kept for group chats.
     recent: VecDeque<Instant>,
 }
 
 impl SendSchedule {
     pub fn new(limits: SendLimits) -> Self {
-        Self { limits, global_next: None, paused_until: None, chats: HashMap::new(), n_reserved: 0 }
+        Self { limits, global: BTreeSet::new(), paused_until: None, chats: HashMap::new(), n_reserved: 0 }
     }
 
     /// Books the earliest slot at or after `now` that keeps every limit, and returns it.
+    ///
+    /// The chat's own limits (its 1/s, a group's 20/min, a 429 pause) give the earliest instant;
+    /// the global slot is then booked at that instant or just after it, so a chat whose turn is
+    /// far away moves nobody else's.
     pub fn reserve(&mut self, chat_id: i64, now: Instant) -> Instant {
-        let minute = Duration::from_secs(60);
-        let is_group = chat_id < 0;
-        let chat = self.chats.entry(chat_id).or_default();
-        let mut at = now;
-        for bound in [self.global_next, self.paused_until, chat.next].into_iter().flatten() {
-            at = at.max(bound);
+        let earliest = self.chat_earliest(chat_id, now);
+        self.book(chat_id, earliest, now)
+    }
+
+    /// [`reserve`](Self::reserve), unless the chat's own turn is more than `max_wait` after `now`:
+    /// then nothing is booked and the error is how long until that turn.
+    pub fn reserve_within(&mut self, chat_id: i64, now: Instant, max_wait: Duration) -> Result<Instant, Duration> {
+        let earliest = self.chat_earliest(chat_id, now);
+        if earliest > now + max_wait {
+            return Err(earliest - now);
         }
-        if is_group && chat.recent.len() >= self.limits.group_per_min {
+        Ok(self.book(chat_id, earliest, now))
+    }
+
+    /// The earliest instant from `now` that the chat's own limits and a 429 pause allow.
+    fn chat_earliest(&self, chat_id: i64, now: Instant) -> Instant {
+        let mut earliest = now.max(self.paused_until.unwrap_or(now));
+        let Some(chat) = self.chats.get(&chat_id) else { return earliest };
+        earliest = earliest.max(chat.next.unwrap_or(now));
+        if chat_id < 0 && chat.recent.len() >= self.limits.group_per_min {
             let oldest_in_window = chat.recent[chat.recent.len() - self.limits.group_per_min];
-            at = at.max(oldest_in_window + minute);
+            earliest = earliest.max(oldest_in_window + Duration::from_secs(60));
         }
-        self.global_next = Some(at + Duration::from_secs(1) / self.limits.global_per_sec.max(1));
+        earliest
+    }
+
+    /// Books the global slot at or just after `earliest` and the chat's slot with it.
+    fn book(&mut self, chat_id: i64, earliest: Instant, now: Instant) -> Instant {
+        let minute = Duration::from_secs(60);
+        let gap = self.limits.global_gap();
+        forget_past(&mut self.global, gap, now);
+        let at = book_global(&mut self.global, gap, earliest);
+        let chat = self.chats.entry(chat_id).or_default();
         chat.next = Some(at + self.limits.chat_interval);
-        if is_group {
+        if chat_id < 0 {
+            // `at` is past every earlier slot of this chat (it is at least `chat.next`), so
+            // `recent` stays in order.
             chat.recent.push_back(at);
             while chat.recent.front().is_some_and(|t| *t + minute <= at) {
                 chat.recent.pop_front();
@@ -86,6 +130,12 @@ impl SendSchedule {
         self.paused_until.filter(|until| *until > now).map(|until| until - now)
     }
 
+    /// When a message to `chat_id` could go out at the earliest by the chat's one-per-interval
+    /// limit, if the chat has a booking; None for a chat with none.
+    pub fn chat_next(&self, chat_id: i64) -> Option<Instant> {
+        self.chats.get(&chat_id).and_then(|c| c.next)
+    }
+
     /// Number of chats with live bookings; bounded by the chats of the last minute.
     pub fn n_tracked_chats(&self) -> usize {
         self.chats.len()
@@ -96,6 +146,31 @@ impl SendSchedule {
         self.chats.retain(|_, c| {
             c.next.is_some_and(|n| n + minute > now) || c.recent.back().is_some_and(|t| *t + minute > now)
         });
+    }
+}
+
+/// Books the earliest send time at or after `earliest` that is at least `gap` from every booked
+/// one, and returns it. Only bookings within a gap of a candidate can move it, and each moves it
+/// just past itself, so one walk over the bookings from `earliest - gap` on finds it.
+fn book_global(booked: &mut BTreeSet<Instant>, gap: Duration, earliest: Instant) -> Instant {
+    let from = earliest.checked_sub(gap).map_or(Bound::Unbounded, Bound::Excluded);
+    let mut at = earliest;
+    for &other in booked.range((from, Bound::Unbounded)) {
+        if other >= at + gap {
+            break;
+        }
+        if other + gap > at {
+            at = other + gap;
+        }
+    }
+    booked.insert(at);
+    at
+}
+
+/// Drops global bookings that no reservation from `now` on can conflict with.
+fn forget_past(booked: &mut BTreeSet<Instant>, gap: Duration, now: Instant) {
+    while booked.first().is_some_and(|t| *t + gap <= now) {
+        booked.pop_first();
     }
 }
 
@@ -122,6 +197,15 @@ impl SendLimiter {
         tokio::time::sleep_until(at.into()).await;
     }
 
+    /// Waits until a message to `chat_id` may be sent, if that is within `max_wait`; otherwise
+    /// books nothing and returns how long until the chat's turn. A job uses it to be rescheduled
+    /// for a busy chat's turn rather than hold a worker while it waits.
+    pub async fn acquire_within(&self, chat_id: i64, max_wait: Duration) -> Result<(), Duration> {
+        let at = self.schedule.lock().expect("limiter lock").reserve_within(chat_id, Instant::now(), max_wait)?;
+        tokio::time::sleep_until(at.into()).await;
+        Ok(())
+    }
+
     pub fn pause_for(&self, wait: Duration) {
         self.schedule.lock().expect("limiter lock").pause_until(Instant::now() + wait);
     }
@@ -130,6 +214,12 @@ impl SendLimiter {
     /// rescheduled past a long pause rather than wait it out inside their timeout.
     pub fn paused_for(&self) -> Option<Duration> {
         self.schedule.lock().expect("limiter lock").paused_for(Instant::now())
+    }
+
+    /// When a message to `chat_id` could go out at the earliest by its per-chat limit, if it has a
+    /// booking (see [`SendSchedule::chat_next`]).
+    pub fn chat_next(&self, chat_id: i64) -> Option<Instant> {
+        self.schedule.lock().expect("limiter lock").chat_next(chat_id)
     }
 }
 
@@ -206,8 +296,81 @@ mod tests {
         let t0 = Instant::now();
         let mut s = SendSchedule::new(SendLimits::default());
         let last = (0..31).map(|chat| s.reserve(chat, t0)).last().unwrap();
-        // 31 messages need 30 gaps of 1/30 s.
-        assert_eq!(ms(last - t0), 999);
+        // 31 messages need 30 gaps of 1/30 s (rounded up to a whole nanosecond).
+        assert_eq!(ms(last - t0), 1000);
+    }
+
+    // See: issue 8, finding 2 — one group over its budget delayed every other chat's messages.
+    #[test]
+    fn a_group_over_its_budget_does_not_move_another_chats_slot() {
+        // Arrange: a group books its 20 messages of the minute and a 21st.
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        let group: Vec<Instant> = (0..21).map(|_| s.reserve(-100, t0)).collect();
+        assert_eq!(ms(group[20] - t0), 60_000, "the 21st waits for the group's minute");
+
+        // Act: another chat writes while the group's 21st message waits.
+        let now = t0 + Duration::from_millis(500);
+        let other = s.reserve(7, now);
+
+        // Assert: its slot is now; the group's next slot is where it was.
+        assert_eq!(other, now);
+        assert_eq!(s.chat_next(-100), Some(t0 + Duration::from_secs(61)));
+        // The global slot the group holds is the one at its own turn, and only that one.
+        assert_eq!(ms(s.reserve(8, t0 + Duration::from_secs(60)) - t0), 60_033);
+        assert_eq!(ms(s.reserve(9, t0 + Duration::from_secs(59)) - t0), 59_000);
+    }
+
+    #[test]
+    fn a_turn_too_far_away_is_not_booked() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        for _ in 0..20 {
+            s.reserve(-100, t0);
+        }
+        let booked = s.chat_next(-100);
+
+        let wait = s.reserve_within(-100, t0 + Duration::from_secs(20), Duration::from_secs(5));
+
+        assert_eq!(wait, Err(Duration::from_secs(40)), "the group's minute ends 40 s later");
+        assert_eq!(s.chat_next(-100), booked, "nothing was booked");
+        let now = t0 + Duration::from_secs(20);
+        assert_eq!(s.reserve_within(7, now, Duration::from_secs(5)), Ok(now));
+        assert_eq!(
+            s.reserve_within(-100, t0 + Duration::from_secs(56), Duration::from_secs(5)),
+            Ok(t0 + Duration::from_secs(60))
+        );
+    }
+
+    #[test]
+    fn thirty_per_second_holds_across_many_chats_with_far_bookings() {
+        // Arrange: 3,000 reservations over 15 s from 200 chats, a third of them groups that
+        // run over their budget, in a fixed pseudo-random order.
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        let mut seed: u64 = 0x5eed;
+        let mut booked = Vec::new();
+        for step in 0..3000u64 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let chat = (seed >> 33) as i64 % 200;
+            let chat = if chat % 3 == 0 { -chat - 1 } else { chat };
+            let now = t0 + Duration::from_millis(step * 5);
+
+            // Act
+            let at = s.reserve(chat, now);
+
+            assert!(at >= now, "a slot is never in the past");
+            booked.push(at);
+        }
+
+        // Assert: no window of one second holds more than 30 sends, and the load (200/s asked)
+        // was served near 30/s rather than stalled behind the groups' far slots.
+        booked.sort();
+        for (i, window) in booked.windows(31).enumerate() {
+            assert!(window[30] - window[0] >= Duration::from_secs(1), "31 sends within a second from #{i}");
+        }
+        let first_minute = booked.iter().filter(|t| **t < t0 + Duration::from_secs(60)).count();
+        assert!(first_minute > 1500, "only {first_minute} sends in the first minute");
     }
 
     #[test]

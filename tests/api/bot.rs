@@ -1,11 +1,15 @@
 //! The bot, driven through the fake Bot API server.
 
+use std::time::{Duration, Instant};
+
 use bot::admin::Decision;
 use sea_orm::EntityTrait;
 use shared::entities::user::{self, AccessStatus};
+use shared::ratelimit::SendLimits;
+use teleops::StartOptions;
 
 use crate::fake_telegram::TgUser;
-use crate::helpers::{ADMIN, TestApp, eventually};
+use crate::helpers::{ADMIN, TestApp, eventually, test_options, within};
 
 #[tokio::test]
 async fn start_files_a_request_that_an_admin_approves_with_a_button() {
@@ -137,6 +141,47 @@ async fn more_than_twenty_commands_a_minute_get_one_slow_down_reply() {
     let helps = replies.iter().filter(|c| c.text().contains("Commands:")).count();
     assert_eq!((helps, slow), (20, 1), "20 answered, one warning, the rest ignored");
     app.stop().await;
+}
+
+// See: issue 8, finding 2 — after 21 /help in a group, another user's private /help waited 35 s.
+#[tokio::test]
+async fn a_group_over_its_send_budget_delays_only_itself() {
+    // Arrange: Telegram's overall and group limits, and a short per-chat gap so that the group
+    // uses up its 20 messages of the minute within a second.
+    let limits = SendLimits { global_per_sec: 30, chat_interval: Duration::from_millis(20), group_per_min: 20 };
+    let app = TestApp::spawn_with(&[], StartOptions { send_limits: limits, ..test_options() }).await;
+    let group = -100_777;
+    let (ann, bob, carol) = (TgUser::new(2301, "Ann"), TgUser::new(2302, "Bob"), TgUser::new(2303, "Carol"));
+
+    // Act: 22 /help in the group (11 each, under the per-user command limit); once the group's
+    // 21st reply is booked a minute out, a private /help from someone else.
+    for _ in 0..11 {
+        app.telegram.send_group_text(&ann, group, "/help");
+        app.telegram.send_group_text(&bob, group, "/help");
+    }
+    let is_group_help = |c: &crate::fake_telegram::Call| c.chat_id() == Some(group) && c.text().contains("Commands:");
+    app.telegram.wait_for_n("the group's 20 replies of the minute", 20, is_group_help).await;
+    eventually("the group's 21st reply booked a minute out", || async {
+        app.limiter.chat_next(group).filter(|at| *at > Instant::now() + Duration::from_secs(30)).map(drop)
+    })
+    .await;
+    let asked = Instant::now();
+    app.telegram.send_text(&carol, "/help");
+
+    // Assert: Carol is answered at once, not after the group's backlog (a minute away).
+    let answer = within(
+        Duration::from_secs(10),
+        "Carol's answer while the group waits",
+        || async { app.telegram.messages_to(carol.id).into_iter().find(|c| c.text().contains("Commands:")) },
+        String::new,
+    )
+    .await;
+    assert!(answer.at - asked < Duration::from_secs(5), "Carol waited {:?}", answer.at - asked);
+    let group_replies = app.telegram.messages_to(group);
+    assert_eq!(group_replies.len(), 20, "the group's 21st reply waits for its minute");
+    assert!(group_replies.iter().all(|c| c.at < answer.at), "Carol's answer came after the group's 20");
+    // No `stop`: the bot lets running handlers finish, and the group's next reply is a minute away.
+    drop(app);
 }
 
 // See: issue 8 — plain text and button presses were not counted.

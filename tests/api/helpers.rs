@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use sea_orm::DatabaseConnection;
 use shared::config::Settings;
 use shared::queue::Queue;
-use shared::ratelimit::SendLimits;
+use shared::ratelimit::{SendLimiter, SendLimits};
 use teleops::{Role, Running, StartOptions};
 
 use crate::fake_telegram::FakeTelegram;
@@ -99,6 +99,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub queue: Queue,
     pub http: reqwest::Client,
+    /// The app's one send limiter, to see what it has booked.
+    pub limiter: SendLimiter,
     settings: Settings,
     options: StartOptions,
     running: Option<Running>,
@@ -117,7 +119,7 @@ impl TestApp {
         let dir = TempDir::new();
         let telegram = FakeTelegram::start().await;
         let settings = settings(&dir, Some(&telegram), extra);
-        let (running, db, queue) = launch(settings.clone(), options.clone()).await;
+        let (running, db, queue, limiter) = launch(settings.clone(), options.clone()).await;
         let dashboard = format!("http://{}", running.dashboard_addr.expect("dashboard runs in up"));
         Self {
             telegram,
@@ -125,6 +127,7 @@ impl TestApp {
             db,
             queue,
             http: reqwest::Client::new(),
+            limiter,
             settings,
             options,
             running: Some(running),
@@ -135,10 +138,11 @@ impl TestApp {
     /// Stops every role (draining) and starts them again on the same data.
     pub async fn restart(&mut self) {
         self.running.take().unwrap().stop().await.expect("clean stop");
-        let (running, db, queue) = launch(self.settings.clone(), self.options.clone()).await;
+        let (running, db, queue, limiter) = launch(self.settings.clone(), self.options.clone()).await;
         self.dashboard = format!("http://{}", running.dashboard_addr.unwrap());
         self.db = db;
         self.queue = queue;
+        self.limiter = limiter;
         self.running = Some(running);
     }
 
@@ -154,11 +158,11 @@ impl TestApp {
     }
 }
 
-async fn launch(settings: Settings, options: StartOptions) -> (Running, DatabaseConnection, Queue) {
+async fn launch(settings: Settings, options: StartOptions) -> (Running, DatabaseConnection, Queue, SendLimiter) {
     let ctx = teleops::prepare(settings, Role::Up, &options).await.expect("prepare");
-    let (db, queue) = (ctx.db.clone(), ctx.queue.clone());
+    let (db, queue, limiter) = (ctx.db.clone(), ctx.queue.clone(), ctx.limiter.clone());
     let running = teleops::start(ctx, Role::Up, options).await.expect("start");
-    (running, db, queue)
+    (running, db, queue, limiter)
 }
 
 /// Polls `check` every 20 ms until it returns Some, for at most 30 s (generous: a loaded 2-core CI machine).

@@ -9,6 +9,8 @@ use shared::clock::ManualClock;
 use shared::entities::chat;
 use shared::entities::outbox::{self, OutboxStatus};
 use shared::jobs::{Job, Notify};
+use shared::queue::Enqueue;
+use shared::ratelimit::SendLimits;
 
 use crate::fake_telegram::{Failure, TgUser};
 use crate::helpers::{TestApp, eventually, test_options, within};
@@ -105,6 +107,72 @@ async fn buttons_reach_telegram_and_the_row_records_the_message_id() {
     })
     .await;
     assert!(row.message_id.is_some() && row.sent_at.is_some());
+    app.stop().await;
+}
+
+/// The queue status of the notify job keyed `key` (`Pending`, `Running`, `Done`, ...).
+async fn job_status(app: &TestApp, key: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT status FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1")
+        .bind(key)
+        .fetch_optional(app.queue.pool())
+        .await
+        .unwrap()
+}
+
+// See: issue 8, finding 11 — after a `kill -9`, a notify job delivered again sent its alert twice.
+#[tokio::test]
+async fn a_notify_job_delivered_again_sends_nothing() {
+    // Arrange: a message sent; once its job is acknowledged the row already says sent.
+    let app = TestApp::spawn(&[]).await;
+    let id = shared::outbox::send(&app.db, &app.queue, 3006, "once".into(), None).await.unwrap();
+    app.telegram.wait_for_text(3006, "once").await;
+    let key = shared::outbox::notify_key(id);
+    eventually("the job done", || async { (job_status(&app, &key).await.as_deref() == Some("Done")).then_some(()) })
+        .await;
+    let sent = outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(sent.status, OutboxStatus::Sent, "the row is marked sent before the job is acknowledged");
+
+    // Act: the same outbox id is delivered again (under another key: the queue holds one job a key).
+    let again = format!("{key}:again");
+    app.queue.enqueue(&Notify { outbox_id: id }, Enqueue::keyed(&again)).await.unwrap();
+
+    // Assert: that job finishes without sending; the row is as it was.
+    eventually("the second job done", || async {
+        (job_status(&app, &again).await.as_deref() == Some("Done")).then_some(())
+    })
+    .await;
+    assert_eq!(app.telegram.messages_to(3006).len(), 1, "Telegram got the message once");
+    assert_eq!(outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap(), sent);
+    app.stop().await;
+}
+
+// See: issue 8, finding 2 — alerts waited in the same line as a busy group.
+#[tokio::test]
+async fn a_message_to_a_group_over_its_budget_does_not_hold_the_worker() {
+    // Arrange: one notify worker, and groups allowed two messages a minute.
+    let limits = SendLimits { global_per_sec: 30, chat_interval: Duration::from_millis(5), group_per_min: 2 };
+    let options = teleops::StartOptions { send_limits: limits, ..test_options() };
+    let app = TestApp::spawn_with(&[("TELEOPS_WORKER_CONCURRENCY", "1")], options).await;
+    let group = -100_888;
+
+    // Act: three messages to the group, then one to a private chat.
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        ids.push(shared::outbox::send(&app.db, &app.queue, group, format!("group {n}"), None).await.unwrap());
+    }
+    app.telegram.wait_for_n("the group's two of the minute", 2, |c| c.chat_id() == Some(group)).await;
+    let third = shared::outbox::notify_key(ids[2]);
+    eventually("the third rescheduled for the group's turn", || async {
+        (job_status(&app, &third).await.as_deref() == Some("Failed")).then_some(())
+    })
+    .await;
+    shared::outbox::send(&app.db, &app.queue, 3007, "private".into(), None).await.unwrap();
+
+    // Assert: the private message goes out at once; the group's third waits in the queue.
+    let private = || async { app.telegram.messages_to(3007).pop() };
+    within(Duration::from_secs(10), "the private message", private, String::new).await;
+    assert_eq!(app.telegram.messages_to(group).len(), 2);
+    assert_eq!(status_of(&app, ids[2]).await, Some(OutboxStatus::Pending));
     app.stop().await;
 }
 
