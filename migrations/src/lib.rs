@@ -13,6 +13,7 @@ mod m0005_encrypted_phone;
 mod m0006_audit_and_time_zones;
 mod m0007_dialogues_per_user;
 mod m0008_last_status;
+mod m0009_blocked_by_policy;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_audit_and_time_zones::Migration),
             Box::new(m0007_dialogues_per_user::Migration),
             Box::new(m0008_last_status::Migration),
+            Box::new(m0009_blocked_by_policy::Migration),
         ]
     }
 }
