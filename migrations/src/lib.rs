@@ -14,6 +14,7 @@ mod m0006_audit_and_time_zones;
 mod m0007_dialogues_per_user;
 mod m0008_last_status;
 mod m0009_target_passwords;
+mod m0010_blocked_by_policy;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_dialogues_per_user::Migration),
             Box::new(m0008_last_status::Migration),
             Box::new(m0009_target_passwords::Migration),
+            Box::new(m0010_blocked_by_policy::Migration),
         ]
     }
 }

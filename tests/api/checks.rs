@@ -131,10 +131,10 @@ async fn a_row_that_does_not_decode_is_skipped_and_the_rest_of_the_batch_is_chec
     run_batch(&app, "with-a-bad-row", vec![(bad, slot), (good, slot)]).await;
     wait_checks_done(&app, 1).await;
 
-    // Assert: the good monitor was checked, under the readable rule (deny 127.0.0.0/8); the bad
-    // one was left alone.
+    // Assert: the good monitor was checked, under the readable rule (deny 127.0.0.0/8, which
+    // wins over the test's allow rule): blocked; the bad one was left alone.
     let m = row(&app, good).await;
-    assert_eq!((m.last_slot, m.last_status), (Some(slot), Some(CheckStatus::Down)));
+    assert_eq!((m.last_slot, m.last_status), (Some(slot), Some(CheckStatus::Blocked)));
     assert!(m.last_reason.as_deref().is_some_and(|r| r.contains("not permitted")), "{:?}", m.last_reason);
     let bad_slot: Option<i64> = monitor::Entity::find_by_id(bad)
         .select_only()

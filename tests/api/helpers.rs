@@ -26,6 +26,9 @@ pub static TRACING: LazyLock<()> = LazyLock::new(|| {
 
 pub const ADMIN: i64 = 1000;
 
+/// The probe rules [`TestApp::spawn`] starts with, so monitors may probe the loopback test servers.
+pub const LOOPBACK_RULES: [&str; 2] = ["127.0.0.0/8", "::1"];
+
 /// The secret key of every `TestApp`; tests that need other keys use `shared::crypto::scoped`.
 pub const TEST_KEY: &str = "7e57000000000000000000000000000000000000000000000000000000007e57";
 
@@ -109,12 +112,24 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// The whole app with a bot; `extra` adds settings (e.g. open registration).
+    /// The whole app with a bot; `extra` adds settings (e.g. open registration). The test servers
+    /// are on loopback, which the probe policy denies by default, so the app starts with the rules
+    /// `allow 127.0.0.0/8` and `allow ::1` (ids 1 and 2) an admin would add.
     pub async fn spawn(extra: &[(&str, &str)]) -> Self {
         Self::spawn_with(extra, test_options()).await
     }
 
+    /// [`TestApp::spawn`] with these start options.
     pub async fn spawn_with(extra: &[(&str, &str)], options: StartOptions) -> Self {
+        let app = Self::spawn_with_built_in_policy(extra, options).await;
+        for network in LOOPBACK_RULES {
+            app.add_probe_rule(shared::monitoring::policy::ProbeAction::Allow, network).await;
+        }
+        app
+    }
+
+    /// The app without any probe rule: only the built-in denies apply, so loopback is refused.
+    pub async fn spawn_with_built_in_policy(extra: &[(&str, &str)], options: StartOptions) -> Self {
         LazyLock::force(&TRACING);
         let dir = TempDir::new();
         let telegram = FakeTelegram::start().await;
@@ -144,6 +159,20 @@ impl TestApp {
         self.queue = queue;
         self.limiter = limiter;
         self.running = Some(running);
+    }
+
+    /// Stores a probe rule as `/probes` would (workers read it at their next check).
+    pub async fn add_probe_rule(&self, action: shared::monitoring::policy::ProbeAction, network: &str) -> i64 {
+        use sea_orm::{ActiveModelTrait, Set};
+        let network = shared::monitoring::policy::parse_network(network).expect("a network").to_string();
+        let rule = shared::entities::probe_rule::ActiveModel {
+            action: Set(action),
+            network: Set(network),
+            created_by: Set(ADMIN),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        };
+        rule.insert(&self.db).await.expect("probe rule stored").id
     }
 
     /// Where the app keeps its SQLite files and key.

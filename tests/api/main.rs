@@ -13,6 +13,7 @@ mod migrations; // data survives schema changes
 mod monitoring; // /watch -> checks -> DOWN/UP alerts; ownership; bad input
 mod monitoring_options; // /set, certificate warnings, the ICMP notice
 mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
+mod policy; // built-in probe denies, admins' rules over them, the "blocked by policy" state
 mod postgres; // a throwaway Postgres server for the tests that need one
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat

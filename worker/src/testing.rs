@@ -1,5 +1,6 @@
 //! Test support (feature `test-support`): a throwaway PKI and a loopback TLS server, for the
-//! HTTPS probe's tests here and the end-to-end tests of the app.
+//! HTTPS probe's tests here and the end-to-end tests of the app; and the probe policy the probes'
+//! own tests run under.
 
 use std::sync::Arc;
 
@@ -7,6 +8,13 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::PrivatePkcs8KeyDer;
+
+/// The policy of an admin who ran `/probes allow 127.0.0.0/8` and `/probes allow ::1`: loopback
+/// test servers may be probed (the built-in denies hold otherwise).
+pub fn loopback_allowed() -> shared::monitoring::policy::ProbePolicy {
+    let nets = ["127.0.0.0/8", "::1"].map(|n| shared::monitoring::policy::parse_network(n).expect("a network"));
+    shared::monitoring::policy::ProbePolicy::new(nets.to_vec(), vec![])
+}
 
 /// A CA and a "localhost" leaf it signed, valid for `days_left` more days, and a TLS server
 /// config presenting the leaf.

@@ -3,16 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
 };
 use shared::audit::{self, Actor, Entry};
 use shared::db::all_each;
-use shared::entities::{check_result, check_rollup, monitor, pending_alert, probe_rule};
+use shared::entities::{check_result, check_rollup, monitor, pending_alert};
 use shared::i18n::Lang;
 use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
 use shared::monitoring::model::new_row;
-use shared::monitoring::policy::{ProbeAction, parse_network};
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
 use shared::monitoring::target::{SHOWN_IN_LINE, SHOWN_MAX, Target};
@@ -27,6 +26,7 @@ use crate::{BotDeps, HandlerResult, reply};
 pub mod add;
 pub mod buttons;
 mod chart;
+pub mod probes;
 pub mod settings;
 
 /// The slice's name: the prefix of its buttons and the owner tag of its dialogue state.
@@ -43,7 +43,7 @@ pub fn slice() -> Slice {
         .command("set", Audience::Member, |l| t(l, Text::CmdSet), settings::set)
         .command("unwatch", Audience::Member, |l| t(l, Text::CmdUnwatch), unwatch)
         .command("notify_here", Audience::Member, |l| t(l, Text::CmdNotifyHere), notify_here)
-        .command("probes", Audience::Admin, |l| t(l, Text::CmdProbes), probes)
+        .command("probes", Audience::Admin, |l| t(l, Text::CmdProbes), probes::probes)
         .callbacks(Audience::Member, on_press)
         .dialogue(Audience::Member, add::on_message)
 }
@@ -389,8 +389,14 @@ pub(crate) async fn status_text(
         t(lang, Text::KindName { kind: row.kind }),
         format_duration(std::time::Duration::from_secs(row.interval_secs as u64))
     );
-    if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == Health::Down) {
+    let blocked = row.last_status == Some(CheckStatus::Blocked);
+    if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == Health::Down && !blocked) {
         text.push_str(&format!("{reason}\n"));
+    }
+    if blocked && !row.paused {
+        let address = row.last_address.as_deref().unwrap_or("?");
+        text.push_str(&t(lang, Text::BlockedReason { address }));
+        text.push('\n');
     }
     text.push_str(&t(lang, Text::UptimeAndLast { uptimes: &uptimes.join(" · "), zone: caller.zone.name() }));
     if recent.is_empty() {
@@ -409,68 +415,13 @@ pub(crate) async fn status_text(
     Ok(text)
 }
 
-/// `/probes` (admins): list, add (`allow|deny <network>`) or remove (`remove <id>`) probe rules.
-pub async fn probes(cx: Cx, args: String) -> HandlerResult {
-    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
-    let lang = caller.lang;
-    let words: Vec<&str> = args.split_whitespace().collect();
-    let text = match words.as_slice() {
-        [] => {
-            let rules = all_each(&deps.db, probe_rule::Entity::find().order_by_asc(probe_rule::Column::Id)).await?;
-            if rules.is_empty() {
-                t(lang, Text::NoProbeRules)
-            } else {
-                let mut text = t(lang, Text::ProbeRulesHeader);
-                for rule in rules {
-                    text.push('\n');
-                    text.push_str(&match rule {
-                        Ok(r) => t(lang, Text::ProbeRule { id: r.id, action: r.action, network: &r.network }),
-                        Err(e) => {
-                            tracing::error!(rule_id = e.id, error = %e, "probe rule row does not decode");
-                            t(lang, Text::RowUnreadable { id: e.id.unwrap_or_default() })
-                        }
-                    });
-                }
-                text
-            }
-        }
-        ["remove", id] => match id.trim_start_matches('#').parse::<i64>() {
-            Ok(n) if probe_rule::Entity::delete_by_id(n).exec(&deps.db).await?.rows_affected == 1 => {
-                tracing::info!(rule_id = n, by = caller.user_id, "probe rule removed");
-                cx.audit(Entry::new("probe_rule.delete", "probe_rule", n)).await?;
-                t(lang, Text::ProbeRuleRemoved { id: n })
-            }
-            _ => t(lang, Text::ProbeRuleNotFound { id }),
-        },
-        [word, network] => match (ProbeAction::try_from_value(&(*word).to_owned()), parse_network(network)) {
-            (Err(_), _) => t(lang, Text::ProbesUsage),
-            (Ok(_), Err(e)) => t(lang, Text::BadNetwork { problem: &e.to_string() }),
-            (Ok(action), Ok(net)) => {
-                let row = probe_rule::ActiveModel {
-                    action: Set(action),
-                    network: Set(net.to_string()),
-                    created_by: Set(caller.user_id),
-                    created_at: Set(cx.now),
-                    ..Default::default()
-                }
-                .insert(&deps.db)
-                .await?;
-                tracing::info!(rule_id = row.id, action = ?action, network = %row.network, by = caller.user_id, "probe rule added");
-                let detail = format!("{} {}", action.to_value(), row.network);
-                cx.audit(Entry::new("probe_rule.create", "probe_rule", row.id).detail(detail)).await?;
-                t(lang, Text::ProbeRuleAdded { id: row.id, action, network: &row.network })
-            }
-        },
-        _ => t(lang, Text::ProbesUsage),
-    };
-    reply::text(bot, deps, caller.chat, text).await
-}
-
-/// Paused first, then a probe that cannot run here, then the alert state.
+/// Paused first, then a probe that cannot run here or that the probe policy blocks, then the
+/// alert state.
 pub(crate) fn state_badge(row: &monitor::Model, lang: Lang) -> String {
     let badge = match (row.paused, row.last_status) {
         (true, _) => Text::PausedBadge,
         (false, Some(CheckStatus::Unavailable)) => Text::UnavailableBadge,
+        (false, Some(CheckStatus::Blocked)) => Text::BlockedBadge,
         (false, _) => Text::HealthBadge { health: row.health },
     };
     t(lang, badge)

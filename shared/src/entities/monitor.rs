@@ -58,6 +58,11 @@ pub struct Model {
     pub last_reason: Option<String>,
     /// How the last check ended; None before the first one.
     pub last_status: Option<CheckStatus>,
+    /// The address the last check probed or was refused (m0009); None when it did not get that
+    /// far (the name did not resolve) or before the first check. `/probes` counts by it the
+    /// monitors a new rule blocks.
+    #[sea_orm(column_type = "String(StringLen::N(45))", nullable)]
+    pub last_address: Option<String>,
     pub next_run_at: DateTimeUtc,
     pub skipped_slots: i64,
     /// The slot this monitor last recorded a result for (a batch run twice records it once).
@@ -96,7 +101,7 @@ mod tests {
         assert_eq!(texts::<CheckKind>(8), ["http", "tcp", "ping"]);
         assert_eq!(texts::<HttpMethod>(8), ["GET", "HEAD"]);
         assert_eq!(texts::<Health>(8), ["pending", "up", "down"]);
-        assert_eq!(texts::<CheckStatus>(16), ["up", "down", "unavailable"]);
+        assert_eq!(texts::<CheckStatus>(16), ["up", "down", "unavailable", "blocked"]);
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! `probe_rules`: the admins' allow and deny networks for monitor targets.
+//! `probe_rules`: the admins' allow and deny networks for monitor targets, and [`policy`], the
+//! probe policy they make (on top of the built-in denies).
 
 use sea_orm::entity::prelude::*;
 
-use crate::monitoring::policy::ProbeAction;
+use crate::monitoring::policy::{ProbeAction, ProbePolicy, parse_network};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "probe_rules")]
@@ -20,6 +21,20 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The probe policy of the stored rules. A rule that does not decode or whose network does not
+/// parse is logged and left out; the others still apply.
+pub async fn policy(db: &impl ConnectionTrait) -> Result<ProbePolicy, DbErr> {
+    let mut rules = Vec::new();
+    for rule in crate::db::all_each(db, Entity::find()).await? {
+        match rule.map(|r| (r.id, r.action, parse_network(&r.network))) {
+            Ok((_, action, Ok(net))) => rules.push((action, net)),
+            Ok((id, _, Err(e))) => tracing::warn!(rule_id = id, error = %e, "ignoring an unreadable probe rule"),
+            Err(e) => tracing::warn!(rule_id = e.id, error = %e, "ignoring an unreadable probe rule"),
+        }
+    }
+    Ok(ProbePolicy::from_rules(rules))
+}
 
 #[cfg(test)]
 mod tests {

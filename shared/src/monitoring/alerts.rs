@@ -35,6 +35,10 @@ pub enum CheckStatus {
     /// The probe cannot run in this process (ICMP not permitted): not the host's fault.
     #[sea_orm(string_value = "unavailable")]
     Unavailable,
+    /// The admins' probe policy (or a built-in deny) forbids the target's address: the monitor is
+    /// not probed, and the time is neither uptime nor downtime.
+    #[sea_orm(string_value = "blocked")]
+    Blocked,
 }
 
 /// When alerts fire. By default: DOWN after 2 failures, UP after 1 success, no reminders, and a
@@ -124,6 +128,7 @@ impl Outcome {
         match self {
             Outcome::Up { .. } => CheckStatus::Up,
             Outcome::Down { reason: Reason::IcmpUnavailable } => CheckStatus::Unavailable,
+            Outcome::Down { reason: Reason::NotPermitted(_) } => CheckStatus::Blocked,
             Outcome::Down { .. } => CheckStatus::Down,
         }
     }
@@ -132,10 +137,24 @@ impl Outcome {
 /// What to tell people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Alert {
-    Down { reason: Reason },
-    StillDown { reason: Reason, down_for: Duration },
-    Up { down_for: Duration },
-    CertExpiring { days_left: i64 },
+    Down {
+        reason: Reason,
+    },
+    StillDown {
+        reason: Reason,
+        down_for: Duration,
+    },
+    Up {
+        down_for: Duration,
+    },
+    CertExpiring {
+        days_left: i64,
+    },
+    /// The probe policy newly forbids the monitor's address (sent once, when it becomes blocked;
+    /// never made by [`step`], which blocked checks do not reach).
+    Blocked {
+        address: String,
+    },
 }
 
 /// The result of one step.
@@ -324,6 +343,8 @@ mod tests {
         assert_eq!(Outcome::Down { reason: Reason::IcmpUnavailable }.status(), CheckStatus::Unavailable);
         let loss = Outcome::Down { reason: Reason::PingLoss { received: 0, sent: 3 } };
         assert_eq!(loss.status(), CheckStatus::Down, "a host that does not answer is down");
+        let blocked = Outcome::Down { reason: Reason::NotPermitted("127.0.0.1".into()) };
+        assert_eq!(blocked.status(), CheckStatus::Blocked, "a forbidden address is blocked, not down");
     }
 
     #[test]

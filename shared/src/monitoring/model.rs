@@ -118,6 +118,7 @@ pub fn alert_line(lang: Lang, id: i64, target: &str, alert: &Alert) -> String {
         Alert::Up { down_for } => t(lang, Text::AlertUp { id, target, down_for: &format_duration(*down_for) }),
         Alert::CertExpiring { days_left } if *days_left < 0 => t(lang, Text::CertExpired { id, target }),
         Alert::CertExpiring { days_left } => t(lang, Text::CertExpiring { id, target, days: *days_left }),
+        Alert::Blocked { address } => t(lang, Text::AlertBlocked { id, target, address }),
     }
 }
 

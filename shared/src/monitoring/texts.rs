@@ -78,6 +78,12 @@ pub enum Text<'a> {
     SetBadValue { option: &'a str, problem: &'a str, example: &'a str },
     SetDone { id: i64, setting: &'a str },
     MonitorOptions { id: i64, target: &'a str, options: &'a str },
+    // The probe policy's built-in denies and the "blocked by policy" state (issue 8).
+    BlockedBadge,
+    BlockedReason { address: &'a str },
+    AlertBlocked { id: i64, target: &'a str, address: &'a str },
+    ProbeRuleEffect { blocked: u64, unblocked: u64 },
+    BuiltInDenies,
 }
 
 /// `text` in `lang`.
@@ -189,15 +195,15 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, ProbesUsage) => "Использование:\n/probes — список правил\n/probes allow 10.0.0.0/8 — проверять только разрешённые сети\n/probes deny 169.254.169.254 — никогда не проверять (запрет важнее)\n/probes remove 3 — удалить правило 3".into(),
         (Lang::En, BadNetwork { problem }) => format!("{problem}."),
         (Lang::Ru, BadNetwork { problem }) => format!("Не сеть: {problem}."),
-        (Lang::En, ProbeRuleAdded { id, action, network }) => format!("Rule #{id} added: {} {network}. It applies from the next checks (within 15 s).", action_word(action)),
-        (Lang::Ru, ProbeRuleAdded { id, action, network }) => format!("Правило #{id} добавлено: {} {network}. Действует со следующих проверок (в течение 15 с).", action_word(action)),
+        (Lang::En, ProbeRuleAdded { id, action, network }) => format!("Rule #{id} added: {} {network}. It applies from the next checks.", action_word(action)),
+        (Lang::Ru, ProbeRuleAdded { id, action, network }) => format!("Правило #{id} добавлено: {} {network}. Действует со следующих проверок.", action_word(action)),
         (_, ProbeRule { id, action, network }) => format!("#{id} {} {network}", action_word(action)),
         (Lang::En, ProbeRuleRemoved { id }) => format!("Rule #{id} removed."),
         (Lang::Ru, ProbeRuleRemoved { id }) => format!("Правило #{id} удалено."),
         (Lang::En, ProbeRuleNotFound { id }) => format!("Rule #{id} not found. /probes lists them."),
         (Lang::Ru, ProbeRuleNotFound { id }) => format!("Правило #{id} не найдено. Список — /probes."),
-        (Lang::En, NoProbeRules) => "No probe rules: monitors may probe any address. /probes allow|deny <network> adds one.".into(),
-        (Lang::Ru, NoProbeRules) => "Правил нет: мониторы могут проверять любой адрес. Добавить: /probes allow|deny <сеть>.".into(),
+        (Lang::En, NoProbeRules) => "No probe rules: monitors may probe any address but the built-in denies. /probes allow|deny <network> adds one.".into(),
+        (Lang::Ru, NoProbeRules) => "Правил нет: мониторы могут проверять любой адрес, кроме встроенных запретов. Добавить: /probes allow|deny <сеть>.".into(),
         (Lang::En, ProbeRulesHeader) => "Probe rules (deny wins; with any allow rule, only allowed networks are probed):".into(),
         (Lang::Ru, ProbeRulesHeader) => "Правила проверок (запрет важнее; если есть разрешения, проверяются только разрешённые сети):".into(),
         (Lang::En, IcmpNotPermittedAdmin) => "Ping monitors cannot run: this teleops process may not open ICMP sockets, so they show \"ICMP not permitted here\". Grant it one of: run it as root; `setcap cap_net_raw+ep $(which teleops)`; or allow ICMP datagram sockets with `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP and TCP monitors are not affected.".into(),
@@ -220,6 +226,16 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, Paused { id }) => format!("Монитор #{id} приостановлен."),
         (Lang::En, Resumed { id }) => format!("Monitor #{id} resumed."),
         (Lang::Ru, Resumed { id }) => format!("Монитор #{id} возобновлён."),
+        (Lang::En, BlockedBadge) => "⛔ blocked by the admins' probe policy".into(),
+        (Lang::Ru, BlockedBadge) => "⛔ заблокирован правилами проверок".into(),
+        (Lang::En, BlockedReason { address }) => format!("The probe policy forbids {address}: the monitor is not probed, and this time counts as neither up nor down."),
+        (Lang::Ru, BlockedReason { address }) => format!("Правила проверок запрещают адрес {address}: монитор не проверяется, и это время не считается ни доступностью, ни простоем."),
+        (Lang::En, AlertBlocked { id, target, address }) => format!("⛔ #{id} {target} is blocked by the admins' probe policy ({address} may not be probed). It is not checked and not counted as down until an admin allows it."),
+        (Lang::Ru, AlertBlocked { id, target, address }) => format!("⛔ #{id} {target} заблокирован правилами проверок администраторов (адрес {address} проверять нельзя). Он не проверяется и не считается недоступным, пока администратор не разрешит адрес."),
+        (Lang::En, ProbeRuleEffect { blocked, unblocked }) => format!("By their last checked address, this blocks {} and unblocks {}; blocked monitors show ⛔ and do not count as down.", count(lang, blocked, MONITORS), count(lang, unblocked, MONITORS)),
+        (Lang::Ru, ProbeRuleEffect { blocked, unblocked }) => format!("По последнему проверенному адресу это блокирует {} и разблокирует {}; заблокированные показаны с ⛔ и не считаются недоступными.", count(lang, blocked, MONITORS), count(lang, unblocked, MONITORS)),
+        (Lang::En, BuiltInDenies) => "Built in, without any rule: denied are this machine and link-local addresses — 127.0.0.0/8, 0.0.0.0/8, ::, ::1, 169.254.0.0/16 (cloud metadata 169.254.169.254), fe80::/10 — in every IPv6 form (::ffff:127.0.0.1, ::127.0.0.1). Private networks (10/8, 172.16/12, 192.168/16) are allowed; deny them with a rule. An allow rule at least as narrow lifts a built-in deny: /probes allow 127.0.0.0/8 (it also switches to allow-list mode).".into(),
+        (Lang::Ru, BuiltInDenies) => "Встроено, без правил: запрещены этот компьютер и link-local-адреса — 127.0.0.0/8, 0.0.0.0/8, ::, ::1, 169.254.0.0/16 (метаданные облака 169.254.169.254), fe80::/10 — в любой IPv6-форме (::ffff:127.0.0.1, ::127.0.0.1). Частные сети (10/8, 172.16/12, 192.168/16) разрешены; запретить их можно правилом. Разрешение не шире встроенного запрета снимает его: /probes allow 127.0.0.0/8 (оно же включает режим «только разрешённые»).".into(),
     }
 }
 

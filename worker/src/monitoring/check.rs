@@ -2,6 +2,10 @@
 //! machine to each, and stores every result, every new state and every alert line of the batch in
 //! one transaction; then schedules the alert flushes.
 //!
+//! A check the probe policy refused is "blocked": it leaves the alert state alone and stores no
+//! result (the time counts as neither uptime nor downtime); the monitor's owner gets one notice
+//! when it becomes blocked.
+//!
 //! Invariant: a monitor records a slot at most once. The write moves `last_slot` forward only
 //! (`WHERE last_slot < slot`), and a result or alert is stored only where that update took, so a
 //! retried or duplicated batch changes nothing twice.
@@ -16,7 +20,7 @@ use sea_orm::{
 };
 use shared::db::all_each;
 use shared::entities::{check_result, monitor, pending_alert};
-use shared::monitoring::alerts::{self, Alert, CheckStatus, Outcome};
+use shared::monitoring::alerts::{self, Alert, CheckStatus, Outcome, Reason};
 use shared::monitoring::jobs::Check;
 use shared::monitoring::model::{state_of, thresholds_of};
 use shared::monitoring::schedule::{Interval, is_stale};
@@ -31,8 +35,10 @@ struct Checked<'a> {
     m: &'a monitor::Model,
     slot: i64,
     outcome: Outcome,
+    address: Option<std::net::IpAddr>,
     at: DateTime<Utc>,
-    /// None where the probe could not run here (ICMP not permitted): the alert state stays.
+    /// None where the probe could not run here (ICMP not permitted) or the policy refused it:
+    /// the alert state stays.
     state: Option<alerts::State>,
     alerts: Vec<Alert>,
 }
@@ -83,8 +89,8 @@ pub async fn run(job: Check, deps: Arc<Deps>, probes: Arc<Probes>) -> Result<(),
     let probing = std::time::Instant::now();
     let (clock, probes) = (&deps.clock, &*probes);
     let probed = futures::future::join_all(todo.into_iter().map(|(m, slot)| async move {
-        let outcome = probe(probes, m).await;
-        (m, slot, outcome, clock.now())
+        let probed = probe(probes, m).await;
+        (m, slot, probed, clock.now())
     }))
     .await;
     phase("probe", probing);
@@ -92,19 +98,36 @@ pub async fn run(job: Check, deps: Arc<Deps>, probes: Arc<Probes>) -> Result<(),
     let mut icmp_off = false;
     let checked: Vec<Checked> = probed
         .into_iter()
-        .map(|(m, slot, outcome, at)| {
-            deps.metrics.checks.with_label_values(&[if outcome.is_up() { "up" } else { "down" }]).inc();
-            if outcome.status() == CheckStatus::Unavailable {
-                // Not the host's fault: show the reason, leave the alert state alone, tell admins once.
-                icmp_off = true;
-                return Checked { m, slot, outcome, at, state: None, alerts: Vec::new() };
-            }
+        .map(|(m, slot, probed, at)| {
+            let (outcome, address) = (probed.outcome, probed.address);
             let muted = m.muted_until.is_some_and(|until| until > at);
-            let step = alerts::step(&state_of(m), &outcome, &thresholds_of(m), at, muted);
-            if step.held {
-                tracing::info!(monitor_id = m.id, "alert held: monitor is muted");
+            let status = outcome.status();
+            let label = match status {
+                CheckStatus::Up => "up",
+                CheckStatus::Blocked => "blocked",
+                CheckStatus::Down | CheckStatus::Unavailable => "down",
+            };
+            deps.metrics.checks.with_label_values(&[label]).inc();
+            match (status, &outcome) {
+                (CheckStatus::Unavailable, _) => {
+                    // Not the host's fault: show the reason, leave the alert state alone, tell admins once.
+                    icmp_off = true;
+                    Checked { m, slot, outcome, address, at, state: None, alerts: Vec::new() }
+                }
+                (CheckStatus::Blocked, Outcome::Down { reason: Reason::NotPermitted(refused) }) => {
+                    // Not the host's fault either: the owner is told once, when it becomes blocked.
+                    let newly = m.last_status != Some(CheckStatus::Blocked) && !muted;
+                    let alerts = if newly { vec![Alert::Blocked { address: refused.clone() }] } else { Vec::new() };
+                    Checked { m, slot, outcome, address, at, state: None, alerts }
+                }
+                _ => {
+                    let step = alerts::step(&state_of(m), &outcome, &thresholds_of(m), at, muted);
+                    if step.held {
+                        tracing::info!(monitor_id = m.id, "alert held: monitor is muted");
+                    }
+                    Checked { m, slot, outcome, address, at, state: Some(step.state), alerts: step.alerts }
+                }
             }
-            Checked { m, slot, outcome, at, state: Some(step.state), alerts: step.alerts }
         })
         .collect();
 
@@ -148,7 +171,8 @@ async fn write(
             .col_expr(monitor::Column::LastCheckedAt, Expr::value(c.at))
             .col_expr(monitor::Column::LastLatencyMs, Expr::value(latency))
             .col_expr(monitor::Column::LastReason, Expr::value(reason.clone()))
-            .col_expr(monitor::Column::LastStatus, Expr::value(c.outcome.status()));
+            .col_expr(monitor::Column::LastStatus, Expr::value(c.outcome.status()))
+            .col_expr(monitor::Column::LastAddress, Expr::value(c.address.map(|ip| ip.to_string())));
         if let Some(s) = &c.state {
             update = update
                 .col_expr(monitor::Column::Health, Expr::value(s.health))
@@ -163,6 +187,13 @@ async fn write(
         }
         if forward(update, c.m.id, c.slot).exec(&tx).await?.rows_affected == 1 {
             recorded.insert(c.m.id);
+            if c.outcome.status() == CheckStatus::Blocked {
+                if c.m.last_status != Some(CheckStatus::Blocked) {
+                    tracing::info!(monitor_id = c.m.id, "monitor blocked by the probe policy");
+                }
+                // Neither up nor down: no result, so uptime is computed over the checks that ran.
+                continue;
+            }
             results.push(check_result::ActiveModel {
                 monitor_id: sea_orm::Set(c.m.id),
                 at: sea_orm::Set(c.at.timestamp()),

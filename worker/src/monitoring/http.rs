@@ -1,9 +1,10 @@
 //! The HTTP(S) probe: one request (GET or HEAD) through a shared client that follows up to 10
 //! redirects, with the status checked against an expected range, an optional keyword looked for
 //! (or required to be absent) in the first MiB of the body, and, for https, the days left on the
-//! server's certificate. The admins' probe policy is enforced on the addresses the name resolves
-//! to at check time, and on IP-literal hosts of the URL and of every redirect hop, so neither a
-//! DNS name nor a redirect can point a monitor at a forbidden network. Every failure is an
+//! server's certificate. The probe policy (built-in denies and the admins' rules) is enforced on
+//! the addresses the name resolves to at check time, and on IP-literal hosts of the URL and of
+//! every redirect hop, so neither a DNS name nor a redirect can point a monitor at a forbidden
+//! network. Every failure is an
 //! [`Outcome::Down`] with the most specific [`Reason`]; nothing here panics or returns an error.
 
 use std::error::Error as StdError;
@@ -19,6 +20,8 @@ use shared::monitoring::model::DEFAULT_EXPECT;
 use shared::monitoring::options::HttpMethod;
 use shared::monitoring::policy::ProbePolicy;
 use url::{Host, Url};
+
+use super::probes::Probed;
 
 /// Where the current probe policy comes from; called at every check (and every DNS resolution), so
 /// an admin's change applies to the next check without rebuilding the client.
@@ -126,32 +129,32 @@ impl HttpProber {
     }
 
     /// Runs one check; never fails, never takes (much) longer than `spec.timeout`.
-    pub async fn check(&self, spec: &HttpSpec) -> Outcome {
+    pub async fn check(&self, spec: &HttpSpec) -> Probed {
         // reqwest's own timeout covers the request and the body; this one also bounds our own steps
         // so that no path can outlive the monitor's timeout.
-        let outcome = tokio::time::timeout(spec.timeout, self.run(spec))
+        let probed = tokio::time::timeout(spec.timeout, self.run(spec))
             .await
-            .unwrap_or(Outcome::Down { reason: Reason::Timeout(spec.timeout) });
+            .unwrap_or(Probed::unaddressed(Outcome::Down { reason: Reason::Timeout(spec.timeout) }));
         // Only the host: paths and queries may carry tokens.
         let host = spec.url.host_str().unwrap_or_default();
-        match &outcome {
+        match &probed.outcome {
             Outcome::Up { latency_ms, cert_days_left } => {
                 tracing::debug!(host, latency_ms, ?cert_days_left, "http check up");
             }
             Outcome::Down { reason } => tracing::debug!(host, reason = %reason.describe(), "http check down"),
         }
-        outcome
+        probed
     }
 
-    async fn run(&self, spec: &HttpSpec) -> Outcome {
+    async fn run(&self, spec: &HttpSpec) -> Probed {
         let scheme = spec.url.scheme();
         if scheme != "http" && scheme != "https" {
-            return down(Reason::Other(format!("unsupported scheme {scheme:?}")));
+            return Probed::unaddressed(down(Reason::Other(format!("unsupported scheme {scheme:?}"))));
         }
         if let Some(ip) = literal_ip(&spec.url)
             && !(self.policy)().permits(ip)
         {
-            return down(Reason::NotPermitted(ip.to_string()));
+            return Probed { outcome: down(Reason::NotPermitted(ip.to_string())), address: Some(ip) };
         }
         let method = match spec.method {
             HttpMethod::Get => reqwest::Method::GET,
@@ -160,51 +163,64 @@ impl HttpProber {
         let started = Instant::now();
         let mut response = match self.client.request(method, spec.url.clone()).timeout(spec.timeout).send().await {
             Ok(response) => response,
-            Err(err) => return down(classify(err, spec.timeout)),
+            Err(err) => {
+                // A hop the policy refused names its address; other failures have none to report.
+                let address = match find::<ProbeError>(&err) {
+                    Some(ProbeError::NotPermitted(ip)) => Some(*ip),
+                    _ => None,
+                };
+                return Probed { outcome: down(classify(err, spec.timeout)), address };
+            }
         };
         let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-
-        // The certificate of the final hop: that is the server whose answer is judged.
-        let cert_days_left = if response.url().scheme() == "https" {
-            match cert_days_left(&response) {
-                Ok(days) => days,
-                Err(reason) => return down(reason),
-            }
-        } else {
-            None
-        };
-
-        let status = response.status().as_u16();
-        if !spec.expect.contains(&status) {
-            return down(Reason::HttpStatus(status));
-        }
-
-        if let (HttpMethod::Get, Some(keyword)) = (spec.method, &spec.keyword) {
-            let mut body = Vec::new();
-            loop {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => {
-                        let room = MAX_BODY - body.len();
-                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                        if body.len() >= MAX_BODY {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(err) => return down(classify(err, spec.timeout)),
-                }
-            }
-            // Bytes, not text: the body's charset does not matter for a UTF-8 keyword found as is.
-            let found = contains(&body, keyword.text.as_bytes());
-            if keyword.must_contain && !found {
-                return down(Reason::KeywordMissing(keyword.text.clone()));
-            }
-            if !keyword.must_contain && found {
-                return down(Reason::KeywordPresent(keyword.text.clone()));
-            }
-        }
-        Outcome::Up { latency_ms, cert_days_left }
+        // The final hop's address: that is the server whose answer is judged.
+        let address = response.remote_addr().map(|a| a.ip());
+        Probed { outcome: judge(spec, &mut response, latency_ms).await, address }
     }
+}
+
+/// The verdict on a response: its certificate (https), its status, and the keyword in its body.
+async fn judge(spec: &HttpSpec, response: &mut reqwest::Response, latency_ms: u32) -> Outcome {
+    // The certificate of the final hop: that is the server whose answer is judged.
+    let cert_days_left = if response.url().scheme() == "https" {
+        match cert_days_left(response) {
+            Ok(days) => days,
+            Err(reason) => return down(reason),
+        }
+    } else {
+        None
+    };
+
+    let status = response.status().as_u16();
+    if !spec.expect.contains(&status) {
+        return down(Reason::HttpStatus(status));
+    }
+
+    if let (HttpMethod::Get, Some(keyword)) = (spec.method, &spec.keyword) {
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = MAX_BODY - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if body.len() >= MAX_BODY {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(err) => return down(classify(err, spec.timeout)),
+            }
+        }
+        // Bytes, not text: the body's charset does not matter for a UTF-8 keyword found as is.
+        let found = contains(&body, keyword.text.as_bytes());
+        if keyword.must_contain && !found {
+            return down(Reason::KeywordMissing(keyword.text.clone()));
+        }
+        if !keyword.must_contain && found {
+            return down(Reason::KeywordPresent(keyword.text.clone()));
+        }
+    }
+    Outcome::Up { latency_ms, cert_days_left }
 }
 
 /// Resolves with the system resolver and keeps only the addresses the policy permits, so that the
@@ -344,8 +360,9 @@ mod tests {
 
     const SHORT: Duration = Duration::from_millis(300);
 
+    /// Loopback allowed, as the test servers are there.
     fn open() -> PolicySource {
-        Arc::new(ProbePolicy::default)
+        Arc::new(crate::testing::loopback_allowed)
     }
 
     fn deny_loopback() -> ProbePolicy {
@@ -376,6 +393,8 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let to_other_ip = format!("http://127.0.0.2:{}/", addr.port());
+        let to_zero = format!("http://0.0.0.0:{}/", addr.port());
+        let to_mapped = format!("http://[::ffff:127.0.0.2]:{}/", addr.port());
         let app = Router::new()
             .route("/", get(|| async { "hello from teleops" }))
             .route("/fail", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }))
@@ -389,6 +408,8 @@ mod tests {
                     async move { Redirect::temporary(&to) }
                 }),
             )
+            .route("/to-zero", get(move || async move { Redirect::temporary(&to_zero) }))
+            .route("/to-mapped", get(move || async move { Redirect::temporary(&to_mapped) }))
             .route("/stall", get(std::future::pending::<&'static str>))
             .route(
                 "/stall-body",
@@ -407,40 +428,40 @@ mod tests {
         let prober = HttpProber::new(None, open()).unwrap();
         let base = format!("http://{addr}");
 
-        let up = prober.check(&spec(&format!("{base}/"))).await;
+        let up = prober.check(&spec(&format!("{base}/"))).await.outcome;
         assert!(matches!(up, Outcome::Up { cert_days_left: None, .. }), "{up:?}");
 
-        let fail = prober.check(&spec(&format!("{base}/fail"))).await;
+        let fail = prober.check(&spec(&format!("{base}/fail"))).await.outcome;
         assert_eq!(fail, down(Reason::HttpStatus(500)));
 
         // Only a 200 is accepted, so Up proves the chain /r1 -> /r2 -> / was followed to its end.
         let redirected = HttpSpec { expect: 200..=200, keyword: keyword("hello", true), ..spec(&format!("{base}/r1")) };
-        assert!(matches!(prober.check(&redirected).await, Outcome::Up { .. }));
+        assert!(matches!(prober.check(&redirected).await.outcome, Outcome::Up { .. }));
 
-        let endless = prober.check(&spec(&format!("{base}/loop"))).await;
+        let endless = prober.check(&spec(&format!("{base}/loop"))).await.outcome;
         assert!(
             matches!(&endless, Outcome::Down { reason: Reason::Other(m) } if m.contains("redirects")),
             "{endless:?}"
         );
 
         let missing = HttpSpec { keyword: keyword("welcome", true), ..spec(&format!("{base}/")) };
-        assert_eq!(prober.check(&missing).await, down(Reason::KeywordMissing("welcome".into())));
+        assert_eq!(prober.check(&missing).await.outcome, down(Reason::KeywordMissing("welcome".into())));
 
         let present = HttpSpec { keyword: keyword("hello", false), ..spec(&format!("{base}/")) };
-        assert_eq!(prober.check(&present).await, down(Reason::KeywordPresent("hello".into())));
+        assert_eq!(prober.check(&present).await.outcome, down(Reason::KeywordPresent("hello".into())));
 
         let absent = HttpSpec { keyword: keyword("maintenance", false), ..spec(&format!("{base}/")) };
-        assert!(matches!(prober.check(&absent).await, Outcome::Up { .. }));
+        assert!(matches!(prober.check(&absent).await.outcome, Outcome::Up { .. }));
 
         // HEAD has no body, so the keyword is not looked for.
         let head = HttpSpec { method: HttpMethod::Head, ..missing.clone() };
-        assert!(matches!(prober.check(&head).await, Outcome::Up { .. }));
+        assert!(matches!(prober.check(&head).await.outcome, Outcome::Up { .. }));
 
         for path in ["/stall", "/stall-body"] {
             let stalled =
                 HttpSpec { timeout: SHORT, keyword: keyword("never", true), ..spec(&format!("{base}{path}")) };
             let started = Instant::now();
-            assert_eq!(prober.check(&stalled).await, down(Reason::Timeout(SHORT)), "{path}");
+            assert_eq!(prober.check(&stalled).await.outcome, down(Reason::Timeout(SHORT)), "{path}");
             assert!(started.elapsed() < Duration::from_secs(3), "{path} took {:?}", started.elapsed());
         }
     }
@@ -452,33 +473,76 @@ mod tests {
             listener.local_addr().unwrap().port()
         };
         let prober = HttpProber::new(None, open()).unwrap();
-        assert_eq!(prober.check(&spec(&format!("http://127.0.0.1:{port}/"))).await, down(Reason::Refused));
+        assert_eq!(prober.check(&spec(&format!("http://127.0.0.1:{port}/"))).await.outcome, down(Reason::Refused));
     }
 
     #[tokio::test]
     async fn the_policy_is_applied_at_check_time_to_literals_names_and_redirect_hops() {
         let addr = serve().await;
-        let current = Arc::new(RwLock::new(ProbePolicy::default()));
+        let current = Arc::new(RwLock::new(crate::testing::loopback_allowed()));
         let source = current.clone();
         let prober = HttpProber::new(None, Arc::new(move || source.read().unwrap().clone())).unwrap();
         let by_ip = spec(&format!("http://127.0.0.1:{}/", addr.port()));
         let by_name = spec(&format!("http://localhost:{}/", addr.port()));
-        assert!(matches!(prober.check(&by_ip).await, Outcome::Up { .. }));
-        assert!(matches!(prober.check(&by_name).await, Outcome::Up { .. }));
+        assert!(matches!(prober.check(&by_ip).await.outcome, Outcome::Up { .. }));
+        assert!(matches!(prober.check(&by_name).await.outcome, Outcome::Up { .. }));
 
         // A redirect to a denied IP literal is stopped at that hop.
-        *current.write().unwrap() = ProbePolicy::new(vec![], vec![parse_network("127.0.0.2").unwrap()]);
+        *current.write().unwrap() = ProbePolicy::new(
+            crate::testing::loopback_allowed().allow().to_vec(),
+            vec![parse_network("127.0.0.2").unwrap()],
+        );
         let hop = prober.check(&spec(&format!("http://127.0.0.1:{}/to-other-ip", addr.port()))).await;
-        assert_eq!(hop, down(Reason::NotPermitted("127.0.0.2".into())));
+        assert_eq!(
+            hop,
+            Probed { outcome: down(Reason::NotPermitted("127.0.0.2".into())), address: Some(ip("127.0.0.2")) }
+        );
 
         // The same prober, with the policy changed: both the literal and the resolved name are refused.
         *current.write().unwrap() = deny_loopback();
-        assert_eq!(prober.check(&by_ip).await, down(Reason::NotPermitted("127.0.0.1".into())));
-        let named = prober.check(&by_name).await;
+        assert_eq!(prober.check(&by_ip).await.outcome, down(Reason::NotPermitted("127.0.0.1".into())));
+        let named = prober.check(&by_name).await.outcome;
         assert!(
             matches!(&named, Outcome::Down { reason: Reason::NotPermitted(ip) } if ip == "127.0.0.1" || ip == "::1"),
             "{named:?}"
         );
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// See: issue 8 — with 127.0.0.0/8 and ::1 denied, `http://0.0.0.0:PORT/` still reached a
+    /// loopback server. Neither the URL nor a redirect hop reaches the machine itself in any form.
+    #[tokio::test]
+    async fn built_in_denies_hold_for_literals_names_and_redirect_hops() {
+        let addr = serve().await;
+        let port = addr.port();
+        let builtin = HttpProber::new(None, Arc::new(ProbePolicy::default)).unwrap();
+        for url in [
+            format!("http://127.0.0.1:{port}/"),
+            format!("http://0.0.0.0:{port}/"),
+            format!("http://[::ffff:127.0.0.1]:{port}/"),
+            format!("http://[::127.0.0.1]:{port}/"),
+            format!("http://localhost:{port}/"),
+            "http://169.254.169.254/latest/meta-data/".to_owned(),
+        ] {
+            let probed = builtin.check(&spec(&url)).await;
+            assert!(matches!(&probed.outcome, Outcome::Down { reason: Reason::NotPermitted(_) }), "{url}: {probed:?}");
+        }
+
+        // Only 127.0.0.1 allowed (as narrow as a built-in range, so it lifts it): hops elsewhere on
+        // the machine, however written, are stopped.
+        let one = ProbePolicy::new(vec![parse_network("127.0.0.1").unwrap()], vec![]);
+        let prober = HttpProber::new(None, Arc::new(move || one.clone())).unwrap();
+        let up = prober.check(&spec(&format!("http://127.0.0.1:{port}/"))).await;
+        assert_eq!((up.outcome.is_up(), up.address), (true, Some(ip("127.0.0.1"))), "{up:?}");
+        for (path, refused) in
+            [("/to-zero", "0.0.0.0"), ("/to-mapped", "::ffff:127.0.0.2"), ("/to-other-ip", "127.0.0.2")]
+        {
+            let hop = prober.check(&spec(&format!("http://127.0.0.1:{port}{path}"))).await;
+            assert_eq!(hop.outcome, down(Reason::NotPermitted(refused.into())), "{path}");
+        }
     }
 
     #[tokio::test]
@@ -488,17 +552,17 @@ mod tests {
         let url = format!("https://localhost:{port}/");
 
         let trusting = HttpProber::new(Some(ca_pem.as_bytes()), open()).unwrap();
-        let up = trusting.check(&HttpSpec { keyword: keyword("ok", true), ..spec(&url) }).await;
+        let up = trusting.check(&HttpSpec { keyword: keyword("ok", true), ..spec(&url) }).await.outcome;
         assert!(matches!(up, Outcome::Up { cert_days_left: Some(4 | 5), .. }), "{up:?}");
 
         let default_roots = HttpProber::new(None, open()).unwrap();
-        let untrusted = default_roots.check(&spec(&url)).await;
+        let untrusted = default_roots.check(&spec(&url)).await.outcome;
         assert!(matches!(&untrusted, Outcome::Down { reason: Reason::Tls(_) }), "{untrusted:?}");
 
         let (ca_pem, config) = crate::testing::pki(-1);
         let port = crate::testing::serve_tls(config).await;
         let prober = HttpProber::new(Some(ca_pem.as_bytes()), open()).unwrap();
-        let expired = prober.check(&spec(&format!("https://localhost:{port}/"))).await;
+        let expired = prober.check(&spec(&format!("https://localhost:{port}/"))).await.outcome;
         assert!(
             matches!(&expired, Outcome::Down { reason: Reason::Tls(m) } if m.to_lowercase().contains("expired")),
             "{expired:?}"

@@ -13,6 +13,7 @@ use shared::monitoring::alerts::{Outcome, Reason};
 use shared::monitoring::policy::ProbePolicy;
 use surge_ping::{Client, Config, ICMP, IcmpPacket, PingIdentifier, PingSequence};
 
+use super::probes::Probed;
 use super::tcp::resolve;
 
 /// The payload of each echo request: the 56 bytes of the classic `ping`.
@@ -68,28 +69,30 @@ impl Pinger {
     /// Sends `probes` echo requests (at least one), each waiting up to `timeout`, to the first
     /// address of `host` the policy permits. Up when at least one reply came, with the median
     /// round trip; the worst case lasts about `probes * timeout`.
-    pub async fn check(&self, host: &str, probes: u32, timeout: Duration, policy: &ProbePolicy) -> Outcome {
-        let outcome = self.run(host, probes.max(1), timeout, policy).await;
-        match &outcome {
+    pub async fn check(&self, host: &str, probes: u32, timeout: Duration, policy: &ProbePolicy) -> Probed {
+        let probed = self.run(host, probes.max(1), timeout, policy).await;
+        match &probed.outcome {
             Outcome::Up { latency_ms, .. } => tracing::debug!(host, latency_ms, "ping check up"),
             Outcome::Down { reason } => tracing::debug!(host, reason = %reason.describe(), "ping check down"),
         }
-        outcome
+        probed
     }
 
-    async fn run(&self, host: &str, probes: u32, timeout: Duration, policy: &ProbePolicy) -> Outcome {
+    async fn run(&self, host: &str, probes: u32, timeout: Duration, policy: &ProbePolicy) -> Probed {
         let addrs = match tokio::time::timeout(timeout, resolve(host, 0)).await {
             Ok(Ok(addrs)) => addrs,
-            Ok(Err(reason)) => return Outcome::Down { reason },
-            Err(_) => return Outcome::Down { reason: Reason::Timeout(timeout) },
+            Ok(Err(reason)) => return Probed::unaddressed(Outcome::Down { reason }),
+            Err(_) => return Probed::unaddressed(Outcome::Down { reason: Reason::Timeout(timeout) }),
         };
         let permitted: Vec<IpAddr> = addrs.iter().map(|a| a.ip()).filter(|ip| policy.permits(*ip)).collect();
         if permitted.is_empty() {
-            return Outcome::Down { reason: Reason::NotPermitted(addrs[0].ip().to_string()) };
+            let refused = addrs[0].ip();
+            let outcome = Outcome::Down { reason: Reason::NotPermitted(refused.to_string()) };
+            return Probed { outcome, address: Some(refused) };
         }
         // A host with both families is pinged over the one this process can use.
         let Some((ip, client)) = permitted.iter().find_map(|ip| self.client_for(*ip).map(|c| (*ip, c))) else {
-            return Outcome::Down { reason: Reason::IcmpUnavailable };
+            return Probed { outcome: Outcome::Down { reason: Reason::IcmpUnavailable }, address: Some(permitted[0]) };
         };
         let mut pinger = client.pinger(ip, PingIdentifier(rand::random())).await;
         pinger.timeout(timeout);
@@ -99,12 +102,13 @@ impl Pinger {
                 rtts.push(rtt);
             }
         }
-        match median(&mut rtts) {
+        let outcome = match median(&mut rtts) {
             Some(rtt) => {
                 Outcome::Up { latency_ms: u32::try_from(rtt.as_millis()).unwrap_or(u32::MAX), cert_days_left: None }
             }
             None => Outcome::Down { reason: Reason::PingLoss { received: 0, sent: probes } },
-        }
+        };
+        Probed { outcome, address: Some(ip) }
     }
 
     /// One echo request to `ip`, without policy (for benchmarks): the round trip, or `None` when no
@@ -178,7 +182,7 @@ mod tests {
     #[tokio::test]
     async fn loopback_answers_when_icmp_is_permitted() {
         let pinger = Pinger::new();
-        let outcome = pinger.check("127.0.0.1", 3, TIMEOUT, &ProbePolicy::default()).await;
+        let outcome = pinger.check("127.0.0.1", 3, TIMEOUT, &crate::testing::loopback_allowed()).await.outcome;
         if !pinger.available() {
             eprintln!("\n!!!!! ICMP not permitted here; ping test did not run !!!!!\n");
             assert_eq!(outcome, Outcome::Down { reason: Reason::IcmpUnavailable });
@@ -191,17 +195,17 @@ mod tests {
         let has_v6_loopback = std::fs::read_to_string("/proc/net/if_inet6")
             .is_ok_and(|t| t.lines().any(|l| l.starts_with("00000000000000000000000000000001")));
         if has_v6_loopback {
-            let outcome = pinger.check("::1", 3, TIMEOUT, &ProbePolicy::default()).await;
+            let outcome = pinger.check("::1", 3, TIMEOUT, &crate::testing::loopback_allowed()).await.outcome;
             assert!(matches!(outcome, Outcome::Up { .. }), "ping ::1: {outcome:?}");
         } else {
             eprintln!("\n!!!!! no ::1 on this machine; the IPv6 ping test did not run !!!!!\n");
         }
 
         // Concurrent checks of one host each get their own replies.
-        let open = ProbePolicy::default();
+        let open = crate::testing::loopback_allowed();
         let checks = (0..8).map(|_| pinger.check("localhost", 3, TIMEOUT, &open));
-        for outcome in futures::future::join_all(checks).await {
-            assert!(matches!(outcome, Outcome::Up { .. }), "{outcome:?}");
+        for probed in futures::future::join_all(checks).await {
+            assert!(matches!(probed.outcome, Outcome::Up { .. }), "{probed:?}");
         }
     }
 
@@ -209,7 +213,7 @@ mod tests {
     async fn without_sockets_checks_are_icmp_unavailable() {
         let pinger = Pinger::without_sockets();
         assert!(!pinger.available());
-        let outcome = pinger.check("127.0.0.1", 3, TIMEOUT, &ProbePolicy::default()).await;
+        let outcome = pinger.check("127.0.0.1", 3, TIMEOUT, &crate::testing::loopback_allowed()).await.outcome;
         assert_eq!(outcome, Outcome::Down { reason: Reason::IcmpUnavailable });
         assert_eq!(pinger.ping_once("127.0.0.1".parse().unwrap(), TIMEOUT).await, None);
     }
@@ -219,11 +223,11 @@ mod tests {
         let deny = ProbePolicy::new(vec![], vec![parse_network("127.0.0.0/8").unwrap(), parse_network("::1").unwrap()]);
         let pinger = Pinger::new();
         assert_eq!(
-            pinger.check("127.0.0.1", 1, TIMEOUT, &deny).await,
+            pinger.check("127.0.0.1", 1, TIMEOUT, &deny).await.outcome,
             Outcome::Down { reason: Reason::NotPermitted("127.0.0.1".into()) }
         );
         assert!(matches!(
-            pinger.check("localhost", 1, TIMEOUT, &deny).await,
+            pinger.check("localhost", 1, TIMEOUT, &deny).await.outcome,
             Outcome::Down { reason: Reason::NotPermitted(_) }
         ));
     }
@@ -255,12 +259,12 @@ mod tests {
         let ns = TestNetns::create();
         let open = ProbePolicy::default();
 
-        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await;
+        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await.outcome;
         assert!(matches!(outcome, Outcome::Up { cert_days_left: None, .. }), "before the drop rule: {outcome:?}");
 
         ns.drop_echo_requests(firewall);
         let started = std::time::Instant::now();
-        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await;
+        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await.outcome;
         assert_eq!(
             outcome,
             Outcome::Down { reason: Reason::PingLoss { received: 0, sent: PROBES } },
@@ -269,7 +273,7 @@ mod tests {
         assert!(started.elapsed() < PROBE_TIMEOUT * PROBES + Duration::from_secs(2), "took {:?}", started.elapsed());
 
         ns.allow_echo_requests(firewall);
-        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await;
+        let outcome = pinger.check(&ns.peer_ip, PROBES, PROBE_TIMEOUT, &open).await.outcome;
         assert!(matches!(outcome, Outcome::Up { .. }), "after the drop rule was removed: {outcome:?}");
     }
 

@@ -1,70 +1,76 @@
-//! The probes a worker shares between all checks (one HTTP client, one pinger, the admins' probe
-//! policy cached for a few seconds), and [`probe`], which runs the one a monitor needs.
+//! The probes a worker shares between all checks (one HTTP client, one pinger, the probe policy
+//! as the last batch read it), and [`probe`], which runs the one a monitor needs.
 
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, EntityTrait};
-use shared::db::all_each;
+use sea_orm::DatabaseConnection;
 use shared::entities::{monitor, probe_rule};
 use shared::monitoring::alerts::{Outcome, Reason};
-use shared::monitoring::policy::{ProbePolicy, parse_network};
+use shared::monitoring::policy::ProbePolicy;
 use shared::monitoring::target::Target;
 
 use super::http::{HttpProber, HttpSpec, Keyword};
 use super::ping::Pinger;
 use super::tcp::check_tcp;
 
-/// The probes and the cached probe policy, shared by every check in the process.
+/// The probes and the probe policy the last batch read, shared by every check in the process.
 pub struct Probes {
     pub http: HttpProber,
     pub pinger: Pinger,
-    policy: Arc<RwLock<(ProbePolicy, Option<Instant>)>>,
+    policy: Arc<RwLock<ProbePolicy>>,
 }
-
-/// The policy is re-read from the database at most this often.
-const POLICY_TTL: Duration = Duration::from_secs(15);
 
 impl Probes {
     /// `extra_ca_pem`: extra CA certificates to trust for HTTPS (TELEOPS_CA_FILE). Without `icmp`,
     /// ping checks behave as where ICMP sockets are not permitted.
     pub fn new(extra_ca_pem: Option<&[u8]>, icmp: bool) -> anyhow::Result<Self> {
-        let policy = Arc::new(RwLock::new((ProbePolicy::default(), None)));
+        // The built-in denies hold until the first batch has read the admins' rules.
+        let policy = Arc::new(RwLock::new(ProbePolicy::default()));
         let source = policy.clone();
-        let http = HttpProber::new(extra_ca_pem, Arc::new(move || source.read().expect("policy lock").0.clone()))?;
+        let http = HttpProber::new(extra_ca_pem, Arc::new(move || source.read().expect("policy lock").clone()))?;
         let pinger = if icmp { Pinger::new() } else { Pinger::without_sockets() };
         Ok(Self { http, pinger, policy })
     }
 
     pub fn policy(&self) -> ProbePolicy {
-        self.policy.read().expect("policy lock").0.clone()
+        self.policy.read().expect("policy lock").clone()
     }
 
-    /// Reloads the admins' rules when the cached copy is older than the TTL.
+    /// Reloads the admins' rules (a handful of rows) for a batch, so that a rule applies from the
+    /// next check and `/probes` can say at once what it blocks.
     pub async fn refresh_policy(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
-        let fresh = self.policy.read().expect("policy lock").1.is_some_and(|at| at.elapsed() < POLICY_TTL);
-        if fresh {
-            return Ok(());
-        }
-        let mut rules = Vec::new();
-        for rule in all_each(db, probe_rule::Entity::find()).await? {
-            match rule.map(|r| (r.id, r.action, parse_network(&r.network))) {
-                Ok((_, action, Ok(net))) => rules.push((action, net)),
-                Ok((id, _, Err(e))) => tracing::warn!(rule_id = id, error = %e, "ignoring an unreadable probe rule"),
-                Err(e) => tracing::warn!(rule_id = e.id, error = %e, "ignoring an unreadable probe rule"),
-            }
-        }
-        *self.policy.write().expect("policy lock") = (ProbePolicy::from_rules(rules), Some(Instant::now()));
+        let policy = probe_rule::policy(db).await?;
+        *self.policy.write().expect("policy lock") = policy;
         Ok(())
     }
 }
 
+/// One probe's outcome and the address it probed, or that the policy refused; None when it did
+/// not get that far (the name did not resolve, the target is invalid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probed {
+    pub outcome: Outcome,
+    pub address: Option<IpAddr>,
+}
+
+impl Probed {
+    /// An outcome reached before any address was chosen.
+    pub fn unaddressed(outcome: Outcome) -> Self {
+        Self { outcome, address: None }
+    }
+}
+
 /// Runs `m`'s probe once. Never fails: what went wrong is the outcome's reason.
-pub async fn probe(probes: &Probes, m: &monitor::Model) -> Outcome {
+pub async fn probe(probes: &Probes, m: &monitor::Model) -> Probed {
     let timeout = Duration::from_millis(Ord::max(m.timeout_ms, 100) as u64);
     let target = match Target::parse(&m.target) {
         Ok(t) => t.with_password(m.password.as_ref().map(|p| p.expose().as_str())),
-        Err(e) => return Outcome::Down { reason: Reason::Other(format!("stored target is invalid: {e}")) },
+        Err(e) => {
+            let reason = Reason::Other(format!("stored target is invalid: {e}"));
+            return Probed::unaddressed(Outcome::Down { reason });
+        }
     };
     match target {
         Target::Http(url) => {

@@ -11,28 +11,32 @@ use shared::monitoring::alerts::{Outcome, Reason};
 use shared::monitoring::policy::ProbePolicy;
 use tokio::net::TcpStream;
 
+use super::probes::Probed;
+
 /// Checks that `host:port` accepts a TCP connection within `timeout` (resolution included).
-pub async fn check_tcp(host: &str, port: u16, timeout: Duration, policy: &ProbePolicy) -> Outcome {
-    let outcome = tokio::time::timeout(timeout, connect(host, port, timeout, policy))
+pub async fn check_tcp(host: &str, port: u16, timeout: Duration, policy: &ProbePolicy) -> Probed {
+    let probed = tokio::time::timeout(timeout, connect(host, port, timeout, policy))
         .await
-        .unwrap_or(Outcome::Down { reason: Reason::Timeout(timeout) });
-    match &outcome {
+        .unwrap_or(Probed::unaddressed(Outcome::Down { reason: Reason::Timeout(timeout) }));
+    match &probed.outcome {
         Outcome::Up { latency_ms, .. } => tracing::debug!(host, port, latency_ms, "tcp check up"),
         Outcome::Down { reason } => tracing::debug!(host, port, reason = %reason.describe(), "tcp check down"),
     }
-    outcome
+    probed
 }
 
-async fn connect(host: &str, port: u16, timeout: Duration, policy: &ProbePolicy) -> Outcome {
+async fn connect(host: &str, port: u16, timeout: Duration, policy: &ProbePolicy) -> Probed {
     let addrs = match resolve(host, port).await {
         Ok(addrs) => addrs,
-        Err(reason) => return Outcome::Down { reason },
+        Err(reason) => return Probed::unaddressed(Outcome::Down { reason }),
     };
     let Some(addr) = addrs.iter().find(|a| policy.permits(a.ip())) else {
-        return Outcome::Down { reason: Reason::NotPermitted(addrs[0].ip().to_string()) };
+        let refused = addrs[0].ip();
+        let outcome = Outcome::Down { reason: Reason::NotPermitted(refused.to_string()) };
+        return Probed { outcome, address: Some(refused) };
     };
     let started = Instant::now();
-    match TcpStream::connect(addr).await {
+    let outcome = match TcpStream::connect(addr).await {
         Ok(stream) => {
             let latency_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
             // Closed at once: the check is the handshake, nothing is sent.
@@ -40,7 +44,8 @@ async fn connect(host: &str, port: u16, timeout: Duration, policy: &ProbePolicy)
             Outcome::Up { latency_ms, cert_days_left: None }
         }
         Err(err) => Outcome::Down { reason: io_reason(&err, timeout) },
-    }
+    };
+    Probed { outcome, address: Some(addr.ip()) }
 }
 
 /// The addresses `host` stands for, never empty: an IP literal (bracketed IPv6 too) as it is,
@@ -81,16 +86,19 @@ mod tests {
     async fn an_open_port_is_up() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let open = ProbePolicy::default();
-        assert!(matches!(check_tcp("127.0.0.1", port, TIMEOUT, &open).await, Outcome::Up { cert_days_left: None, .. }));
-        assert!(matches!(check_tcp("localhost", port, TIMEOUT, &open).await, Outcome::Up { .. }));
+        let open = crate::testing::loopback_allowed();
+        assert!(matches!(
+            check_tcp("127.0.0.1", port, TIMEOUT, &open).await.outcome,
+            Outcome::Up { cert_days_left: None, .. }
+        ));
+        assert!(matches!(check_tcp("localhost", port, TIMEOUT, &open).await.outcome, Outcome::Up { .. }));
     }
 
     #[tokio::test]
     async fn a_closed_port_is_refused() {
         // Bound then dropped: a port that was free a moment ago and has no listener now.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let outcome = check_tcp("127.0.0.1", port, TIMEOUT, &ProbePolicy::default()).await;
+        let outcome = check_tcp("127.0.0.1", port, TIMEOUT, &crate::testing::loopback_allowed()).await.outcome;
         assert_eq!(outcome, Outcome::Down { reason: Reason::Refused });
     }
 
@@ -100,13 +108,30 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let deny = ProbePolicy::new(vec![], vec![parse_network("127.0.0.0/8").unwrap(), parse_network("::1").unwrap()]);
         assert_eq!(
-            check_tcp("127.0.0.1", port, TIMEOUT, &deny).await,
+            check_tcp("127.0.0.1", port, TIMEOUT, &deny).await.outcome,
             Outcome::Down { reason: Reason::NotPermitted("127.0.0.1".into()) }
         );
         assert!(matches!(
-            check_tcp("localhost", port, TIMEOUT, &deny).await,
+            check_tcp("localhost", port, TIMEOUT, &deny).await.outcome,
             Outcome::Down { reason: Reason::NotPermitted(_) }
         ));
+    }
+
+    /// See: issue 8 — `tcp://0.0.0.0:PORT` reached a loopback listener although 127.0.0.0/8 and
+    /// ::1 were denied.
+    #[tokio::test]
+    async fn without_rules_the_machine_itself_is_blocked_in_every_form() {
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let none = ProbePolicy::default();
+        for host in ["127.0.0.1", "0.0.0.0", "[::ffff:127.0.0.1]", "[::ffff:0.0.0.0]", "localhost"] {
+            let probed = check_tcp(host, port, TIMEOUT, &none).await;
+            assert!(matches!(&probed.outcome, Outcome::Down { reason: Reason::NotPermitted(_) }), "{host}: {probed:?}");
+            assert!(probed.address.is_some(), "{host}: the refused address is reported");
+        }
+        let allowed = check_tcp("127.0.0.1", port, TIMEOUT, &crate::testing::loopback_allowed()).await;
+        assert!(matches!(allowed.outcome, Outcome::Up { .. }), "{allowed:?}");
+        assert_eq!(allowed.address, Some("127.0.0.1".parse().unwrap()));
     }
 
     #[tokio::test]
