@@ -14,6 +14,7 @@ mod monitoring_options; // /set, certificate warnings, the ICMP notice
 mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod postgres; // a throwaway Postgres server for the tests that need one
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
+mod russian; // a Russian user reads Russian: durations, reasons, states, uptime since, menus
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat
 mod secrets; // secrets at rest: encrypted phones, key rotation, `teleops rotate-key`
 mod tally; // a test-only slice registered in one line: its command answers, its job runs

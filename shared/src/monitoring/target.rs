@@ -4,6 +4,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use sea_orm::ActiveEnum;
 use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 
 /// The three kinds of check. It is also the `monitors.kind` column: the stored texts (`http`,
@@ -47,6 +48,9 @@ pub enum TargetError {
     /// Not a host name or IP address.
     #[error("{0:?} is not a host name or IP address")]
     BadHost(String),
+    /// A valid target of another kind than the one asked for (in `/add`).
+    #[error("{input:?} is not a {} target", kind.to_value())]
+    WrongKind { input: String, kind: CheckKind },
 }
 
 impl Target {
