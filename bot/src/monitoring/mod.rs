@@ -294,7 +294,7 @@ pub(crate) async fn render_list(
             state_badge(&row, lang),
             row.target,
             latency,
-            duration::format(lang, std::time::Duration::from_secs(24 * 3600)),
+            t(lang, Text::Hours { n: 24 }),
             uptime,
             duration::format(lang, std::time::Duration::from_secs(row.interval_secs as u64)),
             if muted { " · 🔕" } else { "" }
@@ -384,7 +384,10 @@ pub(crate) async fn status_text(
         // A monitor younger than the window is measured since it was added, and says so.
         let window_start = now - chrono::Duration::hours(hours);
         let since = (row.created_at > window_start).then(|| tz::minute(row.created_at, caller.zone));
-        let window = duration::format(lang, std::time::Duration::from_secs(hours as u64 * 3600));
+        let window = match hours {
+            24 => t(lang, Text::Hours { n: 24 }),
+            _ => duration::format(lang, std::time::Duration::from_secs(hours as u64 * 3600)),
+        };
         uptimes.push(t(lang, Text::UptimeWindow { window: &window, shown: &shown, since: since.as_deref() }));
     }
     let recent = check_result::Entity::find()

@@ -87,6 +87,7 @@ pub enum Text<'a> {
     NotANetwork { input: &'a str },
     UptimeWindow { window: &'a str, shown: &'a str, since: Option<&'a str> },
     Millis { ms: i64 },
+    Hours { n: i64 },
 }
 
 /// `text` in `lang`.
@@ -252,6 +253,8 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, UptimeWindow { window, shown, since: Some(since) }) => format!("{window} {shown} (с {since})"),
         (Lang::En, Millis { ms }) => format!("{ms} ms"),
         (Lang::Ru, Millis { ms }) => format!("{ms} мс"),
+        (Lang::En, Hours { n }) => format!("{n}h"),
+        (Lang::Ru, Hours { n }) => format!("{n} ч"),
     }
 }
 
