@@ -76,6 +76,9 @@ pub async fn start(cx: Cx, _args: String) -> HandlerResult {
     if created {
         cx.audit(Entry::new("user.register", "user", row.id)).await?;
     }
+    if row.status != AccessStatus::Approved {
+        crate::router::set_waiting_menu(&cx.bot, &cx.deps.registry, row.id, lang).await;
+    }
     if cx.deps.settings.require_phone && row.phone.is_none() {
         cx.set_state(crate::core::NAME, &Waiting::Contact).await?;
         let button = KeyboardButton::new(t(lang, Text::SharePhoneButton)).request(ButtonRequest::Contact);

@@ -8,6 +8,7 @@ use sea_orm::{
 use shared::entities::user::{self, AccessStatus};
 use shared::i18n::{Lang, Text, t};
 use shared::outbox::{self, Button};
+use shared::tz::{self, Tz};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::cx::Cx;
@@ -41,12 +42,12 @@ impl Decision {
 /// originates these messages).
 pub async fn file_request(deps: &BotDeps, requester: &user::Model) -> anyhow::Result<()> {
     for admin in &deps.settings.admins {
-        let lang = admin_lang(deps, *admin).await;
+        let (lang, zone) = admin_lang_and_zone(deps, *admin).await;
         let buttons = vec![vec![
             Button { text: t(lang, Text::ApproveButton), data: Decision::Approve(requester.id).data() },
             Button { text: t(lang, Text::RejectButton), data: Decision::Reject(requester.id).data() },
         ]];
-        outbox::send(&deps.db, &deps.queue, *admin, request_text(lang, requester), Some(buttons)).await?;
+        outbox::send(&deps.db, &deps.queue, *admin, request_text(lang, zone, requester), Some(buttons)).await?;
     }
     tracing::info!(user_id = requester.id, n_admins = deps.settings.admins.len(), "access request filed");
     Ok(())
@@ -68,7 +69,7 @@ async fn list_requests(cx: Cx, _args: String) -> HandlerResult {
             InlineKeyboardButton::callback(t(lang, Text::ApproveButton), Decision::Approve(row.id).data()),
             InlineKeyboardButton::callback(t(lang, Text::RejectButton), Decision::Reject(row.id).data()),
         ]]);
-        cx.reply_with(request_text(lang, &row), markup).await?;
+        cx.reply_with(request_text(lang, cx.caller.zone, &row), markup).await?;
     }
     Ok(())
 }
@@ -107,6 +108,10 @@ async fn on_decision(cx: Cx, decision: Decision) -> HandlerResult {
         tracing::warn!(error.message = %e, "could not update the request message");
     }
     let user_lang = Lang::from_code(Some(&row.language));
+    match status {
+        AccessStatus::Approved => crate::router::clear_menu(&cx.bot, row.id).await,
+        _ => crate::router::set_waiting_menu(&cx.bot, &deps.registry, row.id, user_lang).await,
+    }
     let verdict = match status {
         AccessStatus::Approved => t(user_lang, Text::AccessApproved),
         _ => t(user_lang, Text::AccessRejected),
@@ -115,23 +120,30 @@ async fn on_decision(cx: Cx, decision: Decision) -> HandlerResult {
     Ok(())
 }
 
-fn request_text(lang: Lang, row: &user::Model) -> String {
+/// Who asks, and when, in the admin's language and zone.
+fn request_text(lang: Lang, zone: Tz, row: &user::Model) -> String {
     let full_name = match &row.last_name {
         Some(last) => format!("{} {last}", row.first_name),
         None => row.first_name.clone(),
     };
-    let username = row.username.as_ref().map(|u| format!("@{u}")).unwrap_or_else(|| "no username".into());
+    let username = row.username.as_ref().map(|u| format!("@{u}")).unwrap_or_else(|| t(lang, Text::NoUsername));
     let mut text = t(lang, Text::NewAccessRequest { name: &full_name, username: &username, user_id: row.id });
     if let Some(phone) = &row.phone {
         text.push_str(&format!(" {}", phone.expose()));
     }
+    text.push(' ');
+    text.push_str(&t(lang, Text::RequestedAt { at: &tz::minute(row.created_at, zone) }));
     text
 }
 
-async fn admin_lang(deps: &BotDeps, admin: i64) -> Lang {
+/// An admin's language and zone, from their row if they have one.
+async fn admin_lang_and_zone(deps: &BotDeps, admin: i64) -> (Lang, Tz) {
     match user::Entity::find_by_id(admin).one(&deps.db).await {
-        Ok(Some(row)) => Lang::from_code(Some(&row.language)),
-        _ => Lang::En,
+        Ok(Some(row)) => (
+            Lang::from_code(Some(&row.language)),
+            row.time_zone.as_deref().and_then(|z| tz::parse(z).ok()).unwrap_or(deps.settings.timezone),
+        ),
+        _ => (Lang::En, deps.settings.timezone),
     }
 }
 

@@ -42,7 +42,10 @@ async fn timezone(cx: Cx, args: String) -> HandlerResult {
     }
     let zone = match tz::parse(&args) {
         Ok(zone) => zone,
-        Err(e) => return cx.reply(t(lang, Text::TimezoneBad { problem: &e.to_string() })).await,
+        Err(tz::ZoneError::Unknown(name)) => {
+            let problem = t(lang, Text::UnknownZone { name: &name });
+            return cx.reply(t(lang, Text::TimezoneBad { problem: &problem })).await;
+        }
     };
     let updated = user::Entity::update_many()
         .col_expr(user::Column::TimeZone, Expr::value(zone.name()))

@@ -299,6 +299,30 @@ pub async fn set_menus(bot: &Bot, registry: &Registry, settings: &shared::config
     }
 }
 
+/// The menu of someone who may not use the bot yet or any more (pending or rejected): `/start` and
+/// `/help` only, in their language, scoped to their private chat so it replaces the members' menu
+/// there. [`clear_menu`] takes it away on approval. A failure is logged: the refusal still
+/// answers any other command.
+pub async fn set_waiting_menu(bot: &Bot, registry: &Registry, user_id: i64, lang: Lang) {
+    let commands: Vec<BotCommand> = registry
+        .commands()
+        .filter(|c| c.audience == Audience::Everyone)
+        .map(|c| BotCommand::new(c.name, (c.help)(lang)))
+        .collect();
+    let scope = BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(user_id)) };
+    if let Err(e) = bot.set_my_commands(commands).scope(scope).await {
+        tracing::warn!(error.message = %e, user_id, "could not set the waiting user's menu");
+    }
+}
+
+/// Removes the menu scoped to a user's private chat, so the members' menu shows again.
+pub async fn clear_menu(bot: &Bot, user_id: i64) {
+    let scope = BotCommandScope::Chat { chat_id: Recipient::Id(ChatId(user_id)) };
+    if let Err(e) = bot.delete_my_commands().scope(scope).await {
+        tracing::warn!(error.message = %e, user_id, "could not remove the user's own menu");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

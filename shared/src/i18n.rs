@@ -129,6 +129,13 @@ pub enum Text<'a> {
     TimezoneSet { zone: &'a str, now: &'a str },
     TimezoneBad { problem: &'a str },
     CancelButton,
+    // Durations, generic input and access (issue 8).
+    DurationMalformed { input: &'a str },
+    DurationTooShort { min: &'a str },
+    DurationTooLong { max: &'a str },
+    NoUsername,
+    RequestedAt { at: &'a str },
+    UnknownZone { name: &'a str },
 }
 
 /// The text in the given language.
@@ -225,6 +232,18 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, DialogueExpired) => "Этот диалог устарел, начните его заново.".into(),
         (Lang::En, PressAButton) => "Please press one of the buttons above, or /cancel.".into(),
         (Lang::Ru, PressAButton) => "Нажмите одну из кнопок выше или /cancel.".into(),
+        (Lang::En, DurationMalformed { input }) => format!("\"{input}\" is not a duration like 30s, 5m, 1h, 2d or 5 minutes"),
+        (Lang::Ru, DurationMalformed { input }) => format!("«{input}» — не длительность; пишите, например, 30 с, 5 мин, 7 минут, 1 час или 2 д"),
+        (Lang::En, DurationTooShort { min }) => format!("must be at least {min}"),
+        (Lang::Ru, DurationTooShort { min }) => format!("не меньше {min}"),
+        (Lang::En, DurationTooLong { max }) => format!("must be at most {max}"),
+        (Lang::Ru, DurationTooLong { max }) => format!("не больше {max}"),
+        (Lang::En, NoUsername) => "no username".into(),
+        (Lang::Ru, NoUsername) => "без имени пользователя".into(),
+        (Lang::En, RequestedAt { at }) => format!("Requested {at}."),
+        (Lang::Ru, RequestedAt { at }) => format!("Запрос от {at}."),
+        (Lang::En, UnknownZone { name }) => format!("\"{name}\" is not a time zone name (IANA, like Europe/Berlin or America/New_York)"),
+        (Lang::Ru, UnknownZone { name }) => format!("«{name}» — не название часового пояса (IANA, например Europe/Moscow или Asia/Yekaterinburg)"),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod duration;
 pub mod entities;
 pub mod i18n;
 pub mod jobs;

@@ -135,7 +135,7 @@ async fn a_row_that_does_not_decode_is_skipped_and_the_rest_of_the_batch_is_chec
     // wins over the test's allow rule): blocked; the bad one was left alone.
     let m = row(&app, good).await;
     assert_eq!((m.last_slot, m.last_status), (Some(slot), Some(CheckStatus::Blocked)));
-    assert!(m.last_reason.as_deref().is_some_and(|r| r.contains("not permitted")), "{:?}", m.last_reason);
+    assert!(m.last_reason.as_deref().is_some_and(|r| r.starts_with("not_permitted:")), "{:?}", m.last_reason);
     let bad_slot: Option<i64> = monitor::Entity::find_by_id(bad)
         .select_only()
         .column(monitor::Column::LastSlot)

@@ -118,7 +118,7 @@ async fn where_icmp_is_not_permitted_ping_monitors_say_so_and_admins_are_told_on
 
     for _ in 0..2 {
         let m = force_check(&app, id).await;
-        assert_eq!(m.last_reason.as_deref(), Some("ICMP not permitted here"));
+        assert_eq!(m.last_reason.as_deref(), Some("icmp_unavailable"));
         assert_eq!((m.health, m.fail_streak), (Health::Pending, 0), "not the host's fault: no state change");
     }
     let notice = app.telegram.wait_for_text(ADMIN, "may not open ICMP sockets").await;

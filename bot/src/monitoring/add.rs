@@ -2,11 +2,11 @@
 //! interval (buttons or typed) and failures before DOWN (buttons). The state is the slice's typed
 //! dialogue state, stored in the database, so it survives restarts; `/cancel` leaves it.
 
-use sea_orm::ActiveEnum;
+use shared::duration;
 use shared::i18n;
 use shared::monitoring::alerts::Thresholds;
-use shared::monitoring::schedule::{Interval, format_duration};
-use shared::monitoring::target::{CheckKind, SHOWN_MAX, Target};
+use shared::monitoring::schedule::Interval;
+use shared::monitoring::target::{CheckKind, SHOWN_MAX, Target, TargetError};
 use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -67,9 +67,9 @@ pub fn parse_target(kind: CheckKind, input: &str) -> Result<Target, WatchError> 
         CheckKind::Tcp if !input.contains("://") => format!("tcp://{input}"),
         _ => input.to_owned(),
     };
-    let target = Target::parse(&candidate).map_err(|e| WatchError::Target(e.to_string()))?;
+    let target = Target::parse(&candidate).map_err(WatchError::Target)?;
     if target.kind() != kind {
-        return Err(WatchError::Target(format!("{input:?} is not a {} target", kind.to_value())));
+        return Err(WatchError::Target(TargetError::WrongKind { input: input.to_owned(), kind }));
     }
     Ok(target)
 }
@@ -84,20 +84,20 @@ pub async fn on_message(cx: Cx, state: Adding) -> HandlerResult {
             Ok(target) => {
                 cx.set_state(NAME, &Adding::PickInterval { target: target.to_string() }).await?;
                 let choices =
-                    [30, 60, 300, 900, 3600].into_iter().map(|s| (interval_label(s), Choice::Every(s))).collect();
+                    [30, 60, 300, 900, 3600].into_iter().map(|s| (interval_label(lang, s), Choice::Every(s))).collect();
                 cx.reply_with(t(lang, Text::AddPickInterval), keyboard(vec![choices])).await
             }
         },
         Adding::PickInterval { target } => match Interval::parse(&typed) {
-            Err(e) => cx.reply(WatchError::Interval(e.to_string()).render(lang)).await,
+            Err(e) => cx.reply(WatchError::Interval(e).render(lang)).await,
             Ok(interval) => ask_threshold(&cx, target, interval).await,
         },
         Adding::PickKind | Adding::PickThreshold { .. } => cx.reply(i18n::t(lang, i18n::Text::PressAButton)).await,
     }
 }
 
-fn interval_label(secs: i64) -> String {
-    format_duration(std::time::Duration::from_secs(secs as u64))
+fn interval_label(lang: i18n::Lang, secs: i64) -> String {
+    duration::format(lang, std::time::Duration::from_secs(secs as u64))
 }
 
 async fn ask_threshold(cx: &Cx, target: String, interval: Interval) -> HandlerResult {
@@ -138,7 +138,7 @@ pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
             let th = Thresholds { down_after: n, ..Thresholds::default() };
             let row = create(&cx.deps, &cx.caller, &target, interval, th, cx.now).await?;
             cx.end_dialogue().await?;
-            let every = format_duration(interval.duration());
+            let every = duration::format(lang, interval.duration());
             cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every }))
                 .await
         }
@@ -161,11 +161,13 @@ mod tests {
             "tcp://db.example.com:5432"
         );
         assert_eq!(parse_target(CheckKind::Ping, "192.0.2.10").unwrap().to_string(), "192.0.2.10");
-        assert!(
-            matches!(parse_target(CheckKind::Ping, "https://x.org"), Err(WatchError::Target(p)) if p.contains("not a ping target"))
-        );
-        assert!(
-            matches!(parse_target(CheckKind::Tcp, "db.example.com"), Err(WatchError::Target(p)) if p.contains("port"))
-        );
+        assert!(matches!(
+            parse_target(CheckKind::Ping, "https://x.org"),
+            Err(WatchError::Target(TargetError::WrongKind { kind: CheckKind::Ping, .. }))
+        ));
+        assert!(matches!(
+            parse_target(CheckKind::Tcp, "db.example.com"),
+            Err(WatchError::Target(TargetError::TcpPort(_)))
+        ));
     }
 }

@@ -2,9 +2,10 @@
 //! (after a confirmation), and move between pages. The list message is edited in place.
 
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use shared::duration;
 use shared::entities::monitor;
 use shared::i18n;
-use shared::monitoring::schedule::{Interval, first_run, format_duration};
+use shared::monitoring::schedule::{Interval, first_run};
 use shared::monitoring::target::SHOWN_IN_LINE;
 use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
@@ -140,7 +141,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             active.timeout_ms = Set(timeout_ms);
             active.update(&deps.db).await?;
             cx.audit(Entry::new("monitor.set", "monitor", id).detail(format!("interval {}", interval.secs()))).await?;
-            cx.answer(Some(format!("#{id}: {}", format_duration(interval.duration())))).await?;
+            cx.answer(Some(format!("#{id}: {}", duration::format(lang, interval.duration())))).await?;
             show_page(&cx, page).await
         }
         (Action::Status(_), Some(m)) => {

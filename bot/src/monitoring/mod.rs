@@ -8,13 +8,15 @@ use sea_orm::{
 };
 use shared::audit::{self, Actor, Entry};
 use shared::db::all_each;
+use shared::duration;
 use shared::entities::{check_result, check_rollup, monitor, pending_alert};
 use shared::i18n::Lang;
+use shared::monitoring::alerts::Reason;
 use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
 use shared::monitoring::model::new_row;
 use shared::monitoring::rollup::uptime_percent;
-use shared::monitoring::schedule::{Interval, first_run, format_duration, parse_duration};
-use shared::monitoring::target::{SHOWN_IN_LINE, SHOWN_MAX, Target};
+use shared::monitoring::schedule::{DurationError, Interval, first_run, parse_duration};
+use shared::monitoring::target::{SHOWN_IN_LINE, SHOWN_MAX, Target, TargetError};
 use shared::monitoring::texts::{Text, t};
 use shared::tz;
 use teloxide::prelude::*;
@@ -81,7 +83,7 @@ pub async fn watch(cx: Cx, args: String) -> HandlerResult {
         return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
     }
     let row = create(deps, caller, &request.target, request.interval, Thresholds::default(), cx.now).await?;
-    let every = format_duration(request.interval.duration());
+    let every = duration::format(lang, request.interval.duration());
     reply::text(
         bot,
         deps,
@@ -131,31 +133,38 @@ pub struct WatchRequest {
 #[derive(Debug, PartialEq, Eq)]
 pub enum WatchError {
     Usage,
-    Target(String),
-    Interval(String),
+    Target(TargetError),
+    Interval(DurationError),
 }
 
 impl WatchError {
     fn render(&self, lang: Lang) -> String {
         match self {
             WatchError::Usage => t(lang, Text::WatchUsage),
-            WatchError::Target(problem) => t(lang, Text::WatchBadTarget { problem }),
-            WatchError::Interval(problem) => t(lang, Text::WatchBadInterval { problem }),
+            WatchError::Target(error) => t(lang, Text::WatchBadTarget { problem: &t(lang, Text::BadTarget { error }) }),
+            WatchError::Interval(error) => t(lang, Text::WatchBadInterval { problem: &error.render(lang) }),
         }
     }
 }
 
+/// `<target> [interval]`; the interval may take words and spaces (`7 минут`, `1 h 30 m`).
 pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
-    let mut words = args.split_whitespace();
-    let Some(target) = words.next() else { return Err(WatchError::Usage) };
-    let target = Target::parse(target).map_err(|e| WatchError::Target(e.to_string()))?;
-    let interval = match words.next() {
-        None => Interval::DEFAULT,
-        Some(raw) => Interval::parse(raw).map_err(|e| WatchError::Interval(e.to_string()))?,
-    };
-    if words.next().is_some() {
+    let args = args.trim();
+    let (target, interval) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    if target.is_empty() {
         return Err(WatchError::Usage);
     }
+    let target = Target::parse(target).map_err(WatchError::Target)?;
+    let interval = match interval.trim() {
+        "" => Interval::DEFAULT,
+        raw => Interval::parse(raw).map_err(|e| match e {
+            // `target 1m extra`: a duration, then more than a duration.
+            DurationError::Malformed(_) if raw.split_whitespace().next().is_some_and(|w| parse_duration(w).is_ok()) => {
+                WatchError::Usage
+            }
+            e => WatchError::Interval(e),
+        })?,
+    };
     Ok(WatchRequest { target, interval })
 }
 
@@ -185,10 +194,12 @@ pub(crate) async fn remove(deps: &BotDeps, id: i64) -> Result<(), sea_orm::DbErr
 pub async fn mute(cx: Cx, args: String) -> HandlerResult {
     let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
     let lang = caller.lang;
-    let mut words = args.split_whitespace();
-    let (Some(id), Some(how_long), None) = (words.next(), words.next(), words.next()) else {
+    // The duration may take words and spaces: `/mute 3 2 часа`.
+    let (id, how_long) = args.trim().split_once(char::is_whitespace).unwrap_or((args.trim(), ""));
+    let how_long = how_long.trim();
+    if how_long.is_empty() {
         return reply::text(bot, deps, caller.chat, t(lang, Text::MuteUsage)).await;
-    };
+    }
     let until = if how_long.eq_ignore_ascii_case("off") {
         None
     } else {
@@ -279,16 +290,18 @@ pub(crate) async fn render_list(
         };
         let (count, failures) = counts_since(deps, row.id, since).await?;
         let uptime = uptime_percent(count, failures).map(|u| format!("{u:.2}%")).unwrap_or_else(|| "—".into());
-        let latency = row.last_latency_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into());
+        let latency =
+            row.last_latency_ms.map(|ms| t(lang, Text::Millis { ms: i64::from(ms) })).unwrap_or_else(|| "—".into());
         let muted = row.muted_until.is_some_and(|u| u > now);
         text.push_str(&format!(
-            "\n#{} {} {} · {} · 24h {} · {}{}",
+            "\n#{} {} {} · {} · {} {} · {}{}",
             row.id,
             state_badge(&row, lang),
             row.shown_target(SHOWN_IN_LINE),
             latency,
+            t(lang, Text::Hours { n: 24 }),
             uptime,
-            format_duration(std::time::Duration::from_secs(row.interval_secs as u64)),
+            duration::format(lang, std::time::Duration::from_secs(row.interval_secs as u64)),
             if muted { " · 🔕" } else { "" }
         ));
         rows.push(row);
@@ -336,7 +349,7 @@ pub(crate) async fn send_chart(
     let (start, end) = (from.timestamp(), now.timestamp());
     let png = tokio::task::spawn_blocking(move || chart::render(&points, start, end)).await??;
     let r = summarize(results.iter().map(|(_, ok, ms)| (*ok, ms.map(|v| v.max(0) as u32))));
-    let ms = |v: Option<u32>| v.map(|v| format!("{v} ms")).unwrap_or_else(|| "—".into());
+    let ms = |v: Option<u32>| v.map(|v| t(lang, Text::Millis { ms: i64::from(v) })).unwrap_or_else(|| "—".into());
     let caption = t(
         lang,
         Text::ChartCaption {
@@ -361,7 +374,7 @@ pub(crate) async fn status_text(
 ) -> anyhow::Result<String> {
     let (row, lang) = (row.clone(), caller.lang);
     let mut uptimes = Vec::new();
-    for (label, hours) in [("24h", 24), ("7d", 24 * 7), ("30d", 24 * 30)] {
+    for hours in [24, 24 * 7, 24 * 30] {
         let (count, failures) = counts_since(deps, row.id, now - chrono::Duration::hours(hours)).await?;
         let (r_count, r_failures) = rollup_counts_before(
             deps,
@@ -373,7 +386,14 @@ pub(crate) async fn status_text(
         let shown = uptime_percent(count + r_count, failures + r_failures)
             .map(|u| format!("{u:.2}%"))
             .unwrap_or_else(|| "—".into());
-        uptimes.push(format!("{label} {shown}"));
+        // A monitor younger than the window is measured since it was added, and says so.
+        let window_start = now - chrono::Duration::hours(hours);
+        let since = (row.created_at > window_start).then(|| tz::minute(row.created_at, caller.zone));
+        let window = match hours {
+            24 => t(lang, Text::Hours { n: 24 }),
+            _ => duration::format(lang, std::time::Duration::from_secs(hours as u64 * 3600)),
+        };
+        uptimes.push(t(lang, Text::UptimeWindow { window: &window, shown: &shown, since: since.as_deref() }));
     }
     let recent = check_result::Entity::find()
         .filter(check_result::Column::MonitorId.eq(row.id))
@@ -387,11 +407,11 @@ pub(crate) async fn status_text(
         state_badge(&row, lang),
         row.shown_target(SHOWN_MAX),
         t(lang, Text::KindName { kind: row.kind }),
-        format_duration(std::time::Duration::from_secs(row.interval_secs as u64))
+        duration::format(lang, std::time::Duration::from_secs(row.interval_secs as u64))
     );
     let blocked = row.last_status == Some(CheckStatus::Blocked);
     if let Some(reason) = row.last_reason.as_deref().filter(|_| row.health == Health::Down && !blocked) {
-        text.push_str(&format!("{reason}\n"));
+        text.push_str(&format!("{}\n", Reason::from_stored(reason).render(lang)));
     }
     if blocked && !row.paused {
         let address = row.last_address.as_deref().unwrap_or("?");
@@ -405,9 +425,11 @@ pub(crate) async fn status_text(
     }
     for r in recent {
         let detail = match (r.ok, r.latency_ms, r.reason) {
-            (true, Some(ms), _) => format!("✅ {ms} ms"),
+            (true, Some(ms), _) => format!("✅ {}", t(lang, Text::Millis { ms: i64::from(ms) })),
             (true, None, _) => "✅".into(),
-            (false, _, reason) => format!("❌ {}", reason.unwrap_or_default()),
+            (false, _, reason) => {
+                format!("❌ {}", Reason::from_stored(reason.as_deref().unwrap_or_default()).render(lang))
+            }
         };
         let at = chrono::DateTime::from_timestamp(r.at, 0).unwrap_or_default();
         text.push_str(&format!("\n{} {detail}", tz::short(at, caller.zone)));
@@ -490,14 +512,19 @@ mod tests {
         let r = parse_watch("https://example.com 5m").unwrap();
         assert_eq!((r.target.to_string(), r.interval.secs()), ("https://example.com/".into(), 300));
         assert_eq!(parse_watch("10.0.0.1").unwrap().interval, Interval::DEFAULT);
+        assert_eq!(parse_watch("a.com 7 минут").unwrap().interval.secs(), 420);
+        assert_eq!(parse_watch("a.com  2 часа ").unwrap().interval.secs(), 7200);
     }
 
     #[test]
     fn bad_watch_input_says_what_is_wrong() {
         assert_eq!(parse_watch(""), Err(WatchError::Usage));
         assert_eq!(parse_watch("a.com 1m extra"), Err(WatchError::Usage));
-        assert!(matches!(parse_watch("ftp://x"), Err(WatchError::Target(p)) if p.contains("ftp")));
-        assert!(matches!(parse_watch("a.com 5s"), Err(WatchError::Interval(p)) if p.contains("at least 10s")));
+        assert_eq!(parse_watch("ftp://x"), Err(WatchError::Target(TargetError::Scheme("ftp".into()))));
+        let too_short = parse_watch("a.com 5s").unwrap_err();
+        assert!(too_short.render(Lang::En).contains("at least 10s"), "{}", too_short.render(Lang::En));
+        assert!(too_short.render(Lang::Ru).contains("не меньше 10 с"), "{}", too_short.render(Lang::Ru));
+        assert!(!WatchError::Target(TargetError::BadUrl("http://".into())).render(Lang::Ru).contains("not a valid"));
         assert!(matches!(parse_watch("a.com 0s"), Err(WatchError::Interval(_))));
         assert!(matches!(parse_watch("a.com soon"), Err(WatchError::Interval(_))));
         assert!(WatchError::Usage.render(Lang::En).contains("/watch tcp://db.example.com:5432 5m"));

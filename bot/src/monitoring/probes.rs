@@ -53,7 +53,7 @@ pub async fn probes(cx: Cx, args: String) -> HandlerResult {
         },
         [word, network] => match (ProbeAction::try_from_value(&(*word).to_owned()), parse_network(network)) {
             (Err(_), _) => t(lang, Text::ProbesUsage),
-            (Ok(_), Err(e)) => t(lang, Text::BadNetwork { problem: &e.to_string() }),
+            (Ok(_), Err(e)) => t(lang, Text::NotANetwork { input: &e.0 }),
             (Ok(action), Ok(net)) => {
                 let before = probe_rule::policy(&deps.db).await?;
                 let row = probe_rule::ActiveModel {

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use shared::entities::monitor;
+use shared::i18n::Lang;
 use shared::monitoring::model::timeout_for_interval;
-use shared::monitoring::options::{self, OPTIONS, OptionError, Setting, describe};
+use shared::monitoring::options::{self, OPTIONS, OptionError, Setting, describe, describe_in};
 use shared::monitoring::schedule::Interval;
 use shared::monitoring::target::{CheckKind, SHOWN_MAX};
 use shared::monitoring::texts::{Text, t};
@@ -27,7 +28,7 @@ pub async fn set(cx: Cx, args: String) -> HandlerResult {
     let Some(row) = find_own(bot, deps, caller, id, "/set 3 timeout 5s").await? else { return Ok(()) };
     let Some(name) = words.next() else {
         let text =
-            t(lang, Text::MonitorOptions { id: row.id, target: &row.shown_target(SHOWN_MAX), options: &current(&row) });
+            t(lang, Text::MonitorOptions { id: row.id, target: &row.shown_target(SHOWN_MAX), options: &current(lang, &row) });
         return reply::text(bot, deps, caller.chat, text).await;
     };
     let value = words.next().unwrap_or("");
@@ -36,7 +37,8 @@ pub async fn set(cx: Cx, args: String) -> HandlerResult {
     let text = match options::parse(name, value, kind, interval) {
         Err(OptionError::Unknown) => t(lang, Text::SetUnknownOption { option: name, options: &option_list }),
         Err(OptionError::HttpOnly) => t(lang, Text::SetHttpOnly { option: name }),
-        Err(OptionError::Bad(problem)) => {
+        Err(OptionError::Bad(error)) => {
+            let problem = t(lang, Text::BadOptionValue { error: &error });
             let (option, example) = options::lookup(name).unwrap_or((name, ""));
             t(lang, Text::SetBadValue { option, problem: &problem, example })
         }
@@ -44,8 +46,8 @@ pub async fn set(cx: Cx, args: String) -> HandlerResult {
             let id = row.id;
             apply(row, &setting).update(&deps.db).await?;
             let described = describe(&setting);
-            cx.audit(Entry::new("monitor.set", "monitor", id).detail(described.clone())).await?;
-            t(lang, Text::SetDone { id, setting: &described })
+            cx.audit(Entry::new("monitor.set", "monitor", id).detail(described)).await?;
+            t(lang, Text::SetDone { id, setting: &describe_in(lang, &setting) })
         }
     };
     reply::text(bot, deps, caller.chat, text).await
@@ -87,8 +89,9 @@ fn apply(row: monitor::Model, setting: &Setting) -> monitor::ActiveModel {
 }
 
 /// The monitor's options as `/set` names them, one per line.
-fn current(m: &monitor::Model) -> String {
+fn current(lang: Lang, m: &monitor::Model) -> String {
     let secs = |s: i64| Duration::from_secs(s.max(0) as u64);
+    let describe = |setting: &Setting| describe_in(lang, setting);
     let mut lines = vec![
         describe(&Setting::Interval(Interval::from_secs(i64::from(m.interval_secs)).unwrap_or(Interval::DEFAULT))),
         describe(&Setting::Timeout(Duration::from_millis(m.timeout_ms.max(0) as u64))),

@@ -71,7 +71,10 @@ pub struct State {
     pub cert_warned_days: Option<u32>,
 }
 
-/// Why a check failed.
+/// Why a check failed. It is stored as a short stable text ([`Reason::stored`], read back by
+/// [`Reason::from_stored`]) in `check_results.reason` and `monitors.last_reason`, and put into
+/// words in the reader's language only when shown ([`Reason::render`]). A new variant takes a new
+/// code in `reason.rs`; the codes of existing variants never change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     HttpStatus(u16),
@@ -83,31 +86,26 @@ pub enum Reason {
         sent: u32,
     },
     Refused,
+    /// The host name (no address found for it).
     Unresolvable(String),
+    /// The TLS library's own words.
     Tls(String),
+    /// The server's certificate has expired.
+    CertExpired,
     /// The admins' probe policy forbids the resolved address.
     NotPermitted(String),
     /// Neither raw nor datagram ICMP sockets are allowed in this process.
     IcmpUnavailable,
+    TooManyRedirects,
+    /// Anything else, in the words of whatever failed; also every free-text reason stored before
+    /// reasons were typed.
     Other(String),
 }
 
 impl Reason {
-    /// Short, technical and the same in every language (codes, numbers, the keyword).
+    /// In English, for logs.
     pub fn describe(&self) -> String {
-        match self {
-            Reason::HttpStatus(code) => format!("HTTP {code}"),
-            Reason::Timeout(d) => format!("timeout after {}", super::schedule::format_duration(*d)),
-            Reason::KeywordMissing(k) => format!("keyword {k:?} missing"),
-            Reason::KeywordPresent(k) => format!("keyword {k:?} present"),
-            Reason::PingLoss { received, sent } => format!("ping loss {}/{sent}", sent - received),
-            Reason::Refused => "connection refused".into(),
-            Reason::Unresolvable(e) => format!("DNS: {e}"),
-            Reason::Tls(e) => format!("TLS: {e}"),
-            Reason::NotPermitted(ip) => format!("{ip} is not permitted by the probe policy"),
-            Reason::IcmpUnavailable => "ICMP not permitted here".into(),
-            Reason::Other(e) => e.clone(),
-        }
+        self.render(crate::i18n::Lang::En)
     }
 }
 

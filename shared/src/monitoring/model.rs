@@ -6,11 +6,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::crypto::{CryptoError, Encrypted};
+use crate::duration;
 use crate::entities::monitor;
 use crate::i18n::Lang;
 use crate::monitoring::alerts::{Alert, Health, State, Thresholds};
 use crate::monitoring::options::HttpMethod;
-use crate::monitoring::schedule::{Interval, format_duration};
+use crate::monitoring::schedule::Interval;
 use crate::monitoring::target::Target;
 use crate::monitoring::texts::{Text, t};
 
@@ -110,12 +111,17 @@ pub fn thresholds_of(m: &monitor::Model) -> Thresholds {
 /// One line of an alert message, from the message catalogue.
 pub fn alert_line(lang: Lang, id: i64, target: &str, alert: &Alert) -> String {
     match alert {
-        Alert::Down { reason } => t(lang, Text::AlertDown { id, target, reason: &reason.describe() }),
+        Alert::Down { reason } => t(lang, Text::AlertDown { id, target, reason: &reason.render(lang) }),
         Alert::StillDown { reason, down_for } => t(
             lang,
-            Text::AlertStillDown { id, target, reason: &reason.describe(), down_for: &format_duration(*down_for) },
+            Text::AlertStillDown {
+                id,
+                target,
+                reason: &reason.render(lang),
+                down_for: &duration::format(lang, *down_for),
+            },
         ),
-        Alert::Up { down_for } => t(lang, Text::AlertUp { id, target, down_for: &format_duration(*down_for) }),
+        Alert::Up { down_for } => t(lang, Text::AlertUp { id, target, down_for: &duration::format(lang, *down_for) }),
         Alert::CertExpiring { days_left } if *days_left < 0 => t(lang, Text::CertExpired { id, target }),
         Alert::CertExpiring { days_left } => t(lang, Text::CertExpiring { id, target, days: *days_left }),
         Alert::Blocked { address } => t(lang, Text::AlertBlocked { id, target, address }),
@@ -151,9 +157,14 @@ mod tests {
     #[test]
     fn lines_name_the_target_the_state_and_the_reason() {
         let down = alert_line(Lang::Ru, 3, "https://x", &Alert::Down { reason: Reason::HttpStatus(502) });
-        assert_eq!(down, "🔴 DOWN #3 https://x — HTTP 502");
+        assert_eq!(down, "🔴 DOWN #3 https://x — ответ HTTP 502");
         let up = alert_line(Lang::En, 3, "https://x", &Alert::Up { down_for: Duration::from_secs(125) });
         assert_eq!(up, "🟢 UP #3 https://x — was down for 2m 5s");
+        // See: issue 8 — "был недоступен 5m 29s", "— connection refused".
+        let up = alert_line(Lang::Ru, 3, "https://x", &Alert::Up { down_for: Duration::from_secs(329) });
+        assert_eq!(up, "🟢 UP #3 https://x — был недоступен 5 мин 29 с");
+        let refused = alert_line(Lang::Ru, 3, "tcp://x:1", &Alert::Down { reason: Reason::Refused });
+        assert_eq!(refused, "🔴 DOWN #3 tcp://x:1 — соединение отклонено");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sea_orm::ActiveEnum;
 use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 
-use super::schedule::{Interval, parse_duration};
+use super::schedule::{DurationError, Interval, parse_duration};
 use super::target::CheckKind as Kind;
 
 /// The request an HTTP check sends. It is also the `monitors.http_method` column, and the stored
@@ -73,7 +73,33 @@ pub enum OptionError {
     /// Only HTTP(S) monitors have it.
     HttpOnly,
     /// The value is not acceptable; says why.
-    Bad(String),
+    Bad(BadValue),
+}
+
+/// What is wrong with an option's value; the catalogue puts it into words
+/// (`texts::Text::BadOptionValue`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadValue {
+    Missing,
+    /// Not a duration, or one outside the interval's limits.
+    Duration(DurationError),
+    /// Outside [`TIMEOUT_LIMITS`] or not whole seconds.
+    TimeoutRange,
+    /// Not shorter than the monitor's interval.
+    TimeoutNotShorter,
+    NotWholeNumber,
+    /// Outside [`STREAK_LIMITS`].
+    StreakRange,
+    /// Outside [`REPEAT_LIMITS`].
+    RepeatRange,
+    /// Not GET or HEAD.
+    Method,
+    /// Not `200`, `200-299` or `2xx` within 100-599.
+    StatusRange,
+    /// Over [`KEYWORD_MAX_CHARS`].
+    KeywordTooLong,
+    /// Not a whole number within [`CERT_WARN_LIMITS`].
+    CertDays,
 }
 
 pub const TIMEOUT_LIMITS: RangeInclusive<u64> = 1..=60;
@@ -91,52 +117,54 @@ pub fn parse(name: &str, value: &str, kind: Kind, interval: Interval) -> Result<
         return Err(OptionError::HttpOnly);
     }
     if value.is_empty() {
-        return Err(OptionError::Bad("a value is missing".into()));
+        return Err(OptionError::Bad(BadValue::Missing));
     }
     let off = value.eq_ignore_ascii_case("off") || value.eq_ignore_ascii_case("none");
     match name {
-        "interval" => Interval::parse(value).map(Setting::Interval).map_err(|e| OptionError::Bad(e.to_string())),
+        "interval" => {
+            Interval::parse(value).map(Setting::Interval).map_err(|e| OptionError::Bad(BadValue::Duration(e)))
+        }
         "timeout" => {
-            let d = parse_duration(value).map_err(|e| OptionError::Bad(e.to_string()))?;
+            let d = parse_duration(value).map_err(|e| OptionError::Bad(BadValue::Duration(e)))?;
             if !TIMEOUT_LIMITS.contains(&d.as_secs()) || d.subsec_nanos() != 0 {
-                return Err(OptionError::Bad("a timeout is 1s to 60s, in whole seconds".into()));
+                return Err(OptionError::Bad(BadValue::TimeoutRange));
             }
             if d >= interval.duration() {
-                return Err(OptionError::Bad("the timeout must be shorter than the interval".into()));
+                return Err(OptionError::Bad(BadValue::TimeoutNotShorter));
             }
             Ok(Setting::Timeout(d))
         }
         "down_after" | "up_after" => {
-            let n: u32 = value.parse().map_err(|_| OptionError::Bad("not a whole number".into()))?;
+            let n: u32 = value.parse().map_err(|_| OptionError::Bad(BadValue::NotWholeNumber))?;
             if !STREAK_LIMITS.contains(&n) {
-                return Err(OptionError::Bad("a count is 1 to 10 checks".into()));
+                return Err(OptionError::Bad(BadValue::StreakRange));
             }
             Ok(if name == "down_after" { Setting::DownAfter(n) } else { Setting::UpAfter(n) })
         }
         "repeat" if off => Ok(Setting::Repeat(None)),
         "repeat" => {
-            let d = parse_duration(value).map_err(|e| OptionError::Bad(e.to_string()))?;
+            let d = parse_duration(value).map_err(|e| OptionError::Bad(BadValue::Duration(e)))?;
             if !REPEAT_LIMITS.contains(&d.as_secs()) {
-                return Err(OptionError::Bad("reminders repeat every 5m to 7d".into()));
+                return Err(OptionError::Bad(BadValue::RepeatRange));
             }
             Ok(Setting::Repeat(Some(d)))
         }
         "method" => HttpMethod::try_from_value(&value.to_ascii_uppercase())
             .map(Setting::Method)
-            .map_err(|_| OptionError::Bad("the method is GET or HEAD".into())),
+            .map_err(|_| OptionError::Bad(BadValue::Method)),
         "expect" => parse_status_range(value).map(Setting::Expect),
         "keyword" if off => Ok(Setting::Keyword { text: None, must_contain: true }),
         "keyword" | "absent" => {
             if value.chars().count() > KEYWORD_MAX_CHARS {
-                return Err(OptionError::Bad(format!("at most {KEYWORD_MAX_CHARS} characters")));
+                return Err(OptionError::Bad(BadValue::KeywordTooLong));
             }
             Ok(Setting::Keyword { text: Some(value.to_owned()), must_contain: name == "keyword" })
         }
         "cert_warn" if off => Ok(Setting::CertWarnDays(0)),
         "cert_warn" => {
-            let days: u32 = value.parse().map_err(|_| OptionError::Bad("not a whole number of days".into()))?;
+            let days: u32 = value.parse().map_err(|_| OptionError::Bad(BadValue::CertDays))?;
             if !CERT_WARN_LIMITS.contains(&days) {
-                return Err(OptionError::Bad("1 to 365 days, or off".into()));
+                return Err(OptionError::Bad(BadValue::CertDays));
             }
             Ok(Setting::CertWarnDays(days))
         }
@@ -146,7 +174,7 @@ pub fn parse(name: &str, value: &str, kind: Kind, interval: Interval) -> Result<
 
 /// `200`, `200-299` or `2xx`: statuses between 100 and 599.
 fn parse_status_range(value: &str) -> Result<RangeInclusive<u16>, OptionError> {
-    let bad = || OptionError::Bad("a status is 100-599: 200, 200-299 or 2xx".into());
+    let bad = || OptionError::Bad(BadValue::StatusRange);
     let code = |s: &str| s.trim().parse::<u16>().ok().filter(|c| (100..=599).contains(c));
     let range = if let Some(class) = value.strip_suffix("xx").or_else(|| value.strip_suffix("XX")) {
         let first: u16 = class.parse().ok().filter(|c| (1..=5).contains(c)).ok_or_else(bad)?;
@@ -165,7 +193,12 @@ fn parse_status_range(value: &str) -> Result<RangeInclusive<u16>, OptionError> {
 
 /// How a setting reads back to the user, e.g. `expect 200-299`.
 pub fn describe(setting: &Setting) -> String {
-    use super::schedule::format_duration;
+    describe_in(crate::i18n::Lang::En, setting)
+}
+
+/// [`describe`] with durations in `lang` (`timeout 5 с`); option names stay as `/set` takes them.
+pub fn describe_in(lang: crate::i18n::Lang, setting: &Setting) -> String {
+    let format_duration = |d: Duration| crate::duration::format(lang, d);
     match setting {
         Setting::Method(m) => format!("method {}", m.to_value()),
         Setting::Expect(r) if r.start() == r.end() => format!("expect {}", r.start()),
@@ -252,5 +285,22 @@ mod tests {
         assert_eq!(describe(&Setting::Expect(200..=299)), "expect 200-299");
         assert_eq!(describe(&Setting::Repeat(Some(Duration::from_secs(1800)))), "repeat 30m");
         assert_eq!(describe(&Setting::CertWarnDays(0)), "cert_warn off");
+        let ru = crate::i18n::Lang::Ru;
+        assert_eq!(describe_in(ru, &Setting::Repeat(Some(Duration::from_secs(1800)))), "repeat 30 мин");
+    }
+
+    #[test]
+    fn bad_values_say_why_in_both_languages() {
+        use crate::i18n::Lang;
+        use crate::monitoring::texts::{Text, t};
+        let why = |lang, value| match http("timeout", value) {
+            Err(OptionError::Bad(error)) => t(lang, Text::BadOptionValue { error: &error }),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(why(Lang::En, "2m"), "a timeout is 1s to 1m, in whole seconds");
+        assert_eq!(why(Lang::Ru, "2m"), "таймаут — от 1 с до 1 мин, в целых секундах");
+        assert!(why(Lang::Ru, "скоро").contains("не длительность"), "{}", why(Lang::Ru, "скоро"));
+        let streak = t(Lang::Ru, Text::BadOptionValue { error: &BadValue::StreakRange });
+        assert_eq!(streak, "от 1 до 10 проверок");
     }
 }

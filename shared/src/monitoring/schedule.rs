@@ -41,63 +41,19 @@ impl Interval {
     }
 }
 
-/// A duration the user typed that teleops cannot use.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
-    /// Not a number with a unit.
-    #[error("{0:?} is not a duration like 30s, 5m, 1h or 1d")]
-    Malformed(String),
-    /// Zero or below the minimum.
-    #[error("must be at least {}", format_duration(*min))]
-    TooShort { min: Duration },
-    /// Above the maximum.
-    #[error("must be at most {}", format_duration(*max))]
-    TooLong { max: Duration },
-}
+// Monitoring's call sites name these; the parser and its error live in `crate::duration`, which
+// other slices share.
+pub use crate::duration::DurationError;
 
-/// Parses `30s`, `5m`, `1h`, `2d` and combinations such as `1h30m`.
+/// [`crate::duration::parse`]: `30s`, `5m`, `1h30m`, `7 минут`, `2 часа`.
 pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
-    let text = input.trim().to_ascii_lowercase();
-    let malformed = || DurationError::Malformed(input.trim().to_owned());
-    if text.is_empty() {
-        return Err(malformed());
-    }
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(malformed()),
-        };
-        let n: u64 = digits.parse().map_err(|_| malformed())?;
-        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(malformed)?;
-        digits.clear();
-    }
-    if !digits.is_empty() {
-        return Err(malformed());
-    }
-    Ok(Duration::from_secs(total))
+    crate::duration::parse(input)
 }
 
-/// `1d 2h`, `5m 3s`, `45s`: the two largest units.
+/// [`crate::duration::format`] in English, for logs and audit details; users read
+/// `crate::duration::format` in their language.
 pub fn format_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let parts = [(secs / 86_400, "d"), ((secs % 86_400) / 3600, "h"), ((secs % 3600) / 60, "m"), (secs % 60, "s")];
-    let shown: Vec<String> = parts
-        .iter()
-        .skip_while(|(n, _)| *n == 0)
-        .take(2)
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, u)| format!("{n}{u}"))
-        .collect();
-    if shown.is_empty() { "0s".into() } else { shown.join(" ") }
+    crate::duration::format(crate::i18n::Lang::En, d)
 }
 
 /// A stable pseudo-random offset of `id` within `[0, modulus)`, so monitors created together spread
@@ -166,19 +122,12 @@ mod tests {
         assert_eq!(Interval::parse("9s"), Err(DurationError::TooShort { min: Interval::MIN }));
         assert_eq!(Interval::parse("0s"), Err(DurationError::TooShort { min: Interval::MIN }));
         assert_eq!(Interval::parse("2d"), Err(DurationError::TooLong { max: Interval::MAX }));
-        for bad in ["", "60", "5 minutes", "-5m", "m", "5x", "99999999999999999999s"] {
+        assert_eq!(Interval::parse("7 минут").unwrap().secs(), 420);
+        assert_eq!(Interval::parse("24 часа"), Ok(Interval(Interval::MAX)));
+        for bad in ["", "60", "5 minutes ago", "-5m", "m", "5x", "99999999999999999999s"] {
             assert!(matches!(Interval::parse(bad), Err(DurationError::Malformed(_))), "{bad}");
         }
         assert_eq!(Interval::parse("9s").unwrap_err().to_string(), "must be at least 10s");
-    }
-
-    #[test]
-    fn durations_format_with_two_units() {
-        assert_eq!(format_duration(Duration::from_secs(45)), "45s");
-        assert_eq!(format_duration(Duration::from_secs(303)), "5m 3s");
-        assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
-        assert_eq!(format_duration(Duration::from_secs(93_784)), "1d 2h");
-        assert_eq!(format_duration(Duration::ZERO), "0s");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use sea_orm::ActiveEnum;
 use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 
 use crate::config::Secret;
@@ -57,6 +58,9 @@ pub enum TargetError {
     /// Longer than [`MAX_CHARS`].
     #[error("the target is {0} characters long; at most {MAX_CHARS} are accepted")]
     TooLong(usize),
+    /// A valid target of another kind than the one asked for (in `/add`).
+    #[error("{input:?} is not a {} target", kind.to_value())]
+    WrongKind { input: String, kind: CheckKind },
 }
 
 /// The longest target accepted, in characters.

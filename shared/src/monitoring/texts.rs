@@ -2,13 +2,16 @@
 //! `/set`, `/probes`, `/add` and the alerts say. The `match` makes a missing translation a compile
 //! error; counted words take their CLDR plural form through [`crate::i18n::count`].
 
+use crate::duration;
 use crate::i18n::{Forms, Lang, count};
-use crate::monitoring::alerts::Health;
+use crate::monitoring::alerts::{Health, Reason};
+use crate::monitoring::options::BadValue;
 use crate::monitoring::policy::ProbeAction;
-use crate::monitoring::target::CheckKind;
+use crate::monitoring::target::{CheckKind, MAX_CHARS, TargetError};
 
 const MONITORS: [Forms; 2] = [Forms::en("monitor", "monitors"), Forms::ru("монитор", "монитора", "мониторов")];
 const CHECKS: [Forms; 2] = [Forms::en("check", "checks"), Forms::ru("проверка", "проверки", "проверок")];
+const DAYS: [Forms; 2] = [Forms::en("day", "days"), Forms::ru("день", "дня", "дней")];
 
 /// Every text of the slice, with the values it mentions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +66,6 @@ pub enum Text<'a> {
     AddPickInterval,
     AddPickThreshold,
     ProbesUsage,
-    BadNetwork { problem: &'a str },
     ProbeRuleAdded { id: i64, action: ProbeAction, network: &'a str },
     ProbeRule { id: i64, action: ProbeAction, network: &'a str },
     ProbeRuleRemoved { id: i64 },
@@ -84,6 +86,14 @@ pub enum Text<'a> {
     AlertBlocked { id: i64, target: &'a str, address: &'a str },
     ProbeRuleEffect { blocked: u64, unblocked: u64 },
     BuiltInDenies,
+    // Reasons, input errors and uptime windows in the reader's language (issue 8).
+    FailureReason { reason: &'a Reason },
+    BadTarget { error: &'a TargetError },
+    BadOptionValue { error: &'a BadValue },
+    NotANetwork { input: &'a str },
+    UptimeWindow { window: &'a str, shown: &'a str, since: Option<&'a str> },
+    Millis { ms: i64 },
+    Hours { n: i64 },
 }
 
 /// `text` in `lang`.
@@ -154,17 +164,21 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, AlertStillDown { id, target, reason, down_for }) => format!("🔴 DOWN #{id} {target} — {reason} (недоступен {down_for})"),
         (Lang::En, AlertUp { id, target, down_for }) => format!("🟢 UP #{id} {target} — was down for {down_for}"),
         (Lang::Ru, AlertUp { id, target, down_for }) => format!("🟢 UP #{id} {target} — был недоступен {down_for}"),
-        (Lang::En, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: the TLS certificate expires in {days} day(s)"),
-        (Lang::Ru, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: TLS-сертификат истекает через {days} дн."),
+        (Lang::En, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: the TLS certificate expires in {}", count(lang, days.max(0) as u64, DAYS)),
+        (Lang::Ru, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: TLS-сертификат истекает через {}", count(lang, days.max(0) as u64, DAYS)),
         (Lang::En, CertExpired { id, target }) => format!("⚠️ #{id} {target}: the TLS certificate has expired"),
         (Lang::Ru, CertExpired { id, target }) => format!("⚠️ #{id} {target}: срок TLS-сертификата истёк"),
-        // The state words stay in every language too, so the list reads like the alerts; the
-        // unavailable badge quotes the reason the admins' notice names.
-        (_, HealthBadge { health: Health::Up }) => "🟢 UP".into(),
-        (_, HealthBadge { health: Health::Down }) => "🔴 DOWN".into(),
-        (_, HealthBadge { health: Health::Pending }) => "⏳ PENDING".into(),
-        (_, PausedBadge) => "⏸ PAUSED".into(),
-        (_, UnavailableBadge) => "🚫 ICMP not permitted here".into(),
+        // The state in lists and /status, in the reader's language (the alerts keep DOWN and UP
+        // as search words); the unavailable badge quotes the reason the admins' notice names.
+        (Lang::En, HealthBadge { health: Health::Up }) => "🟢 UP".into(),
+        (Lang::Ru, HealthBadge { health: Health::Up }) => "🟢 работает".into(),
+        (Lang::En, HealthBadge { health: Health::Down }) => "🔴 DOWN".into(),
+        (Lang::Ru, HealthBadge { health: Health::Down }) => "🔴 недоступен".into(),
+        (Lang::En, HealthBadge { health: Health::Pending }) => "⏳ PENDING".into(),
+        (Lang::Ru, HealthBadge { health: Health::Pending }) => "⏳ ждёт проверки".into(),
+        (Lang::En, PausedBadge) => "⏸ PAUSED".into(),
+        (Lang::Ru, PausedBadge) => "⏸ приостановлен".into(),
+        (lang, UnavailableBadge) => format!("🚫 {}", Reason::IcmpUnavailable.render(lang)),
         // Kinds by their short technical names, the same in every language.
         (_, KindName { kind: CheckKind::Http }) => "http".into(),
         (_, KindName { kind: CheckKind::Tcp }) => "tcp".into(),
@@ -193,8 +207,6 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, CmdProbes) => "какие сети можно проверять: /probes [allow|deny <сеть> | remove <id>]".into(),
         (Lang::En, ProbesUsage) => "Usage:\n/probes — list the rules\n/probes allow 10.0.0.0/8 — only allowed networks may be probed\n/probes deny 169.254.169.254 — never probe this (deny wins)\n/probes remove 3 — delete rule 3".into(),
         (Lang::Ru, ProbesUsage) => "Использование:\n/probes — список правил\n/probes allow 10.0.0.0/8 — проверять только разрешённые сети\n/probes deny 169.254.169.254 — никогда не проверять (запрет важнее)\n/probes remove 3 — удалить правило 3".into(),
-        (Lang::En, BadNetwork { problem }) => format!("{problem}."),
-        (Lang::Ru, BadNetwork { problem }) => format!("Не сеть: {problem}."),
         (Lang::En, ProbeRuleAdded { id, action, network }) => format!("Rule #{id} added: {} {network}. It applies from the next checks.", action_word(action)),
         (Lang::Ru, ProbeRuleAdded { id, action, network }) => format!("Правило #{id} добавлено: {} {network}. Действует со следующих проверок.", action_word(action)),
         (_, ProbeRule { id, action, network }) => format!("#{id} {} {network}", action_word(action)),
@@ -207,7 +219,7 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, ProbeRulesHeader) => "Probe rules (deny wins; with any allow rule, only allowed networks are probed):".into(),
         (Lang::Ru, ProbeRulesHeader) => "Правила проверок (запрет важнее; если есть разрешения, проверяются только разрешённые сети):".into(),
         (Lang::En, IcmpNotPermittedAdmin) => "Ping monitors cannot run: this teleops process may not open ICMP sockets, so they show \"ICMP not permitted here\". Grant it one of: run it as root; `setcap cap_net_raw+ep $(which teleops)`; or allow ICMP datagram sockets with `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP and TCP monitors are not affected.".into(),
-        (Lang::Ru, IcmpNotPermittedAdmin) => "Ping-мониторы не могут работать: этому процессу teleops запрещено открывать ICMP-сокеты, поэтому они показывают «ICMP not permitted here». Разрешите одно из: запуск от root; `setcap cap_net_raw+ep $(which teleops)`; или ICMP datagram-сокеты: `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP- и TCP-мониторы это не затрагивает.".into(),
+        (Lang::Ru, IcmpNotPermittedAdmin) => "Ping-мониторы не могут работать: этому процессу teleops запрещено открывать ICMP-сокеты, поэтому они показывают «ICMP здесь запрещён». Разрешите одно из: запуск от root; `setcap cap_net_raw+ep $(which teleops)`; или ICMP datagram-сокеты: `sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`. HTTP- и TCP-мониторы это не затрагивает.".into(),
         (Lang::En, CmdSet) => "Show or change a monitor's options".into(),
         (Lang::Ru, CmdSet) => "Показать или изменить настройки монитора".into(),
         (Lang::En, SetUsage { options }) => format!("Usage: /set <id> <option> <value>\n/set <id> alone shows the monitor's options.\nOptions (with an example value):\n{options}\nExample: /set 3 timeout 5s"),
@@ -236,6 +248,118 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, ProbeRuleEffect { blocked, unblocked }) => format!("По последнему проверенному адресу это блокирует {} и разблокирует {}; заблокированные показаны с ⛔ и не считаются недоступными.", count(lang, blocked, MONITORS), count(lang, unblocked, MONITORS)),
         (Lang::En, BuiltInDenies) => "Built in, without any rule: denied are this machine and link-local addresses — 127.0.0.0/8, 0.0.0.0/8, ::, ::1, 169.254.0.0/16 (cloud metadata 169.254.169.254), fe80::/10 — in every IPv6 form (::ffff:127.0.0.1, ::127.0.0.1). Private networks (10/8, 172.16/12, 192.168/16) are allowed; deny them with a rule. An allow rule at least as narrow lifts a built-in deny: /probes allow 127.0.0.0/8 (it also switches to allow-list mode).".into(),
         (Lang::Ru, BuiltInDenies) => "Встроено, без правил: запрещены этот компьютер и link-local-адреса — 127.0.0.0/8, 0.0.0.0/8, ::, ::1, 169.254.0.0/16 (метаданные облака 169.254.169.254), fe80::/10 — в любой IPv6-форме (::ffff:127.0.0.1, ::127.0.0.1). Частные сети (10/8, 172.16/12, 192.168/16) разрешены; запретить их можно правилом. Разрешение не шире встроенного запрета снимает его: /probes allow 127.0.0.0/8 (оно же включает режим «только разрешённые»).".into(),
+        (lang, FailureReason { reason }) => reason_words(lang, reason),
+        (Lang::En, BadTarget { error: TargetError::Empty }) => "no target given".into(),
+        (Lang::Ru, BadTarget { error: TargetError::Empty }) => "цель не указана".into(),
+        (Lang::En, BadTarget { error: TargetError::BadUrl(input) }) => format!("\"{input}\" is not a valid URL"),
+        (Lang::Ru, BadTarget { error: TargetError::BadUrl(input) }) => format!("«{input}» — неправильный адрес (URL)"),
+        (Lang::En, BadTarget { error: TargetError::Scheme(scheme) }) => format!("{scheme}:// targets are not supported (use http://, https://, tcp:// or a host name)"),
+        (Lang::Ru, BadTarget { error: TargetError::Scheme(scheme) }) => format!("адреса {scheme}:// не поддерживаются (используйте http://, https://, tcp:// или имя хоста)"),
+        (Lang::En, BadTarget { error: TargetError::TcpPort(input) }) => format!("\"{input}\" needs a port from 1 to 65535, like tcp://db.example.com:5432"),
+        (Lang::Ru, BadTarget { error: TargetError::TcpPort(input) }) => format!("для «{input}» нужен порт от 1 до 65535, например tcp://db.example.com:5432"),
+        (Lang::En, BadTarget { error: TargetError::BadHost(input) }) => format!("\"{input}\" is not a host name or IP address"),
+        (Lang::Ru, BadTarget { error: TargetError::BadHost(input) }) => format!("«{input}» — не имя хоста и не IP-адрес"),
+        (Lang::En, BadTarget { error: TargetError::WrongKind { input, kind } }) => format!("\"{input}\" is not a {} target", t(lang, KindName { kind: *kind })),
+        (Lang::Ru, BadTarget { error: TargetError::WrongKind { input, kind } }) => format!("«{input}» — не цель для {}", t(lang, KindName { kind: *kind })),
+        (Lang::En, BadTarget { error: TargetError::TooLong(n) }) => format!("the target is {n} characters long; at most {MAX_CHARS} are accepted"),
+        (Lang::Ru, BadTarget { error: TargetError::TooLong(n) }) => format!("длина цели — {n}, а допускается не больше {MAX_CHARS} символов"),
+        (lang, BadOptionValue { error }) => bad_value_words(lang, error),
+        (Lang::En, NotANetwork { input }) => format!("\"{input}\" is not a network like 10.0.0.0/8, 2001:db8::/32 or 192.0.2.7."),
+        (Lang::Ru, NotANetwork { input }) => format!("«{input}» — не сеть; пример: 10.0.0.0/8, 2001:db8::/32 или 192.0.2.7."),
+        (_, UptimeWindow { window, shown, since: None }) => format!("{window} {shown}"),
+        (Lang::En, UptimeWindow { window, shown, since: Some(since) }) => format!("{window} {shown} (since {since})"),
+        (Lang::Ru, UptimeWindow { window, shown, since: Some(since) }) => format!("{window} {shown} (с {since})"),
+        (Lang::En, Millis { ms }) => format!("{ms} ms"),
+        (Lang::Ru, Millis { ms }) => format!("{ms} мс"),
+        (Lang::En, Hours { n }) => format!("{n}h"),
+        (Lang::Ru, Hours { n }) => format!("{n} ч"),
+    }
+}
+
+/// Why a check failed, in words: codes, numbers, addresses and the keyword as they are, the rest
+/// in `lang`. TLS and other failures carry the failing library's own (English) words as detail.
+fn reason_words(lang: Lang, reason: &Reason) -> String {
+    let ru = lang == Lang::Ru;
+    match reason {
+        Reason::HttpStatus(code) if ru => format!("ответ HTTP {code}"),
+        Reason::HttpStatus(code) => format!("HTTP {code}"),
+        Reason::Timeout(d) if ru => format!("нет ответа за {}", duration::format(lang, *d)),
+        Reason::Timeout(d) => format!("timeout after {}", duration::format(lang, *d)),
+        Reason::KeywordMissing(k) if ru => format!("на странице нет «{k}»"),
+        Reason::KeywordMissing(k) => format!("keyword {k:?} missing"),
+        Reason::KeywordPresent(k) if ru => format!("на странице есть «{k}»"),
+        Reason::KeywordPresent(k) => format!("keyword {k:?} present"),
+        Reason::PingLoss { received, sent } if ru => {
+            format!("ping: потеряно пакетов — {} из {sent}", sent.saturating_sub(*received))
+        }
+        Reason::PingLoss { received, sent } => format!("ping loss {}/{sent}", sent.saturating_sub(*received)),
+        Reason::Refused if ru => "соединение отклонено".into(),
+        Reason::Refused => "connection refused".into(),
+        Reason::Unresolvable(host) if ru => format!("DNS: адрес {host} не найден"),
+        Reason::Unresolvable(host) => format!("DNS: no address for {host}"),
+        Reason::Tls(detail) if ru => format!("ошибка TLS: {detail}"),
+        Reason::Tls(detail) => format!("TLS: {detail}"),
+        Reason::CertExpired if ru => "срок TLS-сертификата истёк".into(),
+        Reason::CertExpired => "the TLS certificate has expired".into(),
+        Reason::NotPermitted(ip) if ru => format!("адрес {ip} запрещён правилами проверок"),
+        Reason::NotPermitted(ip) => format!("{ip} is not permitted by the probe policy"),
+        Reason::IcmpUnavailable if ru => "ICMP здесь запрещён".into(),
+        Reason::IcmpUnavailable => "ICMP not permitted here".into(),
+        Reason::TooManyRedirects if ru => "слишком много перенаправлений".into(),
+        Reason::TooManyRedirects => "too many redirects".into(),
+        Reason::Other(detail) if ru => format!("ошибка: {detail}"),
+        Reason::Other(detail) => detail.clone(),
+    }
+}
+
+/// What is wrong with a `/set` value, in `lang`.
+fn bad_value_words(lang: Lang, error: &BadValue) -> String {
+    use crate::monitoring::options::{
+        CERT_WARN_LIMITS, KEYWORD_MAX_CHARS, REPEAT_LIMITS, STREAK_LIMITS, TIMEOUT_LIMITS,
+    };
+    let ru = lang == Lang::Ru;
+    let secs = |s: u64| duration::format(lang, std::time::Duration::from_secs(s));
+    match error {
+        BadValue::Missing if ru => "не указано значение".into(),
+        BadValue::Missing => "a value is missing".into(),
+        BadValue::Duration(e) => e.render(lang),
+        BadValue::TimeoutRange if ru => format!(
+            "таймаут — от {} до {}, в целых секундах",
+            secs(*TIMEOUT_LIMITS.start()),
+            secs(*TIMEOUT_LIMITS.end())
+        ),
+        BadValue::TimeoutRange => format!(
+            "a timeout is {} to {}, in whole seconds",
+            secs(*TIMEOUT_LIMITS.start()),
+            secs(*TIMEOUT_LIMITS.end())
+        ),
+        BadValue::TimeoutNotShorter if ru => "таймаут должен быть короче интервала".into(),
+        BadValue::TimeoutNotShorter => "the timeout must be shorter than the interval".into(),
+        BadValue::NotWholeNumber if ru => "нужно целое число".into(),
+        BadValue::NotWholeNumber => "not a whole number".into(),
+        BadValue::StreakRange => {
+            format!("{} {}", if ru { "от 1 до" } else { "1 to" }, count(lang, u64::from(*STREAK_LIMITS.end()), CHECKS))
+        }
+        BadValue::RepeatRange if ru => {
+            format!("напоминания — раз в {}…{}", secs(*REPEAT_LIMITS.start()), secs(*REPEAT_LIMITS.end()))
+        }
+        BadValue::RepeatRange => {
+            format!("reminders repeat every {} to {}", secs(*REPEAT_LIMITS.start()), secs(*REPEAT_LIMITS.end()))
+        }
+        BadValue::Method if ru => "метод — GET или HEAD".into(),
+        BadValue::Method => "the method is GET or HEAD".into(),
+        BadValue::StatusRange if ru => "код ответа — от 100 до 599: 200, 200-299 или 2xx".into(),
+        BadValue::StatusRange => "a status is 100-599: 200, 200-299 or 2xx".into(),
+        BadValue::KeywordTooLong if ru => format!("не больше {KEYWORD_MAX_CHARS} символов"),
+        BadValue::KeywordTooLong => format!("at most {KEYWORD_MAX_CHARS} characters"),
+        BadValue::CertDays if ru => format!(
+            "от {} до {}, или off",
+            CERT_WARN_LIMITS.start(),
+            count(lang, u64::from(*CERT_WARN_LIMITS.end()), DAYS)
+        ),
+        BadValue::CertDays => {
+            format!("{} to {}, or off", CERT_WARN_LIMITS.start(), count(lang, u64::from(*CERT_WARN_LIMITS.end()), DAYS))
+        }
     }
 }
 

@@ -164,7 +164,7 @@ async fn write(
     for c in checked {
         let (ok, latency, reason) = match &c.outcome {
             Outcome::Up { latency_ms, .. } => (true, Some(*latency_ms as i32), None),
-            Outcome::Down { reason } => (false, None, Some(reason.describe())),
+            Outcome::Down { reason } => (false, None, Some(reason.stored())),
         };
         let mut update = monitor::Entity::update_many()
             .col_expr(monitor::Column::LastSlot, Expr::value(c.slot))

@@ -57,10 +57,13 @@ pub(super) async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Re
     }
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((bare, port))
         .await
-        .map_err(|err| Reason::Unresolvable(format!("{bare}: {err}")))?
+        .map_err(|err| {
+            tracing::debug!(host = bare, error = %err, "no address for the host");
+            Reason::Unresolvable(bare.to_owned())
+        })?
         .collect();
     if addrs.is_empty() {
-        return Err(Reason::Unresolvable(format!("{bare}: no address")));
+        return Err(Reason::Unresolvable(bare.to_owned()));
     }
     Ok(addrs)
 }
