@@ -78,6 +78,9 @@ pub enum Text<'a> {
     SetBadValue { option: &'a str, problem: &'a str, example: &'a str },
     SetDone { id: i64, setting: &'a str },
     MonitorOptions { id: i64, target: &'a str, options: &'a str },
+    // The words drawn on the `/status` chart.
+    ChartTitle { id: i64, target: &'a str, zone: &'a str },
+    ChartUnitMs,
 }
 
 /// `text` in `lang`.
@@ -220,6 +223,11 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, Paused { id }) => format!("Монитор #{id} приостановлен."),
         (Lang::En, Resumed { id }) => format!("Monitor #{id} resumed."),
         (Lang::Ru, Resumed { id }) => format!("Монитор #{id} возобновлён."),
+        // The words drawn on the `/status` chart.
+        (Lang::En, ChartTitle { id, target, zone }) => format!("#{id} {target} — response time ({zone})"),
+        (Lang::Ru, ChartTitle { id, target, zone }) => format!("#{id} {target} — время ответа ({zone})"),
+        (Lang::En, ChartUnitMs) => "ms".into(),
+        (Lang::Ru, ChartUnitMs) => "мс".into(),
     }
 }
 
