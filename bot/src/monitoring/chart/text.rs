@@ -15,7 +15,7 @@ use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 static DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
 static FONT: LazyLock<Option<FontRef<'static>>> = LazyLock::new(|| FontRef::try_from_slice(DEJAVU_SANS).ok());
 
-/// Where a text's anchor point sits on it, horizontally; vertically the anchor is the middle.
+/// Which point along a text's width its anchor marks; vertically the anchor is the text's middle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
     Center,
