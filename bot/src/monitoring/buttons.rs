@@ -147,7 +147,7 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
         (Action::Status(_), Some(m)) => {
             cx.answer(None).await?;
             cx.reply(status_text(deps, &m, caller, cx.now).await?).await?;
-            super::send_chart(&cx.bot, deps, caller.chat, &m, lang, cx.now).await
+            super::send_chart(&cx.bot, deps, caller, &m, cx.now).await
         }
         (Action::Delete(id, page), Some(m)) => {
             cx.answer(None).await?;

@@ -315,19 +315,20 @@ pub async fn status(cx: Cx, args: String) -> HandlerResult {
     let Some(row) = find_own(bot, deps, caller, args, "/status 3").await? else { return Ok(()) };
     let text = status_text(deps, &row, caller, cx.now).await?;
     reply::text(bot, deps, caller.chat, text).await?;
-    send_chart(bot, deps, caller.chat, &row, caller.lang, cx.now).await
+    send_chart(bot, deps, caller, &row, cx.now).await
 }
 
-/// The last 24 hours of response times as a PNG, with the figures in the caption.
+/// The last 24 hours of response times as a PNG, labelled in the caller's language and time zone,
+/// with the figures in the caption.
 pub(crate) async fn send_chart(
     bot: &Bot,
     deps: &BotDeps,
-    chat: ChatId,
+    caller: &Caller,
     row: &monitor::Model,
-    lang: Lang,
     now: DateTime<Utc>,
 ) -> HandlerResult {
     use shared::monitoring::rollup::summarize;
+    let lang = caller.lang;
     let from = now - chrono::Duration::hours(24);
     let results: Vec<(i64, bool, Option<i32>)> = check_result::Entity::find()
         .select_only()
@@ -345,9 +346,14 @@ pub(crate) async fn send_chart(
     }
     let points: Vec<chart::Point> =
         results.iter().map(|(at, ok, ms)| (*at, ms.filter(|_| *ok).map(|v| v.max(0) as u32))).collect();
+    let labels = chart::Labels::new(
+        t(lang, Text::ChartTitle { id: row.id, target: &row.target, zone: caller.zone.name() }),
+        t(lang, Text::ChartUnitMs),
+        caller.zone,
+    );
     // Drawing takes milliseconds of CPU: off the async workers, so it never stalls other updates.
     let (start, end) = (from.timestamp(), now.timestamp());
-    let png = tokio::task::spawn_blocking(move || chart::render(&points, start, end)).await??;
+    let png = tokio::task::spawn_blocking(move || chart::render(&points, start, end, &labels)).await??;
     let r = summarize(results.iter().map(|(_, ok, ms)| (*ok, ms.map(|v| v.max(0) as u32))));
     let ms = |v: Option<u32>| v.map(|v| t(lang, Text::Millis { ms: i64::from(v) })).unwrap_or_else(|| "—".into());
     let caption = t(
@@ -363,7 +369,7 @@ pub(crate) async fn send_chart(
         },
     );
     let photo = teloxide::types::InputFile::memory(png).file_name(format!("monitor-{}.png", row.id));
-    reply::photo(bot, deps, chat, photo, caption).await
+    reply::photo(bot, deps, caller.chat, photo, caption).await
 }
 
 pub(crate) async fn status_text(

@@ -94,6 +94,9 @@ pub enum Text<'a> {
     UptimeWindow { window: &'a str, shown: &'a str, since: Option<&'a str> },
     Millis { ms: i64 },
     Hours { n: i64 },
+    // The words drawn on the `/status` chart.
+    ChartTitle { id: i64, target: &'a str, zone: &'a str },
+    ChartUnitMs,
 }
 
 /// `text` in `lang`.
@@ -273,6 +276,11 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, Millis { ms }) => format!("{ms} мс"),
         (Lang::En, Hours { n }) => format!("{n}h"),
         (Lang::Ru, Hours { n }) => format!("{n} ч"),
+        // The words drawn on the `/status` chart.
+        (Lang::En, ChartTitle { id, target, zone }) => format!("#{id} {target} — response time ({zone})"),
+        (Lang::Ru, ChartTitle { id, target, zone }) => format!("#{id} {target} — время ответа ({zone})"),
+        (Lang::En, ChartUnitMs) => "ms".into(),
+        (Lang::Ru, ChartUnitMs) => "мс".into(),
     }
 }
 
