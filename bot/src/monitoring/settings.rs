@@ -86,7 +86,7 @@ fn apply(row: monitor::Model, setting: &Setting) -> monitor::ActiveModel {
 }
 
 /// The monitor's options as `/set` names them, one per line.
-fn current(m: &monitor::Model) -> String {
+pub(crate) fn current(m: &monitor::Model) -> String {
     let secs = |s: i64| Duration::from_secs(s.max(0) as u64);
     let mut lines = vec![
         describe(&Setting::Interval(Interval::from_secs(i64::from(m.interval_secs)).unwrap_or(Interval::DEFAULT))),
