@@ -21,7 +21,8 @@ const PAGE1: Page = Page { n: 1, everyone: false };
 
 async fn registered(app: &TestApp, user: &TgUser) {
     app.telegram.send_text(user, "/start");
-    app.telegram.wait_for_text(user.id, "Welcome").await;
+    let welcome = if user.language_code == "ru" { "Добро пожаловать" } else { "Welcome" };
+    app.telegram.wait_for_text(user.id, welcome).await;
 }
 
 fn edited(chat: i64, needle: &'static str) -> impl Fn(&Call) -> bool {
@@ -147,7 +148,7 @@ async fn monitors_show_one_button_each_page_in_place_and_open_cards_with_worded_
     let list = app.telegram.wait_for_text(ann.id, "Monitors (12), page 1/2").await;
     let rows = keyboard(&list);
     assert_eq!(rows.len(), 11, "{rows:?}");
-    for (row, id) in rows.iter().zip(&ids) {
+    for (row, id) in rows[..10].iter().zip(&ids) {
         assert_eq!(row.len(), 1, "{row:?}");
         assert_eq!(row[0].1, Press::List(Action::Open(*id, PAGE1)).data());
         assert!(row[0].0.contains(&format!("#{id} ")), "{row:?}");

@@ -84,22 +84,28 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             show_card(&cx, &m, page).await
         }
         (Action::Pause(id, page), Some(m)) => {
+            let was_paused = m.paused;
             let mut active = m.into_active_model();
             active.paused = Set(true);
             let m = active.update(&deps.db).await?;
             cx.audit(Entry::new("monitor.pause", "monitor", id)).await?;
-            tell_owner(&cx, &m, Change::Paused).await?;
+            if !was_paused {
+                tell_owner(&cx, &m, Change::Paused).await?;
+            }
             cx.answer(Some(t(lang, Text::Paused { id }))).await?;
             show_card(&cx, &m, page).await
         }
         (Action::Resume(id, page), Some(m)) => {
             let interval = Interval::from_secs(i64::from(m.interval_secs)).unwrap_or(Interval::DEFAULT);
+            let was_paused = m.paused;
             let mut active = m.into_active_model();
             active.paused = Set(false);
             active.next_run_at = Set(first_run(id, interval, cx.now));
             let m = active.update(&deps.db).await?;
             cx.audit(Entry::new("monitor.resume", "monitor", id)).await?;
-            tell_owner(&cx, &m, Change::Resumed).await?;
+            if was_paused {
+                tell_owner(&cx, &m, Change::Resumed).await?;
+            }
             cx.answer(Some(t(lang, Text::Resumed { id }))).await?;
             show_card(&cx, &m, page).await
         }
