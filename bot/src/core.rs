@@ -73,6 +73,8 @@ pub(crate) async fn leave_dialogue(cx: &Cx) -> anyhow::Result<bool> {
     if !cx.in_dialogue().await? {
         return Ok(false);
     }
+    // The step's buttons go with the dialogue: a press on them could only say it has ended.
+    cx.close_prompt(None).await?;
     cx.end_dialogue().await?;
     cx.reply_with(t(cx.lang(), Text::Cancelled), ReplyMarkup::kb_remove()).await?;
     Ok(true)

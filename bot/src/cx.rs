@@ -22,6 +22,11 @@ use crate::{BotDeps, HandlerResult, reply};
 pub struct Stored {
     pub slice: String,
     pub state: serde_json::Value,
+    /// The message that asked for the current step (see [`Cx::ask`]): edited to what the step
+    /// settled when it ends, and stripped of its buttons when the dialogue is cancelled, so no
+    /// keyboard of a finished step stays live. None in states stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<i32>,
 }
 
 /// Who is asking, and where.
@@ -136,8 +141,39 @@ impl Cx {
 
     /// Makes `state` the chat's dialogue state, owned by `slice`.
     pub async fn set_state<S: Serialize>(&self, slice: &str, state: &S) -> HandlerResult {
-        let stored = Stored { slice: slice.to_owned(), state: serde_json::to_value(state)? };
+        let stored = Stored { slice: slice.to_owned(), state: serde_json::to_value(state)?, prompt: None };
         Ok(self.dialogue.update(stored).await?)
+    }
+
+    /// Asks for a dialogue step: sends `text` (with `markup`'s buttons) and makes `state` the
+    /// chat's dialogue state, owned by `slice`, with that message as the step's prompt.
+    pub async fn ask<S: Serialize>(
+        &self,
+        slice: &str,
+        state: &S,
+        text: String,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> HandlerResult {
+        let markup = markup.map(ReplyMarkup::InlineKeyboard);
+        let prompt = reply::sent(&self.bot, &self.deps, self.caller.chat, text, markup).await?;
+        let stored = Stored { slice: slice.to_owned(), state: serde_json::to_value(state)?, prompt: Some(prompt.0) };
+        Ok(self.dialogue.update(stored).await?)
+    }
+
+    /// Closes the running step's prompt: edits it to `text` (what the step settled, without
+    /// buttons), or with None only removes its buttons. The prompt may be too old to edit or
+    /// deleted by the user; that is logged, never an error, since the dialogue goes on.
+    pub async fn close_prompt(&self, text: Option<String>) -> HandlerResult {
+        let Some(id) = self.dialogue.get().await?.and_then(|s| s.prompt) else { return Ok(()) };
+        let (chat, id) = (self.caller.chat, MessageId(id));
+        let edited = match text {
+            Some(text) => reply::edit_text(&self.bot, &self.deps, chat, id, text, None).await,
+            None => reply::edit_markup(&self.bot, &self.deps, chat, id, InlineKeyboardMarkup::default()).await,
+        };
+        if let Err(e) = edited {
+            tracing::info!(chat_id = chat.0, message_id = id.0, error.message = %format!("{e:#}"), "prompt not edited");
+        }
+        Ok(())
     }
 
     /// The chat's dialogue state when `slice` owns it and it decodes as `S`.

@@ -18,6 +18,17 @@ pub async fn send(
     text: String,
     markup: Option<ReplyMarkup>,
 ) -> anyhow::Result<()> {
+    sent(bot, deps, chat, text, markup).await.map(drop)
+}
+
+/// [`send`], returning the id of the message sent (a dialogue's prompt, edited when its step ends).
+pub async fn sent(
+    bot: &Bot,
+    deps: &BotDeps,
+    chat: ChatId,
+    text: String,
+    markup: Option<ReplyMarkup>,
+) -> anyhow::Result<MessageId> {
     let text = shared::text::fit(text);
     for _ in 0..3 {
         deps.limiter.acquire(chat.0).await;
@@ -26,7 +37,7 @@ pub async fn send(
             request = request.reply_markup(markup);
         }
         match request.await {
-            Ok(_) => return Ok(()),
+            Ok(message) => return Ok(message.id),
             Err(RequestError::RetryAfter(wait)) => deps.limiter.pause_for(wait.duration()),
             Err(e) => return Err(anyhow::Error::new(e).context("replying to a user")),
         }

@@ -103,7 +103,7 @@ async fn command(cx: Cx, registry: &Registry, name: &str, args: &str) -> Handler
 async fn message(cx: Cx, registry: &Registry) -> HandlerResult {
     let lang = cx.lang();
     let stored = cx.dialogue.get().await?;
-    let Some(Stored { slice, state }) = stored else {
+    let Some(Stored { slice, state, .. }) = stored else {
         // Chatter in groups is not addressed to the bot.
         return if cx.caller.in_group { Ok(()) } else { cx.reply(t(lang, Text::NotACommand)).await };
     };

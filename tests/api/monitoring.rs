@@ -397,8 +397,7 @@ async fn list_buttons_pause_resume_change_interval_and_delete_after_confirmation
     app.telegram.send_text(&ann, "/monitors");
     let list = app.telegram.wait_for_text(ann.id, "Monitors (1)").await;
     let row = &list.body["reply_markup"]["inline_keyboard"][0];
-    assert_eq!(row[0]["callback_data"], list_button(Action::Pause(id, PAGE1)).as_str());
-    assert_eq!(row[3]["callback_data"], list_button(Action::Delete(id, PAGE1)).as_str());
+    assert_eq!(row[0]["callback_data"], list_button(Action::Open(id, PAGE1)).as_str());
 
     let answered = |needle: String| {
         move |c: &crate::fake_telegram::Call| {
@@ -537,7 +536,7 @@ async fn a_row_that_does_not_decode_is_listed_as_such_and_the_others_still_show(
     assert!(list.text().contains(&format!("#{good} ⏳ PENDING tcp://127.0.0.1:10")), "{}", list.text());
     let buttons = list.body["reply_markup"]["inline_keyboard"].as_array().unwrap();
     assert_eq!(buttons.len(), 1, "buttons for the readable monitor only");
-    assert_eq!(buttons[0][0]["callback_data"], list_button(Action::Pause(good, PAGE1)).as_str());
+    assert_eq!(buttons[0][0]["callback_data"], list_button(Action::Open(good, PAGE1)).as_str());
     assert!(
         rules.text().contains("#3 ⚠️ cannot be read") && rules.text().contains("#4 allow 10.0.0.0/8"),
         "{}",

@@ -1,6 +1,12 @@
-//! `/add`: a monitor step by step — kind (buttons), target (typed, checked against the kind),
-//! interval (buttons or typed) and failures before DOWN (buttons). The state is the slice's typed
-//! dialogue state, stored in the database, so it survives restarts; `/cancel` leaves it.
+//! `/add`: a monitor step by step — kind, target, interval and failures before DOWN. Every step
+//! takes a typed answer or, where it shows buttons, a press; a finished step's prompt is edited
+//! to what it settled ("✅ Website: https://example.com/") and loses its buttons, so only the
+//! current step's buttons are live. The state is the slice's typed dialogue state, stored in the
+//! database, so it survives restarts; `/cancel` leaves it. A press on an `/add` button when no
+//! `/add` runs answers that the dialogue has ended and changes nothing.
+//!
+//! `/watch` of a target the caller already watches asks first; that question is a one-step
+//! dialogue of this module too ([`Adding::ConfirmDuplicate`]).
 
 use shared::duration;
 use shared::i18n;
@@ -10,30 +16,42 @@ use shared::monitoring::target::{CheckKind, SHOWN_MAX, Target, TargetError};
 use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::{NAME, Press, WatchError, create, within_quota};
+use super::{NAME, Press, create, within_quota};
 use crate::HandlerResult;
 use crate::cx::Cx;
 
-/// Where an `/add` stands; each variant is named for what it waits for.
+/// Where an `/add` stands; each variant is named for what it waits for. Stored, so variants are
+/// only appended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Adding {
-    /// The kind of check (a button).
+    /// The kind of check (a button or a typed word).
     PickKind,
     /// The target, typed.
     ReceiveTarget { kind: CheckKind },
     /// The interval (a button or a typed duration).
     PickInterval { target: String },
-    /// How many failures make DOWN (a button).
+    /// How many failures make DOWN (a button or a typed number).
     PickThreshold { target: String, interval_secs: i64 },
+    /// `/watch` of a target the caller already watches: add a second monitor or not.
+    ConfirmDuplicate { target: String, interval_secs: i64 },
 }
 
-/// A button pressed during `/add`.
+/// A button pressed during `/add` (or the `/watch` duplicate question). Sent with buttons, so
+/// variants are only appended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Choice {
     Kind(CheckKind),
     Every(i64),
     After(u32),
+    /// Add a second monitor of a target already watched (true), or leave it (false).
+    Duplicate(bool),
 }
+
+/// The interval buttons, in seconds.
+const INTERVALS: [i64; 5] = [30, 60, 300, 900, 3600];
+/// The failure-count buttons; a typed answer may be anything in [`THRESHOLDS`].
+const THRESHOLD_BUTTONS: [u32; 4] = [1, 2, 3, 5];
+const THRESHOLDS: std::ops::RangeInclusive<u32> = 1..=10;
 
 fn keyboard(rows: Vec<Vec<(String, Choice)>>) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(
@@ -43,6 +61,15 @@ fn keyboard(rows: Vec<Vec<(String, Choice)>>) -> InlineKeyboardMarkup {
     )
 }
 
+fn kind_label(lang: i18n::Lang, kind: CheckKind) -> String {
+    let text = match kind {
+        CheckKind::Http => Text::KindWebsite,
+        CheckKind::Tcp => Text::KindPort,
+        CheckKind::Ping => Text::KindHost,
+    };
+    t(lang, text)
+}
+
 /// `/add`.
 pub async fn start(cx: Cx, _args: String) -> HandlerResult {
     let lang = cx.lang();
@@ -50,124 +77,289 @@ pub async fn start(cx: Cx, _args: String) -> HandlerResult {
         let quota = cx.deps.settings.monitor_quota;
         return cx.reply(t(lang, Text::WatchQuota { quota })).await;
     }
-    cx.set_state(NAME, &Adding::PickKind).await?;
-    let markup = keyboard(vec![vec![
-        (t(lang, Text::KindWebsite), Choice::Kind(CheckKind::Http)),
-        (t(lang, Text::KindPort), Choice::Kind(CheckKind::Tcp)),
-        (t(lang, Text::KindHost), Choice::Kind(CheckKind::Ping)),
-    ]]);
-    cx.reply_with(t(lang, Text::AddPickKind), markup).await
+    // A dialogue this one replaces loses its buttons.
+    cx.close_prompt(None).await?;
+    let kinds = [CheckKind::Http, CheckKind::Tcp, CheckKind::Ping];
+    let markup = keyboard(vec![kinds.into_iter().map(|k| (kind_label(lang, k), Choice::Kind(k))).collect()]);
+    cx.ask(NAME, &Adding::PickKind, t(lang, Text::AddPickKind), Some(markup)).await
 }
 
-/// Turns what the user typed into a target of the chosen kind.
-pub fn parse_target(kind: CheckKind, input: &str) -> Result<Target, WatchError> {
+/// A kind typed at the first step: its word in either language, its number, or its button label.
+pub fn typed_kind(input: &str) -> Option<CheckKind> {
+    let word = input.trim().to_lowercase();
+    let kinds = [CheckKind::Http, CheckKind::Tcp, CheckKind::Ping];
+    if let Some(kind) = kinds
+        .into_iter()
+        .find(|k| [i18n::Lang::En, i18n::Lang::Ru].iter().any(|l| kind_label(*l, *k).to_lowercase() == word))
+    {
+        return Some(kind);
+    }
+    match word.trim_end_matches('.') {
+        "1" | "http" | "https" | "web" | "site" | "website" | "сайт" | "веб" => Some(CheckKind::Http),
+        "2" | "tcp" | "port" | "tcp port" | "порт" | "tcp-порт" => Some(CheckKind::Tcp),
+        "3" | "ping" | "icmp" | "host" | "хост" | "пинг" => Some(CheckKind::Ping),
+        _ => None,
+    }
+}
+
+/// What the user typed at the target step, read as a target of the chosen kind.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TypedTarget {
+    /// Taken as typed.
+    Exact(Target),
+    /// A website typed without a scheme, taken as `https://`; the reply says so.
+    SchemeAssumed(Target),
+    /// A website typed as `host:port`: http or https is the user's to say (an https guess at a
+    /// plain-HTTP port fails as a TLS error), so the reply asks; the TCP check is named too.
+    HostPort { tcp: Target },
+    /// Not a target of this kind; the problem, shown with an example.
+    Bad(TargetError),
+}
+
+/// Reads a typed target for `kind`.
+pub fn parse_target(kind: CheckKind, input: &str) -> TypedTarget {
     let input = input.trim();
+    let bare = !input.contains("://");
     let candidate = match kind {
-        CheckKind::Http if !input.contains("://") => format!("https://{input}"),
-        CheckKind::Tcp if !input.contains("://") => format!("tcp://{input}"),
+        CheckKind::Http if bare => match Target::host_and_port(input) {
+            Some(tcp) => return TypedTarget::HostPort { tcp },
+            None => format!("https://{input}"),
+        },
+        CheckKind::Tcp if bare => format!("tcp://{input}"),
         _ => input.to_owned(),
     };
-    let target = Target::parse(&candidate).map_err(WatchError::Target)?;
-    if target.kind() != kind {
-        return Err(WatchError::Target(TargetError::WrongKind { input: input.to_owned(), kind }));
+    match Target::parse(&candidate) {
+        Err(e) => TypedTarget::Bad(e),
+        Ok(target) if target.kind() != kind => {
+            TypedTarget::Bad(TargetError::WrongKind { input: input.to_owned(), kind })
+        }
+        Ok(target) if kind == CheckKind::Http && bare => TypedTarget::SchemeAssumed(target),
+        Ok(target) => TypedTarget::Exact(target),
     }
-    Ok(target)
 }
 
-/// A message during `/add`: the typed target or interval; at a button step, a reminder to press one.
+fn example(kind: CheckKind) -> &'static str {
+    match kind {
+        CheckKind::Http => "https://example.com/health",
+        CheckKind::Tcp => "db.example.com:5432",
+        CheckKind::Ping => "192.0.2.10",
+    }
+}
+
+/// A message during `/add`: the answer to the current step, typed.
 pub async fn on_message(cx: Cx, state: Adding) -> HandlerResult {
     let lang = cx.lang();
-    let typed = cx.message().and_then(|m| m.text()).unwrap_or("").to_owned();
+    let typed = cx.message().and_then(|m| m.text()).unwrap_or("").trim().to_owned();
     match state {
-        Adding::ReceiveTarget { kind } => match parse_target(kind, &typed) {
-            Err(e) => cx.reply(e.render(lang)).await,
-            Ok(target) => {
-                cx.set_state(NAME, &Adding::PickInterval { target: target.to_string() }).await?;
-                let choices =
-                    [30, 60, 300, 900, 3600].into_iter().map(|s| (interval_label(lang, s), Choice::Every(s))).collect();
-                cx.reply_with(t(lang, Text::AddPickInterval), keyboard(vec![choices])).await
-            }
+        Adding::PickKind => match typed_kind(&typed) {
+            Some(kind) => kind_chosen(&cx, kind).await,
+            None => cx.reply(t(lang, Text::AddTypeKind)).await,
         },
+        Adding::ReceiveTarget { kind } => {
+            let (target, note) = match parse_target(kind, &typed) {
+                TypedTarget::Exact(target) => (target, None),
+                TypedTarget::SchemeAssumed(target) => {
+                    let note = t(lang, Text::AddSchemeAssumed { target: &target.shown(SHOWN_MAX) });
+                    (target, Some(note))
+                }
+                TypedTarget::HostPort { tcp } => {
+                    return cx.reply(t(lang, Text::AddHostPort { input: &typed, tcp: &tcp.to_string() })).await;
+                }
+                TypedTarget::Bad(error) => {
+                    let problem = t(lang, Text::BadTarget { error: &error });
+                    return cx.reply(t(lang, Text::AddBadTarget { problem: &problem, example: example(kind) })).await;
+                }
+            };
+            target_chosen(&cx, kind, target, note).await
+        }
         Adding::PickInterval { target } => match Interval::parse(&typed) {
-            Err(e) => cx.reply(WatchError::Interval(e).render(lang)).await,
-            Ok(interval) => ask_threshold(&cx, target, interval).await,
+            Err(e) => cx.reply(t(lang, Text::AddBadInterval { problem: &e.render(lang) })).await,
+            Ok(interval) => interval_chosen(&cx, target, interval).await,
         },
-        Adding::PickKind | Adding::PickThreshold { .. } => cx.reply(i18n::t(lang, i18n::Text::PressAButton)).await,
+        Adding::PickThreshold { target, interval_secs } => match typed.parse::<u32>() {
+            Ok(n) if THRESHOLDS.contains(&n) => threshold_chosen(&cx, target, interval_secs, n).await,
+            _ => cx.reply(t(lang, Text::AddTypeThreshold)).await,
+        },
+        Adding::ConfirmDuplicate { target, interval_secs } => match typed.to_lowercase().as_str() {
+            "yes" | "y" | "да" => add_duplicate(&cx, target, interval_secs).await,
+            "no" | "n" | "нет" => keep_one(&cx, &target).await,
+            _ => cx.reply(i18n::t(lang, i18n::Text::PressAButton)).await,
+        },
     }
+}
+
+/// A button press during `/add`. A press when no `/add` runs (it ended, was cancelled, or another
+/// dialogue replaced it) says the dialogue has ended; one that does not fit the running step (or
+/// is forged) has expired. Neither changes anything.
+pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
+    let lang = cx.lang();
+    let Some(state) = cx.state::<Adding>(NAME).await? else {
+        cx.answer(Some(t(lang, Text::DialogueEnded))).await?;
+        // The pressed message is a finished dialogue's: its buttons go.
+        return cx.edit_keyboard(InlineKeyboardMarkup::default()).await;
+    };
+    match (state, choice) {
+        (Adding::PickKind, Choice::Kind(kind)) => {
+            cx.answer(None).await?;
+            kind_chosen(&cx, kind).await
+        }
+        (Adding::PickInterval { target }, Choice::Every(secs)) if INTERVALS.contains(&secs) => {
+            let interval = Interval::from_secs(secs)?;
+            cx.answer(None).await?;
+            interval_chosen(&cx, target, interval).await
+        }
+        (Adding::PickThreshold { target, interval_secs }, Choice::After(n)) if THRESHOLDS.contains(&n) => {
+            cx.answer(None).await?;
+            threshold_chosen(&cx, target, interval_secs, n).await
+        }
+        (Adding::ConfirmDuplicate { target, interval_secs }, Choice::Duplicate(yes)) => {
+            cx.answer(None).await?;
+            if yes { add_duplicate(&cx, target, interval_secs).await } else { keep_one(&cx, &target).await }
+        }
+        _ => cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await,
+    }
+}
+
+/// Closes the current step's prompt with what it settled.
+async fn settle(cx: &Cx, label: String, value: &str) -> HandlerResult {
+    cx.close_prompt(Some(t(cx.lang(), Text::StepDone { label: &label, value }))).await
+}
+
+async fn kind_chosen(cx: &Cx, kind: CheckKind) -> HandlerResult {
+    let lang = cx.lang();
+    settle(cx, t(lang, Text::StepKindLabel), &kind_label(lang, kind)).await?;
+    cx.ask(NAME, &Adding::ReceiveTarget { kind }, t(lang, Text::AddAskTarget { kind }), None).await
+}
+
+async fn target_chosen(cx: &Cx, kind: CheckKind, target: Target, note: Option<String>) -> HandlerResult {
+    let lang = cx.lang();
+    settle(cx, t(lang, Text::StepTargetLabel { kind }), &target.shown(SHOWN_MAX)).await?;
+    let existing = super::watched_as(&cx.deps, &cx.caller, &target).await?;
+    let target = target.to_string();
+    let mut ask = note.map(|n| format!("{n}\n\n")).unwrap_or_default();
+    if let Some(id) = existing {
+        ask.push_str(&t(lang, Text::AddAlreadyWatched { id }));
+        ask.push_str("\n\n");
+    }
+    ask.push_str(&t(lang, Text::AddPickInterval));
+    let choices = INTERVALS.into_iter().map(|s| (interval_label(lang, s), Choice::Every(s))).collect();
+    cx.ask(NAME, &Adding::PickInterval { target }, ask, Some(keyboard(vec![choices]))).await
 }
 
 fn interval_label(lang: i18n::Lang, secs: i64) -> String {
     duration::format(lang, std::time::Duration::from_secs(secs as u64))
 }
 
-async fn ask_threshold(cx: &Cx, target: String, interval: Interval) -> HandlerResult {
-    cx.set_state(NAME, &Adding::PickThreshold { target, interval_secs: interval.secs() }).await?;
-    let choices = [1, 2, 3, 5].into_iter().map(|n| (n.to_string(), Choice::After(n))).collect();
-    cx.reply_with(t(cx.lang(), Text::AddPickThreshold), keyboard(vec![choices])).await
+async fn interval_chosen(cx: &Cx, target: String, interval: Interval) -> HandlerResult {
+    let lang = cx.lang();
+    settle(cx, t(lang, Text::StepIntervalLabel), &duration::format(lang, interval.duration())).await?;
+    let choices = THRESHOLD_BUTTONS.into_iter().map(|n| (n.to_string(), Choice::After(n))).collect();
+    let state = Adding::PickThreshold { target, interval_secs: interval.secs() };
+    cx.ask(NAME, &state, t(lang, Text::AddPickThreshold), Some(keyboard(vec![choices]))).await
 }
 
-/// A button press during `/add`. A button that does not fit the step the dialogue is at (from an
-/// earlier, finished or cancelled `/add`, or forged) has expired and changes nothing.
-pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
+/// The last step: the monitor is created and the dialogue ends.
+async fn threshold_chosen(cx: &Cx, target: String, interval_secs: i64, n: u32) -> HandlerResult {
     let lang = cx.lang();
-    let state = cx.state::<Adding>(NAME).await?;
-    match (state, choice) {
-        (Some(Adding::PickKind), Choice::Kind(kind)) => {
-            cx.answer(None).await?;
-            cx.set_state(NAME, &Adding::ReceiveTarget { kind }).await?;
-            cx.reply(t(lang, Text::AddAskTarget { kind })).await
-        }
-        (Some(Adding::PickInterval { target }), Choice::Every(secs)) => match Interval::from_secs(secs) {
-            Ok(interval) => {
-                cx.answer(None).await?;
-                ask_threshold(&cx, target, interval).await
-            }
-            Err(_) => cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await,
-        },
-        (Some(Adding::PickThreshold { target, interval_secs }), Choice::After(n)) if (1..=10).contains(&n) => {
-            let (Ok(target), Ok(interval)) = (Target::parse(&target), Interval::from_secs(interval_secs)) else {
-                cx.end_dialogue().await?;
-                return cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await;
-            };
-            cx.answer(None).await?;
-            if !within_quota(&cx.deps, &cx.caller).await? {
-                cx.end_dialogue().await?;
-                let quota = cx.deps.settings.monitor_quota;
-                return cx.reply(t(lang, Text::WatchQuota { quota })).await;
-            }
-            let th = Thresholds { down_after: n, ..Thresholds::default() };
-            let row = create(&cx.deps, &cx.caller, &target, interval, th, cx.now).await?;
-            cx.end_dialogue().await?;
-            let every = duration::format(lang, interval.duration());
-            cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every }))
-                .await
-        }
-        _ => cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await,
+    settle(cx, t(lang, Text::StepThresholdLabel), &t(lang, Text::FailuresInARow { n })).await?;
+    finish(cx, &target, interval_secs, Thresholds { down_after: n, ..Thresholds::default() }).await
+}
+
+/// Creates the monitor the dialogue gathered and ends the dialogue; a state that no longer reads
+/// (a release changed the rules) ends it with the "expired" reply.
+async fn finish(cx: &Cx, target: &str, interval_secs: i64, th: Thresholds) -> HandlerResult {
+    let lang = cx.lang();
+    cx.end_dialogue().await?;
+    let (Ok(target), Ok(interval)) = (Target::parse(target), Interval::from_secs(interval_secs)) else {
+        return cx.reply(i18n::t(lang, i18n::Text::DialogueExpired)).await;
+    };
+    if !within_quota(&cx.deps, &cx.caller).await? {
+        let quota = cx.deps.settings.monitor_quota;
+        return cx.reply(t(lang, Text::WatchQuota { quota })).await;
     }
+    let row = create(&cx.deps, &cx.caller, &target, interval, th, cx.now).await?;
+    let every = duration::format(lang, interval.duration());
+    cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every })).await
+}
+
+/// `/watch` of a target already watched: the question, as a one-step dialogue.
+pub(crate) async fn ask_duplicate(cx: &Cx, id: i64, target: &Target, interval: Interval) -> HandlerResult {
+    let lang = cx.lang();
+    cx.close_prompt(None).await?;
+    let shown = target.shown(SHOWN_MAX);
+    let target = target.to_string();
+    let markup = keyboard(vec![vec![
+        (t(lang, Text::YesAddAnother), Choice::Duplicate(true)),
+        (i18n::t(lang, i18n::Text::CancelButton), Choice::Duplicate(false)),
+    ]]);
+    let question = t(lang, Text::WatchDuplicate { id, target: &shown });
+    cx.ask(NAME, &Adding::ConfirmDuplicate { target, interval_secs: interval.secs() }, question, Some(markup)).await
+}
+
+async fn add_duplicate(cx: &Cx, target: String, interval_secs: i64) -> HandlerResult {
+    cx.close_prompt(Some(format!("✅ {}", t(cx.lang(), Text::YesAddAnother)))).await?;
+    finish(cx, &target, interval_secs, Thresholds::default()).await
+}
+
+async fn keep_one(cx: &Cx, target: &str) -> HandlerResult {
+    let existing = match Target::parse(target) {
+        Ok(target) => super::watched_as(&cx.deps, &cx.caller, &target).await?,
+        Err(_) => None,
+    };
+    let text = match existing {
+        Some(id) => t(cx.lang(), Text::NotAdded { id }),
+        None => i18n::t(cx.lang(), i18n::Text::Cancelled),
+    };
+    cx.close_prompt(Some(text)).await?;
+    cx.end_dialogue().await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn check(kind: CheckKind, input: &str, expected: &str) {
+        let got = match parse_target(kind, input) {
+            TypedTarget::Exact(t) => format!("exact {t}"),
+            TypedTarget::SchemeAssumed(t) => format!("assumed {t}"),
+            TypedTarget::HostPort { tcp } => format!("ask {tcp}"),
+            TypedTarget::Bad(error) => format!("bad {}", t(i18n::Lang::En, Text::BadTarget { error: &error })),
+        };
+        assert!(got.starts_with(expected), "{input}: {got}");
+    }
+
     #[test]
-    fn typed_targets_are_completed_and_checked_against_the_kind() {
-        assert_eq!(
-            parse_target(CheckKind::Http, "example.com/health").unwrap().to_string(),
-            "https://example.com/health"
-        );
-        assert_eq!(
-            parse_target(CheckKind::Tcp, "db.example.com:5432").unwrap().to_string(),
-            "tcp://db.example.com:5432"
-        );
-        assert_eq!(parse_target(CheckKind::Ping, "192.0.2.10").unwrap().to_string(), "192.0.2.10");
-        assert!(matches!(
-            parse_target(CheckKind::Ping, "https://x.org"),
-            Err(WatchError::Target(TargetError::WrongKind { kind: CheckKind::Ping, .. }))
-        ));
-        assert!(matches!(
-            parse_target(CheckKind::Tcp, "db.example.com"),
-            Err(WatchError::Target(TargetError::TcpPort(_)))
-        ));
+    fn typed_targets_are_read_against_the_kind_and_never_silently_guessed() {
+        check(CheckKind::Http, "https://example.com/health", "exact https://example.com/health");
+        check(CheckKind::Http, "example.com/health", "assumed https://example.com/health");
+        check(CheckKind::Http, "localhost:8080", "ask tcp://localhost:8080");
+        check(CheckKind::Http, "tcp://db:5432", "bad \"tcp://db:5432\" is not a");
+        check(CheckKind::Tcp, "db.example.com:5432", "exact tcp://db.example.com:5432");
+        check(CheckKind::Tcp, "db.example.com", "bad \"tcp://db.example.com\" needs a port");
+        check(CheckKind::Ping, "192.0.2.10", "exact 192.0.2.10");
+        check(CheckKind::Ping, "https://x.org", "bad \"https://x.org\" is not a");
+    }
+
+    #[test]
+    fn kinds_may_be_typed_in_either_language() {
+        for (input, kind) in [
+            ("website", CheckKind::Http),
+            ("Сайт", CheckKind::Http),
+            ("🌐 Website (HTTP)", CheckKind::Http),
+            ("2", CheckKind::Tcp),
+            ("порт", CheckKind::Tcp),
+            ("ping", CheckKind::Ping),
+            ("хост", CheckKind::Ping),
+        ] {
+            assert_eq!(typed_kind(input), Some(kind), "{input}");
+        }
+        assert_eq!(typed_kind("4"), None);
+    }
+
+    #[test]
+    fn the_largest_choice_fits_telegram_limits() {
+        for c in [Choice::Every(i64::MAX), Choice::After(u32::MAX), Choice::Duplicate(true)] {
+            assert!(Press::Add(c).data().len() <= crate::callback::MAX_LEN);
+        }
     }
 }

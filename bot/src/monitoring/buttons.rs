@@ -1,5 +1,7 @@
-//! Inline buttons under `/monitors`: pause or resume, change the interval, show the status, delete
-//! (after a confirmation), and move between pages. The list message is edited in place.
+//! Inline buttons under `/monitors`: move between pages, open a monitor's card, and on the card
+//! pause or resume, change the interval, show the status, delete (after a confirmation) and go
+//! back to the list. The one list message is edited in place. An admin acting on someone else's
+//! monitor is allowed; its owner is told of a pause, resume or removal.
 
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use shared::duration;
@@ -10,7 +12,8 @@ use shared::monitoring::target::SHOWN_IN_LINE;
 use shared::monitoring::texts::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::{Press, render_list, status_text};
+use super::list::{render_card, render_list};
+use super::{Change, Press, status_text, tell_owner};
 use crate::HandlerResult;
 use crate::cx::Cx;
 use shared::audit::Entry;
@@ -34,6 +37,8 @@ pub enum Action {
     Status(i64),
     Delete(i64, Page),
     DeleteConfirmed(i64, Page),
+    /// The monitor's card.
+    Open(i64, Page),
 }
 
 impl Action {
@@ -47,45 +52,14 @@ impl Action {
             | Action::Every(id, _, _)
             | Action::Status(id)
             | Action::Delete(id, _)
-            | Action::DeleteConfirmed(id, _) => Some(id),
+            | Action::DeleteConfirmed(id, _)
+            | Action::Open(id, _) => Some(id),
         }
     }
 }
 
-fn button(text: impl Into<String>, action: Action) -> InlineKeyboardButton {
+pub(crate) fn button(text: impl Into<String>, action: Action) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(text.into(), Press::List(action).data())
-}
-
-/// One row of buttons per monitor, then the page buttons.
-pub fn list_markup(rows: &[monitor::Model], page: u64, pages: u64, everyone: bool) -> InlineKeyboardMarkup {
-    let here = Page { n: page, everyone };
-    let mut keyboard: Vec<Vec<InlineKeyboardButton>> = rows
-        .iter()
-        .map(|m| {
-            let toggle = if m.paused {
-                button(format!("▶ #{}", m.id), Action::Resume(m.id, here))
-            } else {
-                button(format!("⏸ #{}", m.id), Action::Pause(m.id, here))
-            };
-            vec![
-                toggle,
-                button(format!("⏱ #{}", m.id), Action::Intervals(m.id, here)),
-                button(format!("📈 #{}", m.id), Action::Status(m.id)),
-                button(format!("🗑 #{}", m.id), Action::Delete(m.id, here)),
-            ]
-        })
-        .collect();
-    let mut nav = Vec::new();
-    if page > 1 {
-        nav.push(button("« ", Action::Page(Page { n: page - 1, everyone })));
-    }
-    if page < pages {
-        nav.push(button(" »", Action::Page(Page { n: page + 1, everyone })));
-    }
-    if !nav.is_empty() {
-        keyboard.push(nav);
-    }
-    InlineKeyboardMarkup::new(keyboard)
 }
 
 const INTERVAL_CHOICES: [(i64, &str); 6] =
@@ -107,29 +81,41 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             cx.answer(None).await?;
             show_page(&cx, page).await
         }
+        (Action::Open(_, page), Some(m)) => {
+            cx.answer(None).await?;
+            show_card(&cx, &m, page).await
+        }
         (Action::Pause(id, page), Some(m)) => {
+            let was_paused = m.paused;
             let mut active = m.into_active_model();
             active.paused = Set(true);
-            active.update(&deps.db).await?;
+            let m = active.update(&deps.db).await?;
             cx.audit(Entry::new("monitor.pause", "monitor", id)).await?;
+            if !was_paused {
+                tell_owner(&cx, &m, Change::Paused).await?;
+            }
             cx.answer(Some(t(lang, Text::Paused { id }))).await?;
-            show_page(&cx, page).await
+            show_card(&cx, &m, page).await
         }
         (Action::Resume(id, page), Some(m)) => {
             let interval = Interval::from_secs(i64::from(m.interval_secs)).unwrap_or(Interval::DEFAULT);
+            let was_paused = m.paused;
             let mut active = m.into_active_model();
             active.paused = Set(false);
             active.next_run_at = Set(first_run(id, interval, cx.now));
-            active.update(&deps.db).await?;
+            let m = active.update(&deps.db).await?;
             cx.audit(Entry::new("monitor.resume", "monitor", id)).await?;
+            if was_paused {
+                tell_owner(&cx, &m, Change::Resumed).await?;
+            }
             cx.answer(Some(t(lang, Text::Resumed { id }))).await?;
-            show_page(&cx, page).await
+            show_card(&cx, &m, page).await
         }
         (Action::Intervals(id, page), Some(_)) => {
             cx.answer(None).await?;
             let choices: Vec<InlineKeyboardButton> =
                 INTERVAL_CHOICES.iter().map(|(secs, label)| button(*label, Action::Every(id, *secs, page))).collect();
-            cx.edit_keyboard(InlineKeyboardMarkup::new([choices, vec![button("«", Action::Page(page))]])).await
+            cx.edit_keyboard(InlineKeyboardMarkup::new([choices, vec![button("«", Action::Open(id, page))]])).await
         }
         (Action::Every(id, secs, page), Some(m)) => {
             let Ok(interval) = Interval::from_secs(secs) else {
@@ -139,10 +125,10 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             let mut active = m.into_active_model();
             active.interval_secs = Set(interval.secs() as i32);
             active.timeout_ms = Set(timeout_ms);
-            active.update(&deps.db).await?;
+            let m = active.update(&deps.db).await?;
             cx.audit(Entry::new("monitor.set", "monitor", id).detail(format!("interval {}", interval.secs()))).await?;
             cx.answer(Some(format!("#{id}: {}", duration::format(lang, interval.duration())))).await?;
-            show_page(&cx, page).await
+            show_card(&cx, &m, page).await
         }
         (Action::Status(_), Some(m)) => {
             cx.answer(None).await?;
@@ -155,19 +141,26 @@ pub async fn on_button(cx: Cx, action: Action) -> HandlerResult {
             let (yes, no) = (t(lang, Text::YesRemove), i18n::t(lang, i18n::Text::CancelButton));
             let markup = InlineKeyboardMarkup::new([[
                 button(yes, Action::DeleteConfirmed(id, page)),
-                button(no, Action::Page(page)),
+                button(no, Action::Open(id, page)),
             ]]);
             cx.edit(question, Some(markup)).await
         }
-        (Action::DeleteConfirmed(id, page), Some(_)) => {
+        (Action::DeleteConfirmed(id, page), Some(m)) => {
             super::remove(deps, id).await?;
             tracing::info!(monitor_id = id, by = caller.user_id, "monitor removed");
             cx.audit(Entry::new("monitor.delete", "monitor", id)).await?;
+            tell_owner(&cx, &m, Change::Removed).await?;
             cx.answer(Some(t(lang, Text::Unwatched { id }))).await?;
             show_page(&cx, page).await
         }
         (_, None) => Ok(()),
     }
+}
+
+/// Redraws the list message as the monitor's card.
+async fn show_card(cx: &Cx, m: &monitor::Model, page: Page) -> HandlerResult {
+    let (text, markup) = render_card(cx, m, page).await?;
+    cx.edit(text, Some(markup)).await
 }
 
 /// Redraws the list message at `page` (or says there is nothing left).
@@ -187,7 +180,12 @@ mod tests {
     #[test]
     fn the_largest_actions_fit_telegram_limits_and_round_trip() {
         let p = Page { n: u64::MAX, everyone: true };
-        for a in [Action::Page(p), Action::Every(i64::MAX, 21_600, p), Action::DeleteConfirmed(i64::MAX, p)] {
+        for a in [
+            Action::Page(p),
+            Action::Every(i64::MAX, 21_600, p),
+            Action::DeleteConfirmed(i64::MAX, p),
+            Action::Open(i64::MAX, p),
+        ] {
             let data = Press::List(a).data();
             assert!(data.len() <= callback::MAX_LEN, "{data}");
             assert_eq!(callback::decode::<Press>(callback::split(&data).unwrap().1), Some(Press::List(a)));

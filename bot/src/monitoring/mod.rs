@@ -7,9 +7,8 @@ use sea_orm::{
     Set, TransactionTrait,
 };
 use shared::audit::{self, Actor, Entry};
-use shared::db::all_each;
 use shared::duration;
-use shared::entities::{check_result, check_rollup, monitor, pending_alert};
+use shared::entities::{check_result, check_rollup, monitor, pending_alert, user};
 use shared::i18n::Lang;
 use shared::monitoring::alerts::Reason;
 use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
@@ -28,6 +27,7 @@ use crate::{BotDeps, HandlerResult, reply};
 pub mod add;
 pub mod buttons;
 mod chart;
+pub mod list;
 pub mod probes;
 pub mod settings;
 
@@ -39,7 +39,7 @@ pub fn slice() -> Slice {
     Slice::new(NAME)
         .command("watch", Audience::Member, |l| t(l, Text::CmdWatch), watch)
         .command("add", Audience::Member, |l| t(l, Text::CmdAdd), add::start)
-        .command("monitors", Audience::Member, |l| t(l, Text::CmdMonitors), list)
+        .command("monitors", Audience::Member, |l| t(l, Text::CmdMonitors), list::list)
         .command("status", Audience::Member, |l| t(l, Text::CmdStatus), status)
         .command("mute", Audience::Member, |l| t(l, Text::CmdMute), mute)
         .command("set", Audience::Member, |l| t(l, Text::CmdSet), settings::set)
@@ -70,27 +70,46 @@ async fn on_press(cx: Cx, press: Press) -> HandlerResult {
     }
 }
 
-/// `/watch <target> [interval]`.
+/// `/watch <target> [interval]`. A bare host is a ping check and the reply says so; a target the
+/// caller already watches asks before a second monitor is added.
 pub async fn watch(cx: Cx, args: String) -> HandlerResult {
-    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
+    let (deps, caller) = (&cx.deps, &cx.caller);
     let lang = caller.lang;
-    let request = match parse_watch(args) {
+    let request = match parse_watch(&args) {
         Ok(r) => r,
-        Err(text) => return reply::text(bot, deps, caller.chat, text.render(lang)).await,
+        Err(e) => return cx.reply(e.render(lang)).await,
     };
     if !within_quota(deps, caller).await? {
         let quota = deps.settings.monitor_quota;
-        return reply::text(bot, deps, caller.chat, t(lang, Text::WatchQuota { quota })).await;
+        return cx.reply(t(lang, Text::WatchQuota { quota })).await;
+    }
+    if let Some(id) = watched_as(deps, caller, &request.target).await? {
+        return add::ask_duplicate(&cx, id, &request.target, request.interval).await;
     }
     let row = create(deps, caller, &request.target, request.interval, Thresholds::default(), cx.now).await?;
     let every = duration::format(lang, request.interval.duration());
-    reply::text(
-        bot,
-        deps,
-        caller.chat,
-        t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every }),
-    )
-    .await
+    let mut text = t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every });
+    if let Target::Ping { host } = &request.target {
+        text.push('\n');
+        text.push_str(&t(lang, Text::WatchPingNote { host }));
+    }
+    cx.reply(text).await
+}
+
+/// The caller's oldest monitor of exactly `target` (compared as stored: without its password).
+pub(crate) async fn watched_as(deps: &BotDeps, caller: &Caller, target: &Target) -> anyhow::Result<Option<i64>> {
+    let mut stored = target.clone();
+    stored.take_password();
+    let id: Option<i64> = monitor::Entity::find()
+        .select_only()
+        .column(monitor::Column::Id)
+        .filter(monitor::Column::OwnerId.eq(caller.user_id))
+        .filter(monitor::Column::Target.eq(stored.to_string()))
+        .order_by_asc(monitor::Column::Id)
+        .into_tuple()
+        .one(&deps.db)
+        .await?;
+    Ok(id)
 }
 
 /// Whether the caller may add another monitor (admins always may).
@@ -135,6 +154,11 @@ pub enum WatchError {
     Usage,
     Target(TargetError),
     Interval(DurationError),
+    /// `host:port` without a scheme: the input and the TCP target it most likely means.
+    HostPort {
+        input: String,
+        tcp: String,
+    },
 }
 
 impl WatchError {
@@ -143,6 +167,7 @@ impl WatchError {
             WatchError::Usage => t(lang, Text::WatchUsage),
             WatchError::Target(error) => t(lang, Text::WatchBadTarget { problem: &t(lang, Text::BadTarget { error }) }),
             WatchError::Interval(error) => t(lang, Text::WatchBadInterval { problem: &error.render(lang) }),
+            WatchError::HostPort { input, tcp } => t(lang, Text::WatchHostPort { input, tcp }),
         }
     }
 }
@@ -154,7 +179,10 @@ pub fn parse_watch(args: &str) -> Result<WatchRequest, WatchError> {
     if target.is_empty() {
         return Err(WatchError::Usage);
     }
-    let target = Target::parse(target).map_err(WatchError::Target)?;
+    let target = Target::parse(target).map_err(|e| match Target::host_and_port(target) {
+        Some(tcp) => WatchError::HostPort { input: target.to_owned(), tcp: tcp.to_string() },
+        None => WatchError::Target(e),
+    })?;
     let interval = match interval.trim() {
         "" => Interval::DEFAULT,
         raw => Interval::parse(raw).map_err(|e| match e {
@@ -175,6 +203,7 @@ pub async fn unwatch(cx: Cx, args: String) -> HandlerResult {
     remove(deps, row.id).await?;
     tracing::info!(monitor_id = row.id, by = caller.user_id, "monitor removed");
     cx.audit(Entry::new("monitor.delete", "monitor", row.id)).await?;
+    tell_owner(&cx, &row, Change::Removed).await?;
     reply::text(bot, deps, caller.chat, t(caller.lang, Text::Unwatched { id: row.id })).await
 }
 
@@ -212,6 +241,11 @@ pub async fn mute(cx: Cx, args: String) -> HandlerResult {
     };
     let Some(row) = find_own(bot, deps, caller, id, "/mute 3 2h").await? else { return Ok(()) };
     let id = row.id;
+    let was_muted = row.muted_until.is_some_and(|at| at > cx.now);
+    if until.is_none() && !was_muted {
+        return reply::text(bot, deps, caller.chat, t(lang, Text::NotMuted { id })).await;
+    }
+    let down_reason = (row.health == Health::Down).then(|| row.last_reason.clone().unwrap_or_default());
     let mut active = row.into_active_model();
     active.muted_until = Set(until);
     active.update(&deps.db).await?;
@@ -219,7 +253,11 @@ pub async fn mute(cx: Cx, args: String) -> HandlerResult {
     cx.audit(Entry::new("monitor.mute", "monitor", id).detail(detail)).await?;
     let text = match until {
         Some(at) => t(lang, Text::Muted { id, until: &tz::minute(at, caller.zone) }),
-        None => t(lang, Text::Unmuted { id }),
+        None => match down_reason {
+            // The alerts dropped while muted: the first failing check from now on tells the DOWN.
+            Some(reason) => t(lang, Text::UnmutedWhileDown { id, reason: &reason }),
+            None => t(lang, Text::Unmuted { id }),
+        },
     };
     reply::text(bot, deps, caller.chat, text).await
 }
@@ -237,76 +275,6 @@ pub async fn notify_here(cx: Cx, args: String) -> HandlerResult {
     active.update(&deps.db).await?;
     cx.audit(Entry::new("monitor.notify_here", "monitor", id).detail(caller.chat.0.to_string())).await?;
     reply::text(bot, deps, caller.chat, t(caller.lang, Text::NotifyHereSet { id })).await
-}
-
-/// `/monitors [all] [page]`: ten per page, oldest first, with buttons per monitor.
-pub async fn list(cx: Cx, args: String) -> HandlerResult {
-    let (bot, deps, caller, args) = (&cx.bot, &cx.deps, &cx.caller, args.as_str());
-    let words: Vec<&str> = args.split_whitespace().collect();
-    let everyone = caller.is_admin() && words.contains(&"all");
-    let page: u64 = words.iter().find_map(|w| w.parse::<u64>().ok()).unwrap_or(1).max(1);
-    match render_list(deps, caller, everyone, page, cx.now).await? {
-        None => reply::text(bot, deps, caller.chat, t(caller.lang, Text::NoMonitors)).await,
-        Some((text, markup)) => {
-            reply::send(bot, deps, caller.chat, text, Some(teloxide::types::ReplyMarkup::InlineKeyboard(markup))).await
-        }
-    }
-}
-
-/// One page of the list and its buttons; None when there is nothing to list.
-pub(crate) async fn render_list(
-    deps: &BotDeps,
-    caller: &Caller,
-    everyone: bool,
-    page: u64,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Option<(String, teloxide::types::InlineKeyboardMarkup)>> {
-    const PAGE: u64 = 10;
-    let lang = caller.lang;
-    let mut query = monitor::Entity::find().order_by_asc(monitor::Column::Id);
-    if !everyone {
-        query = query.filter(monitor::Column::OwnerId.eq(caller.user_id));
-    }
-    let total = query.clone().count(&deps.db).await?;
-    if total == 0 {
-        return Ok(None);
-    }
-    let pages = total.div_ceil(PAGE);
-    let page = page.clamp(1, pages);
-    let found = all_each(&deps.db, query.offset((page - 1) * PAGE).limit(PAGE)).await?;
-    let since = now - chrono::Duration::hours(24);
-    let mut text = t(lang, Text::MonitorsHeader { total, page, pages });
-    let mut rows = Vec::with_capacity(found.len());
-    for row in found {
-        // A row that does not decode is listed as such; the rest of the page still shows.
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                tracing::error!(monitor_id = e.id, error = %e, "monitor row does not decode");
-                text.push('\n');
-                text.push_str(&t(lang, Text::RowUnreadable { id: e.id.unwrap_or_default() }));
-                continue;
-            }
-        };
-        let (count, failures) = counts_since(deps, row.id, since).await?;
-        let uptime = uptime_percent(count, failures).map(|u| format!("{u:.2}%")).unwrap_or_else(|| "—".into());
-        let latency =
-            row.last_latency_ms.map(|ms| t(lang, Text::Millis { ms: i64::from(ms) })).unwrap_or_else(|| "—".into());
-        let muted = row.muted_until.is_some_and(|u| u > now);
-        text.push_str(&format!(
-            "\n#{} {} {} · {} · {} {} · {}{}",
-            row.id,
-            state_badge(&row, lang),
-            row.shown_target(SHOWN_IN_LINE),
-            latency,
-            t(lang, Text::Hours { n: 24 }),
-            uptime,
-            duration::format(lang, std::time::Duration::from_secs(row.interval_secs as u64)),
-            if muted { " · 🔕" } else { "" }
-        ));
-        rows.push(row);
-    }
-    Ok(Some((text, buttons::list_markup(&rows, page, pages, everyone))))
 }
 
 /// `/status <id>`: the state, uptime over 24 h / 7 d / 30 d and the last results.
@@ -443,6 +411,40 @@ pub(crate) async fn status_text(
     Ok(text)
 }
 
+/// What an admin did to someone else's monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Paused,
+    Resumed,
+    Removed,
+}
+
+/// Tells a monitor's owner, in their language and through the outbox, that an admin changed it;
+/// nothing when the caller is the owner.
+pub(crate) async fn tell_owner(cx: &Cx, row: &monitor::Model, change: Change) -> HandlerResult {
+    if row.owner_id == cx.caller.user_id {
+        return Ok(());
+    }
+    let owner = user::Entity::find_by_id(row.owner_id).one(&cx.deps.db).await?;
+    let lang = owner.map(|u| Lang::from_code(Some(&u.language))).unwrap_or_default();
+    let (id, target) = (row.id, &row.shown_target(SHOWN_IN_LINE));
+    let text = match change {
+        Change::Paused => t(lang, Text::OwnerPaused { id, target }),
+        Change::Resumed => t(lang, Text::OwnerResumed { id, target }),
+        Change::Removed => t(lang, Text::OwnerRemoved { id, target }),
+    };
+    // A private chat's id is the user's id.
+    shared::outbox::send(&cx.deps.db, &cx.deps.queue, row.owner_id, text, None).await?;
+    tracing::info!(
+        monitor_id = id,
+        owner = row.owner_id,
+        by = cx.caller.user_id,
+        ?change,
+        "owner told of an admin's change"
+    );
+    Ok(())
+}
+
 /// Paused first, then a probe that cannot run here or that the probe policy blocks, then the
 /// alert state.
 pub(crate) fn state_badge(row: &monitor::Model, lang: Lang) -> String {
@@ -479,7 +481,11 @@ async fn find_own(
 }
 
 /// Checks and failures in the raw results since `since`.
-async fn counts_since(deps: &BotDeps, monitor_id: i64, since: chrono::DateTime<Utc>) -> anyhow::Result<(u64, u64)> {
+pub(crate) async fn counts_since(
+    deps: &BotDeps,
+    monitor_id: i64,
+    since: chrono::DateTime<Utc>,
+) -> anyhow::Result<(u64, u64)> {
     let base = check_result::Entity::find()
         .filter(check_result::Column::MonitorId.eq(monitor_id))
         .filter(check_result::Column::At.gte(since.timestamp()));

@@ -27,8 +27,10 @@ pub async fn set(cx: Cx, args: String) -> HandlerResult {
     };
     let Some(row) = find_own(bot, deps, caller, id, "/set 3 timeout 5s").await? else { return Ok(()) };
     let Some(name) = words.next() else {
-        let text =
-            t(lang, Text::MonitorOptions { id: row.id, target: &row.shown_target(SHOWN_MAX), options: &current(lang, &row) });
+        let text = t(
+            lang,
+            Text::MonitorOptions { id: row.id, target: &row.shown_target(SHOWN_MAX), options: &current(lang, &row) },
+        );
         return reply::text(bot, deps, caller.chat, text).await;
     };
     let value = words.next().unwrap_or("");
@@ -89,7 +91,7 @@ fn apply(row: monitor::Model, setting: &Setting) -> monitor::ActiveModel {
 }
 
 /// The monitor's options as `/set` names them, one per line.
-fn current(lang: Lang, m: &monitor::Model) -> String {
+pub(crate) fn current(lang: Lang, m: &monitor::Model) -> String {
     let secs = |s: i64| Duration::from_secs(s.max(0) as u64);
     let describe = |setting: &Setting| describe_in(lang, setting);
     let mut lines = vec![

@@ -1,8 +1,9 @@
 //! The alert state machine: check outcomes in, state changes and alerts out.
 //!
 //! N consecutive failures make a monitor DOWN (default 2), M successes UP again (default 1);
-//! exactly one alert per change, an optional reminder while down, mute holds alerts (checks still
-//! run and the state still moves), and a certificate warning once per threshold.
+//! exactly one alert per change, an optional reminder while down, mute drops alerts (checks still
+//! run and the state still moves; a DOWN dropped by a mute is told by the first failing check after
+//! it), and a certificate warning once per threshold.
 
 use std::time::Duration;
 
@@ -201,6 +202,10 @@ pub fn step(state: &State, outcome: &Outcome, th: &Thresholds, now: DateTime<Utc
             if state.health != Health::Down && next.fail_streak >= th.down_after.max(1) {
                 next.health = Health::Down;
                 alerts.push(Alert::Down { reason: reason.clone() });
+            } else if state.health == Health::Down && !muted && down_untold(state) {
+                // The DOWN fell inside a mute that has ended (or was ended) since: its alert was
+                // dropped, so the first failing check after the mute tells the state now.
+                alerts.push(Alert::Down { reason: reason.clone() });
             } else if state.health == Health::Down
                 && let Some(every) = th.repeat_every
                 && state.last_alert_at.is_none_or(|at| (now - at).to_std().unwrap_or_default() >= every)
@@ -220,6 +225,16 @@ pub fn step(state: &State, outcome: &Outcome, th: &Thresholds, now: DateTime<Utc
         next.last_alert_at = Some(now);
     }
     Step { state: next, alerts, held }
+}
+
+/// Whether the current DOWN was never alerted: no DOWN or reminder went out since the failures
+/// began (a mute dropped it).
+fn down_untold(state: &State) -> bool {
+    match (state.last_alert_at, state.failing_since) {
+        (None, _) => true,
+        (Some(told), Some(since)) => told < since,
+        (Some(_), None) => false,
+    }
 }
 
 /// The warning threshold `days_left` falls under: the configured one, then 7, 3, 1 and 0 days.
@@ -306,13 +321,25 @@ mod tests {
     }
 
     #[test]
-    fn mute_holds_alerts_but_the_state_moves() {
-        let (fired, state) = check(Thresholds::default(), &[OK.clone(), fail(), fail(), fail()], &[1, 2]);
+    fn mute_drops_alerts_but_the_state_moves() {
+        let (fired, state) = check(Thresholds::default(), &[OK.clone(), fail(), fail(), fail()], &[1, 2, 3]);
         assert!(fired.is_empty(), "the DOWN fell inside the mute: {fired:?}");
         assert_eq!(state.health, Health::Down);
         // Recovery after the mute is reported, with the whole downtime.
         let s = step(&state, &OK, &Thresholds::default(), at(240), false);
         assert_eq!(s.alerts, vec![Alert::Up { down_for: Duration::from_secs(180) }]);
+    }
+
+    #[test]
+    fn a_down_dropped_by_a_mute_is_told_once_the_mute_is_over() {
+        // DOWN at minute 2 falls inside the mute (minutes 1-3); minute 4 is the first check after it.
+        let (fired, state) =
+            check(Thresholds::default(), &[OK.clone(), fail(), fail(), fail(), fail(), fail()], &[1, 2, 3]);
+        assert_eq!(fired, vec![(4, Alert::Down { reason: Reason::HttpStatus(500) })], "told once, when the mute ended");
+        assert_eq!(state.last_alert_at, Some(at(240)));
+        // A DOWN that was told before a mute is not told again after it.
+        let (fired, _) = check(Thresholds::default(), &[fail(), fail(), fail(), fail(), fail()], &[2, 3]);
+        assert_eq!(fired, vec![(1, Alert::Down { reason: Reason::HttpStatus(500) })]);
     }
 
     #[test]

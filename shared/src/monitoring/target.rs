@@ -130,6 +130,22 @@ impl Target {
         if stored > MAX_STORED { Err(TargetError::TooLong(stored)) } else { Ok(self) }
     }
 
+    /// `host:port` typed without a scheme, as the TCP target it most likely means; None for
+    /// anything else (a URL, a bare host, an IPv6 address without brackets). [`Target::parse`]
+    /// refuses such input, and the bot suggests `tcp://` (or a URL) rather than guessing.
+    pub fn host_and_port(input: &str) -> Option<Target> {
+        let input = input.trim();
+        if input.contains("://") || input.contains('/') {
+            return None;
+        }
+        let (host, port) = match input.strip_prefix('[') {
+            Some(rest) => rest.split_once("]:")?,
+            None => input.rsplit_once(':').filter(|(host, _)| !host.contains(':'))?,
+        };
+        let port = port.parse::<u16>().ok().filter(|p| *p > 0)?;
+        valid_host(host).then(|| Target::Tcp { host: host.to_ascii_lowercase(), port })
+    }
+
     pub fn kind(&self) -> CheckKind {
         match self {
             Target::Http(_) => CheckKind::Http,
@@ -154,6 +170,14 @@ impl Target {
             let _ = url.set_password(Some(password));
         }
         self
+    }
+
+    /// How this target is shown before it is stored: its password masked, at most `max` UTF-16
+    /// units long (see [`masked`]).
+    pub fn shown(&self, max: usize) -> String {
+        let mut bare = self.clone();
+        let has_password = bare.take_password().is_some();
+        masked(&bare.to_string(), has_password, max)
     }
 
     /// The host to resolve and check against the probe policy.
@@ -233,6 +257,18 @@ mod tests {
         check("192.168.1.1", Ok(("192.168.1.1", CheckKind::Ping)));
         check("::1", Ok(("::1", CheckKind::Ping)));
         check("Router-1.LAN", Ok(("router-1.lan", CheckKind::Ping)));
+    }
+
+    #[test]
+    fn host_and_port_without_a_scheme_is_recognised_as_a_port_check() {
+        let tcp = |input: &str| Target::host_and_port(input).map(|t| t.to_string());
+        assert_eq!(tcp("127.0.0.1:1").as_deref(), Some("tcp://127.0.0.1:1"));
+        assert_eq!(tcp(" DB.example.com:5432 ").as_deref(), Some("tcp://db.example.com:5432"));
+        assert_eq!(tcp("[::1]:22").as_deref(), Some("tcp://[::1]:22"));
+        for not in ["::1", "localhost", "example.com:0", "example.com:http", "https://x.org:443", "x.org:80/health"] {
+            assert_eq!(tcp(not), None, "{not}");
+        }
+        assert_eq!(Target::parse("127.0.0.1:1"), Err(TargetError::BadHost("127.0.0.1:1".into())), "never a guess");
     }
 
     #[test]
