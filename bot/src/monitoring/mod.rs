@@ -10,8 +10,7 @@ use shared::audit::{self, Actor, Entry};
 use shared::duration;
 use shared::entities::{check_result, check_rollup, monitor, pending_alert, user};
 use shared::i18n::Lang;
-use shared::monitoring::alerts::Reason;
-use shared::monitoring::alerts::{CheckStatus, Health, Thresholds};
+use shared::monitoring::alerts::{CheckStatus, Health, Reason, Thresholds};
 use shared::monitoring::model::new_row;
 use shared::monitoring::rollup::uptime_percent;
 use shared::monitoring::schedule::{DurationError, Interval, first_run, parse_duration};
@@ -255,7 +254,7 @@ pub async fn mute(cx: Cx, args: String) -> HandlerResult {
         Some(at) => t(lang, Text::Muted { id, until: &tz::minute(at, caller.zone) }),
         None => match down_reason {
             // The alerts dropped while muted: the first failing check from now on tells the DOWN.
-            Some(reason) => t(lang, Text::UnmutedWhileDown { id, reason: &reason }),
+            Some(reason) => t(lang, Text::UnmutedWhileDown { id, reason: &Reason::from_stored(&reason).render(lang) }),
             None => t(lang, Text::Unmuted { id }),
         },
     };
