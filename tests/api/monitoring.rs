@@ -379,7 +379,9 @@ async fn unwatch_removes_the_monitors_history_and_only_its_own() {
 
     assert!(monitor::Entity::find_by_id(gone).one(&app.db).await.unwrap().is_none());
     assert_eq!(history(&app, gone).await, (0, 0), "its results and rollups went with it");
-    assert_eq!(history(&app, kept).await, kept_history, "another monitor's history stays");
+    // The kept monitor's own first check may have added a result meanwhile: none may be gone.
+    let (results, rollups) = history(&app, kept).await;
+    assert!(results >= kept_history.0 && rollups == kept_history.1, "another monitor's history stays");
     app.stop().await;
 }
 
