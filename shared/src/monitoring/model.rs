@@ -157,14 +157,14 @@ mod tests {
     #[test]
     fn lines_name_the_target_the_state_and_the_reason() {
         let down = alert_line(Lang::Ru, 3, "https://x", &Alert::Down { reason: Reason::HttpStatus(502) });
-        assert_eq!(down, "🔴 DOWN #3 https://x — ответ HTTP 502");
+        assert_eq!(down, "🔴 НЕДОСТУПЕН #3 https://x — ответ HTTP 502");
         let up = alert_line(Lang::En, 3, "https://x", &Alert::Up { down_for: Duration::from_secs(125) });
         assert_eq!(up, "🟢 UP #3 https://x — was down for 2m 5s");
         // See: issue 8 — "был недоступен 5m 29s", "— connection refused".
         let up = alert_line(Lang::Ru, 3, "https://x", &Alert::Up { down_for: Duration::from_secs(329) });
-        assert_eq!(up, "🟢 UP #3 https://x — был недоступен 5 мин 29 с");
+        assert_eq!(up, "🟢 РАБОТАЕТ #3 https://x — был недоступен 5 мин 29 с");
         let refused = alert_line(Lang::Ru, 3, "tcp://x:1", &Alert::Down { reason: Reason::Refused });
-        assert_eq!(refused, "🔴 DOWN #3 tcp://x:1 — соединение отклонено");
+        assert_eq!(refused, "🔴 НЕДОСТУПЕН #3 tcp://x:1 — соединение отклонено");
     }
 
     #[test]

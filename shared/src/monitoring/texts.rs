@@ -153,11 +153,11 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, CmdNotifyHere) => "in a group: send a monitor's alerts here too".into(),
         (Lang::Ru, CmdNotifyHere) => "в группе: присылать сюда оповещения монитора".into(),
         (Lang::En, WatchUsage) => "Usage: /watch <target> [interval]\nExamples:\n/watch https://example.com\n/watch https://example.com/health 30s\n/watch tcp://db.example.com:5432 5m\n/watch 192.0.2.10 1h\nInterval: 10s to 24h, default 1m.".into(),
-        (Lang::Ru, WatchUsage) => "Использование: /watch <цель> [интервал]\nПримеры:\n/watch https://example.com\n/watch https://example.com/health 30s\n/watch tcp://db.example.com:5432 5m\n/watch 192.0.2.10 1h\nИнтервал: от 10s до 24h, по умолчанию 1m.".into(),
+        (Lang::Ru, WatchUsage) => "Использование: /watch <цель> [интервал]\nПримеры:\n/watch https://example.com\n/watch https://example.com/health 30 с\n/watch tcp://db.example.com:5432 5 мин\n/watch 192.0.2.10 1 ч\nИнтервал: от 10 с до 24 ч, по умолчанию 1 мин.".into(),
         (Lang::En, WatchBadTarget { problem }) => format!("Cannot watch that: {problem}.\nExample: /watch https://example.com 5m"),
-        (Lang::Ru, WatchBadTarget { problem }) => format!("Не могу следить за этим: {problem}.\nПример: /watch https://example.com 5m"),
+        (Lang::Ru, WatchBadTarget { problem }) => format!("Не могу следить за этим: {problem}.\nПример: /watch https://example.com 5 мин"),
         (Lang::En, WatchBadInterval { problem }) => format!("Bad interval: {problem}.\nExample: /watch https://example.com 5m (10s to 24h)"),
-        (Lang::Ru, WatchBadInterval { problem }) => format!("Неверный интервал: {problem}.\nПример: /watch https://example.com 5m (от 10s до 24h)"),
+        (Lang::Ru, WatchBadInterval { problem }) => format!("Неверный интервал: {problem}.\nПример: /watch https://example.com 5 мин (от 10 с до 24 ч)"),
         (Lang::En, WatchQuota { quota }) => format!("You already have {}, the most allowed. Remove one with /unwatch <id> first.", count(lang, quota as u64, MONITORS)),
         (Lang::Ru, WatchQuota { quota }) => format!("У вас уже {} — это предел. Сначала удалите один: /unwatch <id>.", count(lang, quota as u64, MONITORS)),
         (Lang::En, WatchAdded { id, target, every }) => format!("Monitor #{id} added: {target}, checked every {every}. The first check runs within 10 seconds; alerts come to this chat."),
@@ -171,7 +171,7 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, NoMonitors) => "You have no monitors yet. Add one with /watch https://example.com".into(),
         (Lang::Ru, NoMonitors) => "У вас пока нет мониторов. Добавьте: /watch https://example.com".into(),
         (Lang::En, MuteUsage) => "Usage: /mute <id> <duration>, like /mute 3 2h (up to 7d); /mute 3 off ends it.".into(),
-        (Lang::Ru, MuteUsage) => "Использование: /mute <id> <длительность>, например /mute 3 2h (до 7d); /mute 3 off — отменить.".into(),
+        (Lang::Ru, MuteUsage) => "Использование: /mute <id> <длительность>, например /mute 3 2 ч (до 7 д); /mute 3 off — отменить.".into(),
         (Lang::En, Muted { id, until }) => format!("Monitor #{id} is muted until {until}: checks run, alerts in that time are dropped, not sent later. If it is DOWN when the mute ends, the DOWN alert comes then."),
         (Lang::Ru, Muted { id, until }) => format!("Монитор #{id} заглушён до {until}: проверки идут, оповещения за это время не отправляются и позже не придут. Если к концу заглушения он DOWN, тогда придёт оповещение DOWN."),
         (Lang::En, Unmuted { id }) => format!("Monitor #{id} is no longer muted."),
@@ -198,12 +198,14 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, KindPort) => "🔌 TCP-порт".into(),
         (Lang::En, KindHost) => "📶 Host (ping)".into(),
         (Lang::Ru, KindHost) => "📶 Хост (ping)".into(),
-        // The words DOWN and UP stay in every language, so alerts can be searched and filtered.
-        (_, AlertDown { id, target, reason }) => format!("🔴 DOWN #{id} {target} — {reason}"),
+        // Alerts open with the state's word in the reader's language after a fixed emoji (🔴, 🟢),
+        // so they can be searched and filtered by the emoji in any language.
+        (Lang::En, AlertDown { id, target, reason }) => format!("🔴 DOWN #{id} {target} — {reason}"),
+        (Lang::Ru, AlertDown { id, target, reason }) => format!("🔴 НЕДОСТУПЕН #{id} {target} — {reason}"),
         (Lang::En, AlertStillDown { id, target, reason, down_for }) => format!("🔴 DOWN #{id} {target} — {reason} (down for {down_for})"),
-        (Lang::Ru, AlertStillDown { id, target, reason, down_for }) => format!("🔴 DOWN #{id} {target} — {reason} (недоступен {down_for})"),
+        (Lang::Ru, AlertStillDown { id, target, reason, down_for }) => format!("🔴 НЕДОСТУПЕН #{id} {target} — {reason} (уже {down_for})"),
         (Lang::En, AlertUp { id, target, down_for }) => format!("🟢 UP #{id} {target} — was down for {down_for}"),
-        (Lang::Ru, AlertUp { id, target, down_for }) => format!("🟢 UP #{id} {target} — был недоступен {down_for}"),
+        (Lang::Ru, AlertUp { id, target, down_for }) => format!("🟢 РАБОТАЕТ #{id} {target} — был недоступен {down_for}"),
         (Lang::En, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: the TLS certificate expires in {}", count(lang, days.max(0) as u64, DAYS)),
         (Lang::Ru, CertExpiring { id, target, days }) => format!("⚠️ #{id} {target}: TLS-сертификат истекает через {}", count(lang, days.max(0) as u64, DAYS)),
         (Lang::En, CertExpired { id, target }) => format!("⚠️ #{id} {target}: the TLS certificate has expired"),
@@ -240,7 +242,7 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, AddAskTarget { kind: CheckKind::Ping }) => "Send the host name or IP address, like 192.0.2.10".into(),
         (Lang::Ru, AddAskTarget { kind: CheckKind::Ping }) => "Пришлите имя хоста или IP-адрес, например 192.0.2.10".into(),
         (Lang::En, AddPickInterval) => "How often should I check? Tap one or send a duration like 2m (10s to 24h).".into(),
-        (Lang::Ru, AddPickInterval) => "Как часто проверять? Нажмите кнопку или пришлите длительность, например 2m (от 10s до 24h).".into(),
+        (Lang::Ru, AddPickInterval) => "Как часто проверять? Нажмите кнопку или пришлите длительность, например 2 мин (от 10 с до 24 ч).".into(),
         (Lang::En, AddPickThreshold) => "Alert after how many failed checks in a row?".into(),
         (Lang::Ru, AddPickThreshold) => "Оповещать после скольких неудачных проверок подряд?".into(),
         (Lang::En, CmdProbes) => "which networks monitors may probe: /probes [allow|deny <network> | remove <id>]".into(),
@@ -263,7 +265,7 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, CmdSet) => "Show or change a monitor's options".into(),
         (Lang::Ru, CmdSet) => "Показать или изменить настройки монитора".into(),
         (Lang::En, SetUsage { options }) => format!("Usage: /set <id> <option> <value>\n/set <id> alone shows the monitor's options.\nOptions (with an example value):\n{options}\nExample: /set 3 timeout 5s"),
-        (Lang::Ru, SetUsage { options }) => format!("Использование: /set <id> <параметр> <значение>\n/set <id> без параметра покажет настройки монитора.\nПараметры (с примером значения):\n{options}\nПример: /set 3 timeout 5s"),
+        (Lang::Ru, SetUsage { options }) => format!("Использование: /set <id> <параметр> <значение>\n/set <id> без параметра покажет настройки монитора.\nПараметры (с примером значения):\n{options}\nПример: /set 3 timeout 5 с"),
         (Lang::En, SetUnknownOption { option, options }) => format!("There is no option \"{option}\". Options (with an example value):\n{options}"),
         (Lang::Ru, SetUnknownOption { option, options }) => format!("Нет параметра «{option}». Параметры (с примером значения):\n{options}"),
         (Lang::En, SetHttpOnly { option }) => format!("\"{option}\" applies to website (HTTP) monitors only."),
@@ -326,7 +328,7 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, StepIntervalLabel) => "Every".into(),
         (Lang::Ru, StepIntervalLabel) => "Интервал".into(),
         (Lang::En, StepThresholdLabel) => "DOWN after".into(),
-        (Lang::Ru, StepThresholdLabel) => "DOWN после".into(),
+        (Lang::Ru, StepThresholdLabel) => "Недоступен после".into(),
         (Lang::En, FailuresInARow { n }) => format!("{} in a row", count(lang, n, FAILURES)),
         (Lang::Ru, FailuresInARow { n }) => format!("{} подряд", count(lang, n, FAILURES)),
         (Lang::En, AddTypeKind) => "Tap a button above, or send website, port or host. /cancel stops.".into(),
@@ -334,7 +336,7 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, AddBadTarget { problem, example }) => format!("That does not work: {problem}.\nSend one like {example}, or /cancel to stop."),
         (Lang::Ru, AddBadTarget { problem, example }) => format!("Так не получится: {problem}.\nПришлите, например, {example}, или /cancel — отмена."),
         (Lang::En, AddBadInterval { problem }) => format!("Bad interval: {problem}.\nTap a button above or send a duration like 2m (10s to 24h). /cancel stops."),
-        (Lang::Ru, AddBadInterval { problem }) => format!("Неверный интервал: {problem}.\nНажмите кнопку выше или пришлите длительность, например 2m (от 10s до 24h). /cancel — отмена."),
+        (Lang::Ru, AddBadInterval { problem }) => format!("Неверный интервал: {problem}.\nНажмите кнопку выше или пришлите длительность, например 2 мин (от 10 с до 24 ч). /cancel — отмена."),
         (Lang::En, AddTypeThreshold) => "Tap a button above, or send a number from 1 to 10. /cancel stops.".into(),
         (Lang::Ru, AddTypeThreshold) => "Нажмите кнопку выше или пришлите число от 1 до 10. /cancel — отмена.".into(),
         (Lang::En, AddSchemeAssumed { target }) => format!("No http:// or https:// given, so I will check {target} (send http://… for a site without TLS)."),
@@ -358,7 +360,7 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::En, NotMuted { id }) => format!("Monitor #{id} is not muted, so there is nothing to end."),
         (Lang::Ru, NotMuted { id }) => format!("Монитор #{id} не заглушён — отменять нечего."),
         (Lang::En, UnmutedWhileDown { id, reason }) => format!("Monitor #{id} is no longer muted. It is 🔴 DOWN ({reason}); the DOWN alert goes out with its next check."),
-        (Lang::Ru, UnmutedWhileDown { id, reason }) => format!("Монитор #{id} больше не заглушён. Он 🔴 DOWN ({reason}); оповещение DOWN придёт со следующей проверкой."),
+        (Lang::Ru, UnmutedWhileDown { id, reason }) => format!("Монитор #{id} больше не заглушён. Он 🔴 недоступен ({reason}); оповещение о недоступности придёт со следующей проверкой."),
         (Lang::En, ListHint) => "Tap a monitor to open its card.".into(),
         (Lang::Ru, ListHint) => "Нажмите на монитор, чтобы открыть его карточку.".into(),
         (_, Owner { name }) => format!("👤 {name}"),
@@ -491,6 +493,15 @@ fn action_word(action: ProbeAction) -> &'static str {
 mod tests {
     use super::*;
     use crate::i18n::counted;
+
+    #[test]
+    fn the_durations_in_russian_examples_are_accepted_as_typed() {
+        for (typed, secs) in [("30 с", 30), ("5 мин", 300), ("1 ч", 3600), ("2 ч", 7200), ("7 д", 604_800), ("5 с", 5)]
+        {
+            assert_eq!(crate::duration::parse(typed).map(|d| d.as_secs()), Ok(secs), "{typed}");
+        }
+        assert!(t(Lang::Ru, Text::WatchUsage).contains("30 с") && !t(Lang::Ru, Text::WatchUsage).contains("30s"));
+    }
 
     #[test]
     fn counted_monitors_take_the_cldr_plural_form() {
