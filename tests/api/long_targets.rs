@@ -120,3 +120,40 @@ async fn a_password_in_a_url_is_encrypted_masked_and_still_used() {
     assert!(!list.text().contains("hunter2"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_password_typed_into_add_is_never_stored_or_shown_in_plaintext() {
+    let app = TestApp::spawn(&[]).await;
+    let admin = TgUser::new(ADMIN, "Admin");
+    let (addr, seen) = recording_site().await;
+    let plaintext_in_dialogues = || async {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(app.db.get_database_backend(), "SELECT state FROM dialogue_states"))
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.try_get::<String>("", "state").unwrap()).any(|s| s.contains("hunter2"))
+    };
+
+    app.telegram.send_text(&admin, "/add");
+    app.telegram.wait_for_text(ADMIN, "What should I watch?").await;
+    app.telegram.send_text(&admin, "website");
+    app.telegram.wait_for_text(ADMIN, "Send the address").await;
+    app.telegram.send_text(&admin, &format!("http://admin:hunter2@{addr}/health"));
+    app.telegram.wait_for_text(ADMIN, "How often should I check?").await;
+    assert!(!plaintext_in_dialogues().await, "the dialogue keeps the password sealed");
+    app.telegram.send_text(&admin, "1m");
+    app.telegram.wait_for_text(ADMIN, "Alert after how many").await;
+    assert!(!plaintext_in_dialogues().await);
+    app.telegram.send_text(&admin, "2");
+    let added = app.telegram.wait_for_text(ADMIN, "added").await;
+    let id = added_id(added.text());
+
+    // Nothing the bot sent or edited shows it; the check still authenticates with it.
+    assert!(app.telegram.calls().iter().all(|c| !c.body.to_string().contains("hunter2")));
+    assert!(app.telegram.calls().iter().any(|c| c.body.to_string().contains("admin:•••@")));
+    force_check(&app, id).await;
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("admin:hunter2"));
+    assert!(seen.lock().unwrap().contains(&expected), "{:?}", seen.lock().unwrap());
+    app.stop().await;
+}

@@ -8,6 +8,7 @@
 //! `/watch` of a target the caller already watches asks first; that question is a one-step
 //! dialogue of this module too ([`Adding::ConfirmDuplicate`]).
 
+use shared::crypto::Encrypted;
 use shared::duration;
 use shared::i18n;
 use shared::monitoring::alerts::Thresholds;
@@ -21,7 +22,9 @@ use crate::HandlerResult;
 use crate::cx::Cx;
 
 /// Where an `/add` stands; each variant is named for what it waits for. Stored, so variants are
-/// only appended.
+/// only appended (and fields only added with a default). A target is kept without its URL
+/// password; the password rides along sealed (`Encrypted` serializes to its stored form), so no
+/// plaintext secret sits in `dialogue_states`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Adding {
     /// The kind of check (a button or a typed word).
@@ -29,11 +32,25 @@ pub enum Adding {
     /// The target, typed.
     ReceiveTarget { kind: CheckKind },
     /// The interval (a button or a typed duration).
-    PickInterval { target: String },
+    PickInterval {
+        target: String,
+        #[serde(default)]
+        password: Option<Encrypted<String>>,
+    },
     /// How many failures make DOWN (a button or a typed number).
-    PickThreshold { target: String, interval_secs: i64 },
+    PickThreshold {
+        target: String,
+        interval_secs: i64,
+        #[serde(default)]
+        password: Option<Encrypted<String>>,
+    },
     /// `/watch` of a target the caller already watches: add a second monitor or not.
-    ConfirmDuplicate { target: String, interval_secs: i64 },
+    ConfirmDuplicate {
+        target: String,
+        interval_secs: i64,
+        #[serde(default)]
+        password: Option<Encrypted<String>>,
+    },
 }
 
 /// A button pressed during `/add` (or the `/watch` duplicate question). Sent with buttons, so
@@ -172,16 +189,18 @@ pub async fn on_message(cx: Cx, state: Adding) -> HandlerResult {
             };
             target_chosen(&cx, kind, target, note).await
         }
-        Adding::PickInterval { target } => match Interval::parse(&typed) {
+        Adding::PickInterval { target, password } => match Interval::parse(&typed) {
             Err(e) => cx.reply(t(lang, Text::AddBadInterval { problem: &e.render(lang) })).await,
-            Ok(interval) => interval_chosen(&cx, target, interval).await,
+            Ok(interval) => interval_chosen(&cx, Sealed { target, password }, interval).await,
         },
-        Adding::PickThreshold { target, interval_secs } => match typed.parse::<u32>() {
-            Ok(n) if THRESHOLDS.contains(&n) => threshold_chosen(&cx, target, interval_secs, n).await,
+        Adding::PickThreshold { target, interval_secs, password } => match typed.parse::<u32>() {
+            Ok(n) if THRESHOLDS.contains(&n) => {
+                threshold_chosen(&cx, Sealed { target, password }, interval_secs, n).await
+            }
             _ => cx.reply(t(lang, Text::AddTypeThreshold)).await,
         },
-        Adding::ConfirmDuplicate { target, interval_secs } => match typed.to_lowercase().as_str() {
-            "yes" | "y" | "да" => add_duplicate(&cx, target, interval_secs).await,
+        Adding::ConfirmDuplicate { target, interval_secs, password } => match typed.to_lowercase().as_str() {
+            "yes" | "y" | "да" => add_duplicate(&cx, Sealed { target, password }, interval_secs).await,
             "no" | "n" | "нет" => keep_one(&cx, &target).await,
             _ => cx.reply(i18n::t(lang, i18n::Text::PressAButton)).await,
         },
@@ -203,18 +222,19 @@ pub async fn on_choice(cx: Cx, choice: Choice) -> HandlerResult {
             cx.answer(None).await?;
             kind_chosen(&cx, kind).await
         }
-        (Adding::PickInterval { target }, Choice::Every(secs)) if INTERVALS.contains(&secs) => {
+        (Adding::PickInterval { target, password }, Choice::Every(secs)) if INTERVALS.contains(&secs) => {
             let interval = Interval::from_secs(secs)?;
             cx.answer(None).await?;
-            interval_chosen(&cx, target, interval).await
+            interval_chosen(&cx, Sealed { target, password }, interval).await
         }
-        (Adding::PickThreshold { target, interval_secs }, Choice::After(n)) if THRESHOLDS.contains(&n) => {
+        (Adding::PickThreshold { target, interval_secs, password }, Choice::After(n)) if THRESHOLDS.contains(&n) => {
             cx.answer(None).await?;
-            threshold_chosen(&cx, target, interval_secs, n).await
+            threshold_chosen(&cx, Sealed { target, password }, interval_secs, n).await
         }
-        (Adding::ConfirmDuplicate { target, interval_secs }, Choice::Duplicate(yes)) => {
+        (Adding::ConfirmDuplicate { target, interval_secs, password }, Choice::Duplicate(yes)) => {
             cx.answer(None).await?;
-            if yes { add_duplicate(&cx, target, interval_secs).await } else { keep_one(&cx, &target).await }
+            let sealed = Sealed { target, password };
+            if yes { add_duplicate(&cx, sealed, interval_secs).await } else { keep_one(&cx, &sealed.target).await }
         }
         _ => cx.answer(Some(i18n::t(lang, i18n::Text::ButtonExpired))).await,
     }
@@ -235,7 +255,7 @@ async fn target_chosen(cx: &Cx, kind: CheckKind, target: Target, note: Option<St
     let lang = cx.lang();
     settle(cx, t(lang, Text::StepTargetLabel { kind }), &target.shown(SHOWN_MAX)).await?;
     let existing = super::watched_as(&cx.deps, &cx.caller, &target).await?;
-    let target = target.to_string();
+    let Sealed { target, password } = Sealed::new(target)?;
     let mut ask = note.map(|n| format!("{n}\n\n")).unwrap_or_default();
     if let Some(id) = existing {
         ask.push_str(&t(lang, Text::AddAlreadyWatched { id }));
@@ -243,34 +263,34 @@ async fn target_chosen(cx: &Cx, kind: CheckKind, target: Target, note: Option<St
     }
     ask.push_str(&t(lang, Text::AddPickInterval));
     let choices = INTERVALS.into_iter().map(|s| (interval_label(lang, s), Choice::Every(s))).collect();
-    cx.ask(NAME, &Adding::PickInterval { target }, ask, Some(keyboard(vec![choices]))).await
+    cx.ask(NAME, &Adding::PickInterval { target, password }, ask, Some(keyboard(vec![choices]))).await
 }
 
 fn interval_label(lang: i18n::Lang, secs: i64) -> String {
     duration::format(lang, std::time::Duration::from_secs(secs as u64))
 }
 
-async fn interval_chosen(cx: &Cx, target: String, interval: Interval) -> HandlerResult {
+async fn interval_chosen(cx: &Cx, Sealed { target, password }: Sealed, interval: Interval) -> HandlerResult {
     let lang = cx.lang();
     settle(cx, t(lang, Text::StepIntervalLabel), &duration::format(lang, interval.duration())).await?;
     let choices = THRESHOLD_BUTTONS.into_iter().map(|n| (n.to_string(), Choice::After(n))).collect();
-    let state = Adding::PickThreshold { target, interval_secs: interval.secs() };
+    let state = Adding::PickThreshold { target, interval_secs: interval.secs(), password };
     cx.ask(NAME, &state, t(lang, Text::AddPickThreshold), Some(keyboard(vec![choices]))).await
 }
 
 /// The last step: the monitor is created and the dialogue ends.
-async fn threshold_chosen(cx: &Cx, target: String, interval_secs: i64, n: u32) -> HandlerResult {
+async fn threshold_chosen(cx: &Cx, target: Sealed, interval_secs: i64, n: u32) -> HandlerResult {
     let lang = cx.lang();
     settle(cx, t(lang, Text::StepThresholdLabel), &t(lang, Text::FailuresInARow { n })).await?;
-    finish(cx, &target, interval_secs, Thresholds { down_after: n, ..Thresholds::default() }).await
+    finish(cx, target, interval_secs, Thresholds { down_after: n, ..Thresholds::default() }).await
 }
 
 /// Creates the monitor the dialogue gathered and ends the dialogue; a state that no longer reads
 /// (a release changed the rules) ends it with the "expired" reply.
-async fn finish(cx: &Cx, target: &str, interval_secs: i64, th: Thresholds) -> HandlerResult {
+async fn finish(cx: &Cx, target: Sealed, interval_secs: i64, th: Thresholds) -> HandlerResult {
     let lang = cx.lang();
     cx.end_dialogue().await?;
-    let (Ok(target), Ok(interval)) = (Target::parse(target), Interval::from_secs(interval_secs)) else {
+    let (Ok(target), Ok(interval)) = (target.open(), Interval::from_secs(interval_secs)) else {
         return cx.reply(i18n::t(lang, i18n::Text::DialogueExpired)).await;
     };
     if !within_quota(&cx.deps, &cx.caller).await? {
@@ -282,23 +302,42 @@ async fn finish(cx: &Cx, target: &str, interval_secs: i64, th: Thresholds) -> Ha
     cx.reply(t(lang, Text::WatchAdded { id: row.id, target: &row.shown_target(SHOWN_MAX), every: &every })).await
 }
 
+/// A target as a dialogue keeps it: without its URL password, which is kept sealed.
+struct Sealed {
+    target: String,
+    password: Option<Encrypted<String>>,
+}
+
+impl Sealed {
+    fn new(mut target: Target) -> Result<Self, shared::crypto::CryptoError> {
+        let password = target.take_password().map(|p| Encrypted::new(p.expose().clone())).transpose()?;
+        Ok(Self { target: target.to_string(), password })
+    }
+
+    /// The whole target again, password included.
+    fn open(&self) -> Result<Target, TargetError> {
+        Ok(Target::parse(&self.target)?.with_password(self.password.as_ref().map(|p| p.expose().as_str())))
+    }
+}
+
 /// `/watch` of a target already watched: the question, as a one-step dialogue.
 pub(crate) async fn ask_duplicate(cx: &Cx, id: i64, target: &Target, interval: Interval) -> HandlerResult {
     let lang = cx.lang();
     cx.close_prompt(None).await?;
     let shown = target.shown(SHOWN_MAX);
-    let target = target.to_string();
+    let Sealed { target, password } = Sealed::new(target.clone())?;
     let markup = keyboard(vec![vec![
         (t(lang, Text::YesAddAnother), Choice::Duplicate(true)),
         (i18n::t(lang, i18n::Text::CancelButton), Choice::Duplicate(false)),
     ]]);
     let question = t(lang, Text::WatchDuplicate { id, target: &shown });
-    cx.ask(NAME, &Adding::ConfirmDuplicate { target, interval_secs: interval.secs() }, question, Some(markup)).await
+    let state = Adding::ConfirmDuplicate { target, interval_secs: interval.secs(), password };
+    cx.ask(NAME, &state, question, Some(markup)).await
 }
 
-async fn add_duplicate(cx: &Cx, target: String, interval_secs: i64) -> HandlerResult {
+async fn add_duplicate(cx: &Cx, target: Sealed, interval_secs: i64) -> HandlerResult {
     cx.close_prompt(Some(format!("✅ {}", t(cx.lang(), Text::YesAddAnother)))).await?;
-    finish(cx, &target, interval_secs, Thresholds::default()).await
+    finish(cx, target, interval_secs, Thresholds::default()).await
 }
 
 async fn keep_one(cx: &Cx, target: &str) -> HandlerResult {

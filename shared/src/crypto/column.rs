@@ -173,6 +173,21 @@ impl<T> Nullable for Encrypted<T> {
     }
 }
 
+/// Serialized as its stored form, so a secret inside serialized state (a dialogue's) is sealed
+/// too; deserializing opens it with the ambient keyring.
+impl<T> serde::Serialize for Encrypted<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.stored)
+    }
+}
+
+impl<'de, T: Plaintext> serde::Deserialize<'de> for Encrypted<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = String::deserialize(deserializer)?;
+        open_ambient(stored).map_err(serde::de::Error::custom)
+    }
+}
+
 impl<T> sea_orm::IntoActiveValue<Encrypted<T>> for Encrypted<T>
 where
     Encrypted<T>: Into<Value>,
@@ -220,6 +235,17 @@ mod tests {
         assert!(matches!(install(ring(8)), Err(CryptoError::AlreadyInstalled)));
         let sealed = Encrypted::new("x".to_owned()).unwrap();
         assert_eq!(sealed.key_id(), ring(9).current_id());
+    }
+
+    #[tokio::test]
+    async fn serialized_it_is_sealed_and_opens_only_with_its_key() {
+        let json =
+            scoped(ring(5), async { serde_json::to_string(&Encrypted::new("pw".to_owned()).unwrap()).unwrap() }).await;
+        assert!(json.starts_with("\"v1:") && !json.contains("pw\""), "{json}");
+        let back: Encrypted<String> = scoped(ring(5), async { serde_json::from_str(&json).unwrap() }).await;
+        assert_eq!(back.expose(), "pw");
+        let refused = scoped(ring(6), async { serde_json::from_str::<Encrypted<String>>(&json) }).await;
+        assert!(refused.is_err());
     }
 
     #[tokio::test]
