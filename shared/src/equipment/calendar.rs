@@ -27,7 +27,7 @@
 //! admins' digest); what is left empty is not sent.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
@@ -149,12 +149,14 @@ pub fn plan(now: DateTime<Utc>, settings: &ReminderSettings, loans: &[OpenLoan])
     for loan in loans {
         by_holder.entry(loan.holder_id).or_default().push(loan);
     }
+    // Holders share a handful of zones; each zone's reminder instant is looked up once per scan.
+    let mut reached: HashMap<Tz, bool> = HashMap::new();
     let reminders = by_holder
         .into_iter()
         .filter_map(|(holder_id, held)| {
             let zone = held[0].holder_zone;
             let date = local_date(now, zone);
-            if !hour_reached(now, date, settings.hour, zone) {
+            if !*reached.entry(zone).or_insert_with(|| hour_reached(now, date, settings.hour, zone)) {
                 return None;
             }
             let mut items: Vec<Item> = held.into_iter().filter_map(|loan| item(loan, date)).collect();
