@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod duration;
 pub mod entities;
+pub mod equipment;
 pub mod i18n;
 pub mod jobs;
 pub mod lease;
