@@ -7,6 +7,12 @@
 //! European Excel installations, so a double-click there opens the file in columns; a `,` file
 //! opens as one column there, while a `;` file needs Data > From Text only in English-locale
 //! Excel. Our own import detects either.
+//!
+//! A CSV cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would run as a
+//! formula when a spreadsheet opens the file (a device named `=HYPERLINK(...)` is data, not a
+//! formula): such a cell is written with a leading `'`, the spreadsheet convention for "text",
+//! and the import drops that apostrophe again ([`crate::equipment::field::trimmed`]). The XLSX
+//! export writes every value as a string cell, which no spreadsheet evaluates.
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -30,11 +36,22 @@ pub fn to_csv(devices: &[DeviceFields]) -> Vec<u8> {
     // Writing to a Vec cannot fail: the csv writer's only errors are those of its sink.
     writer.write_record(DeviceColumn::ALL.iter().map(|c| c.english())).expect("writing to memory");
     for device in devices {
-        writer.write_record(DeviceColumn::ALL.iter().map(|c| device.value(*c))).expect("writing to memory");
+        writer
+            .write_record(DeviceColumn::ALL.iter().map(|c| inert(device.value(*c)).into_owned()))
+            .expect("writing to memory");
     }
     writer.flush().expect("writing to memory");
     drop(writer);
     out
+}
+
+/// `value` as a CSV cell no spreadsheet evaluates (see the module doc).
+fn inert(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(crate::equipment::field::FORMULA_STARTS) {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
 }
 
 /// Every device as an XLSX workbook with one sheet, "Devices": a bold header row of English

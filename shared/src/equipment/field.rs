@@ -76,9 +76,17 @@ impl fmt::Display for ColumnName {
     }
 }
 
-/// The value trimmed, or [`FieldError::TooLong`] when it exceeds the column's cap.
+/// The characters that make a spreadsheet read a cell as a formula.
+pub(crate) const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The value trimmed, or [`FieldError::TooLong`] when it exceeds the column's cap. A leading `'`
+/// that marks a would-be formula as text (as the CSV export writes it) is dropped.
 pub(crate) fn trimmed<C: Column>(column: C, value: &str) -> Result<String, FieldError> {
     let value = value.trim();
+    let value = match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => value,
+    };
     let chars = value.chars().count();
     if chars > column.max_chars() {
         return Err(FieldError::TooLong { column: column.name(), chars, max: column.max_chars() });

@@ -277,6 +277,20 @@ fn export_then_import_changes_nothing_in_csv_and_xlsx() {
 }
 
 #[test]
+fn csv_cells_that_look_like_formulas_are_exported_inert_and_read_back_as_typed() {
+    let mut risky = device("=HYPERLINK(\"http://x.example\",\"click\")", "7");
+    risky.description = "-5 °C storage".into();
+    risky.location = "@desk".into();
+    let risky = risky.validated().unwrap();
+    let csv = String::from_utf8(to_csv(std::slice::from_ref(&risky))).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.starts_with("\"'=HYPERLINK("), "{row}");
+    assert!(row.contains(";'@desk;") && row.contains("'-5 °C"), "{row}");
+    let back = plan(&read_table(csv.as_bytes(), "d.csv").unwrap(), &HashMap::new()).unwrap();
+    assert_eq!(back.add.into_iter().map(|(_, d)| d).collect::<Vec<_>>(), vec![risky]);
+}
+
+#[test]
 fn the_csv_export_is_utf8_with_a_bom_and_semicolons() {
     let csv = to_csv(&[device("Принтер", "1")]);
     assert!(csv.starts_with(b"\xEF\xBB\xBFName;Category;Inventory number;"));
