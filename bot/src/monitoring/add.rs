@@ -310,7 +310,7 @@ struct Sealed {
 
 impl Sealed {
     fn new(mut target: Target) -> Result<Self, shared::crypto::CryptoError> {
-        let password = target.take_password().map(|p| Encrypted::new(p.expose().clone())).transpose()?;
+        let password = target.seal_password()?;
         Ok(Self { target: target.to_string(), password })
     }
 

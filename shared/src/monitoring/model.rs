@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::crypto::{CryptoError, Encrypted};
+use crate::crypto::CryptoError;
 use crate::duration;
 use crate::entities::monitor;
 use crate::i18n::Lang;
@@ -32,7 +32,7 @@ pub fn new_row(
 ) -> Result<monitor::ActiveModel, CryptoError> {
     use sea_orm::Set;
     let mut target = target.clone();
-    let password = target.take_password().map(|p| Encrypted::new(p.expose().clone())).transpose()?;
+    let password = target.seal_password()?;
     Ok(monitor::ActiveModel {
         owner_id: Set(owner_id),
         chat_id: Set(chat_id),

@@ -13,6 +13,7 @@ use sea_orm::ActiveEnum;
 use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 
 use crate::config::Secret;
+use crate::crypto::{CryptoError, Encrypted};
 
 /// The three kinds of check. It is also the `monitors.kind` column: the stored texts (`http`,
 /// `tcp`, `ping`) are the `string_value`s, and the same words name a kind in button data and
@@ -162,6 +163,12 @@ impl Target {
         // Clearing a password cannot fail for a URL that has one (it has a host).
         let _ = url.set_password(None);
         Some(Secret::new(password))
+    }
+
+    /// [`take_password`](Self::take_password), sealed for storing (in a column or in dialogue
+    /// state); sealing needs the process's keyring.
+    pub fn seal_password(&mut self) -> Result<Option<Encrypted<String>>, CryptoError> {
+        self.take_password().map(|p| Encrypted::new(p.expose().clone())).transpose()
     }
 
     /// The target with `password` put back (the stored, still percent-encoded form), for the probe.
