@@ -6,6 +6,9 @@
 //! migration has no key, so the moved value is plaintext for a moment: `teleops migrate` and
 //! `teleops up` seal it with `TELEOPS_SECRET_KEY` right after migrating, as for `users.phone`.
 //! `down` puts passwords back into the targets (while still plaintext, i.e. before sealing).
+//!
+//! Each direction runs on one transaction, so on one connection: a SQLite pool connection other
+//! than the one that added the column may still hold the old schema and refuse the new column.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, FromQueryResult};
@@ -23,25 +26,28 @@ struct Row {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        let m = m.begin().await?;
         m.alter_table(Table::alter().table("monitors").add_column(ColumnDef::new("password").text().null()).to_owned())
             .await?;
-        for row in rows(m, Expr::col("target").like("%://%@%")).await? {
+        for row in rows(&m, Expr::col("target").like("%://%@%")).await? {
             let Ok(mut url) = url::Url::parse(&row.target) else { continue };
             let Some(password) = url.password().map(str::to_owned) else { continue };
             let _ = url.set_password(None);
-            update(m, row.id, url.as_str(), Some(password)).await?;
+            update(&m, row.id, url.as_str(), Some(password)).await?;
         }
-        Ok(())
+        m.commit().await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for row in rows(m, Expr::col("password").is_not_null()).await? {
+        let m = m.begin().await?;
+        for row in rows(&m, Expr::col("password").is_not_null()).await? {
             let Ok(mut url) = url::Url::parse(&row.target) else { continue };
             if url.set_password(row.password.as_deref()).is_ok() {
-                update(m, row.id, url.as_str(), None).await?;
+                update(&m, row.id, url.as_str(), None).await?;
             }
         }
-        m.alter_table(Table::alter().table("monitors").drop_column("password").to_owned()).await
+        m.alter_table(Table::alter().table("monitors").drop_column("password").to_owned()).await?;
+        m.commit().await
     }
 }
 
