@@ -43,6 +43,13 @@ pub fn all(options: &StartOptions) -> Vec<Slice> {
             worker: Some(Arc::new(move |r| worker::monitoring::register(r, icmp))),
             scheduler: Some(Arc::new(scheduler::monitoring::register)),
         },
+        Slice {
+            name: "equipment",
+            jobs: shared::equipment::jobs::JOBS,
+            bot: Some(bot::equipment::slice),
+            worker: Some(Arc::new(worker::equipment::register)),
+            scheduler: Some(Arc::new(scheduler::equipment::register)),
+        },
     ]
 }
 

@@ -69,9 +69,16 @@ pub enum Waiting {
 
 /// `/start`: records the user, asks for the phone where required, then welcomes them or files an
 /// access request with the admins.
-pub async fn start(cx: Cx, _args: String) -> HandlerResult {
+pub async fn start(cx: Cx, args: String) -> HandlerResult {
     let from = cx.message().and_then(|m| m.from.as_ref()).context("a command has a sender")?;
     let lang = cx.lang();
+    // `t.me/<bot>?start=<parameter>`: a registered user goes straight where the link points.
+    let registry = cx.deps.registry.clone();
+    if cx.caller.access.allowed()
+        && let Some((run, rest)) = registry.deep_link(args.trim())
+    {
+        return run(cx.clone(), rest).await;
+    }
     let (row, created) = upsert_user(&cx.deps.db, from, initial_status(&cx.deps, from), cx.now).await?;
     if created {
         cx.audit(Entry::new("user.register", "user", row.id)).await?;

@@ -1,5 +1,6 @@
-//! The core slice: `/start` (registration, optional phone verification), `/help`, `/cancel` and
-//! `/timezone`.
+//! The core slice: `/start` (registration, optional phone verification, and `t.me/<bot>?start=`
+//! deep links into the slices), `/help`, `/cancel`, `/timezone`, and `/add`, the one entry point
+//! for adding anything: each slice registers what it can add ([`crate::slice::Adder`]).
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -7,7 +8,7 @@ use shared::audit::Entry;
 use shared::entities::user;
 use shared::i18n::{Text, t};
 use shared::tz;
-use teloxide::types::ReplyMarkup;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
 
 use crate::HandlerResult;
 use crate::access;
@@ -23,7 +24,70 @@ pub fn slice() -> Slice {
         .command("help", Audience::Everyone, |l| t(l, Text::CmdHelp), help)
         .command(CANCEL, Audience::Member, |l| t(l, Text::CmdCancel), cancel)
         .command("timezone", Audience::Member, |l| t(l, Text::CmdTimezone), timezone)
+        .command("add", Audience::Member, |l| t(l, Text::CmdAdd), add)
+        .callbacks(Audience::Member, on_press)
         .dialogue(Audience::Everyone, access::receive_contact)
+}
+
+/// The core's buttons. Sent with messages, so variants are only appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Press {
+    /// An entry of the `/add` chooser, by its index among every slice's adders.
+    Add(u8),
+}
+
+/// Whether the caller may use something meant for `audience` (the router has let them in as a
+/// member already).
+fn may(cx: &Cx, audience: Audience) -> bool {
+    match audience {
+        Audience::Everyone | Audience::Member => true,
+        Audience::Admin => cx.caller.is_admin(),
+        Audience::Developer => cx.deps.settings.is_developer(cx.caller.user_id),
+    }
+}
+
+/// `/add`: the chooser of everything the caller may add (with one entry, that one at once);
+/// `/add <args>` goes to the first entry whose one-message form the arguments are.
+async fn add(cx: Cx, args: String) -> HandlerResult {
+    let lang = cx.lang();
+    let registry = cx.deps.registry.clone();
+    let mine: Vec<(usize, &crate::slice::Adder)> =
+        registry.adders().enumerate().filter(|(_, a)| may(&cx, a.audience)).collect();
+    let args = args.trim();
+    if !args.is_empty() {
+        return match mine.iter().find(|(_, a)| (a.takes)(args)) {
+            Some((_, adder)) => adder.run(cx.clone(), args.to_owned()).await,
+            None => {
+                let forms: Vec<String> = mine.iter().map(|(_, a)| (a.usage)(lang)).collect();
+                cx.reply(t(lang, Text::AddUsage { forms: &forms.join("\n") })).await
+            }
+        };
+    }
+    match mine.as_slice() {
+        [] => cx.reply(t(lang, Text::AddNothing)).await,
+        [(_, only)] => only.run(cx.clone(), String::new()).await,
+        many => {
+            let buttons = many.iter().map(|(i, a)| {
+                InlineKeyboardButton::callback((a.label)(lang), crate::callback::data(NAME, &Press::Add(*i as u8)))
+            });
+            cx.reply_with(t(lang, Text::AddWhat), InlineKeyboardMarkup::new([buttons])).await
+        }
+    }
+}
+
+async fn on_press(cx: Cx, press: Press) -> HandlerResult {
+    let lang = cx.lang();
+    match press {
+        Press::Add(index) => {
+            let registry = cx.deps.registry.clone();
+            let Some(adder) = registry.adders().nth(usize::from(index)).filter(|a| may(&cx, a.audience)) else {
+                return cx.answer(Some(t(lang, Text::ButtonExpired))).await;
+            };
+            cx.answer(None).await?;
+            cx.edit(format!("{} {}", t(lang, Text::AddWhat), (adder.label)(lang)), None).await?;
+            adder.run(cx.clone(), String::new()).await
+        }
+    }
 }
 
 /// `/help`: what the caller's role may use, from the registry of every slice.

@@ -31,6 +31,7 @@ pub mod admin;
 pub mod callback;
 pub mod core;
 mod cx;
+pub mod equipment;
 pub mod monitoring;
 mod reply;
 mod router;

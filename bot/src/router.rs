@@ -56,7 +56,8 @@ pub fn parse<'a>(text: &'a str, username: &str) -> Parsed<'a> {
 async fn on_message(bot: Bot, msg: Message, me: Me, deps: BotDeps) -> HandlerResult {
     let Some(user) = msg.from.clone() else { return Ok(()) };
     let lang = Lang::from_code(user.language_code.as_deref());
-    let parsed = parse(msg.text().unwrap_or(""), me.username());
+    // A document's caption is its text: `/import` may come as the caption of the file it imports.
+    let parsed = parse(msg.text().or(msg.caption()).unwrap_or(""), me.username());
     if speaks_for_others(&msg, &user) {
         // Anonymous admins, channels and Telegram itself share one identity across groups: a
         // command from them is answered with how to send it, anything else is ignored.

@@ -52,11 +52,48 @@ impl Command {
     }
 }
 
+/// Something `/add` can add: one entry of the one `/add` chooser every slice shares.
+#[derive(Clone)]
+pub struct Adder {
+    pub audience: Audience,
+    /// The chooser's button label in a language ("Monitor", "Device").
+    pub label: fn(Lang) -> String,
+    /// The one-message form in a language (`/add <target> [interval] — a monitor`).
+    pub usage: fn(Lang) -> String,
+    /// Whether `/add <args>` is this adder's one-message form; the first adder the caller may use
+    /// that takes the arguments runs.
+    pub takes: fn(&str) -> bool,
+    run: CommandFn,
+}
+
+impl Adder {
+    pub(crate) fn run(&self, cx: Cx, args: String) -> BoxFuture<'static, HandlerResult> {
+        (self.run)(cx, args)
+    }
+}
+
+/// An [`Adder`]'s description, for [`Slice::adder`].
+pub struct AdderEntry {
+    pub audience: Audience,
+    pub label: fn(Lang) -> String,
+    pub usage: fn(Lang) -> String,
+    pub takes: fn(&str) -> bool,
+}
+
+/// `/start <prefix><rest>` (a `t.me/<bot>?start=` link) opens something of a slice.
+#[derive(Clone)]
+struct DeepLink {
+    prefix: &'static str,
+    run: CommandFn,
+}
+
 /// What one slice brings to the bot.
 #[derive(Clone)]
 pub struct Slice {
     name: &'static str,
     commands: Vec<Command>,
+    adders: Vec<Adder>,
+    deep_links: Vec<DeepLink>,
     callbacks: Option<(Audience, DecodeFn<String>)>,
     dialogue: Option<(Audience, DecodeFn<serde_json::Value>)>,
 }
@@ -66,7 +103,7 @@ impl Slice {
     /// unique among slices.
     pub fn new(name: &'static str) -> Self {
         assert!(!name.contains(':') && !name.is_empty(), "slice name {name:?}");
-        Self { name, commands: Vec::new(), callbacks: None, dialogue: None }
+        Self { name, commands: Vec::new(), adders: Vec::new(), deep_links: Vec::new(), callbacks: None, dialogue: None }
     }
 
     pub fn name(&self) -> &'static str {
@@ -80,6 +117,29 @@ impl Slice {
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
         self.commands.push(Command { name, audience, help, run: Arc::new(move |cx, args| run(cx, args).boxed()) });
+        self
+    }
+
+    /// Adds an entry to `/add`: `run` gets the context and the arguments (empty when chosen from
+    /// the chooser, or when the caller may add only this).
+    pub fn adder<F, Fut>(mut self, entry: AdderEntry, run: F) -> Self
+    where
+        F: Fn(Cx, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        let AdderEntry { audience, label, usage, takes } = entry;
+        self.adders.push(Adder { audience, label, usage, takes, run: Arc::new(move |cx, args| run(cx, args).boxed()) });
+        self
+    }
+
+    /// Handles `/start <prefix><rest>` for approved users: `run` gets `rest`. Prefixes are short
+    /// ASCII (`dev_`): a start parameter is at most 64 characters of `A-Za-z0-9_-`.
+    pub fn deep_link<F, Fut>(mut self, prefix: &'static str, run: F) -> Self
+    where
+        F: Fn(Cx, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = HandlerResult> + Send + 'static,
+    {
+        self.deep_links.push(DeepLink { prefix, run: Arc::new(move |cx, rest| run(cx, rest).boxed()) });
         self
     }
 
@@ -129,15 +189,25 @@ pub enum RegistryError {
     /// Two slices declare the same command.
     #[error("/{command} is declared by both {first} and {second}")]
     DuplicateCommand { command: &'static str, first: &'static str, second: &'static str },
+    /// Two slices handle the same `/start` prefix.
+    #[error("/start {prefix}… is handled by both {first} and {second}")]
+    DuplicateDeepLink { prefix: &'static str, first: &'static str, second: &'static str },
 }
 
 impl Registry {
     pub fn new(slices: Vec<Slice>) -> Result<Self, RegistryError> {
         let mut names = std::collections::HashMap::new();
         let mut commands = std::collections::HashMap::new();
+        let mut links = std::collections::HashMap::new();
         for slice in &slices {
             if names.insert(slice.name, ()).is_some() {
                 return Err(RegistryError::DuplicateSlice(slice.name));
+            }
+            let prefixes = slice.deep_links.iter().map(|d| d.prefix);
+            for prefix in prefixes {
+                if let Some(first) = links.insert(prefix, slice.name) {
+                    return Err(RegistryError::DuplicateDeepLink { prefix, first, second: slice.name });
+                }
             }
             for c in &slice.commands {
                 if let Some(first) = commands.insert(c.name, slice.name) {
@@ -155,6 +225,19 @@ impl Registry {
     /// Every command of every slice, in `/help` order.
     pub fn commands(&self) -> impl Iterator<Item = &Command> {
         self.slices.iter().flat_map(|s| s.commands.iter())
+    }
+
+    /// Every slice's `/add` entries, in registration order (their index is stable for a build).
+    pub fn adders(&self) -> impl Iterator<Item = &Adder> {
+        self.slices.iter().flat_map(|s| s.adders.iter())
+    }
+
+    /// The handler of a `/start` parameter, and the parameter less its prefix.
+    pub(crate) fn deep_link(&self, parameter: &str) -> Option<(&CommandFn, String)> {
+        self.slices
+            .iter()
+            .flat_map(|s| s.deep_links.iter())
+            .find_map(|d| parameter.strip_prefix(d.prefix).map(|rest| (&d.run, rest.to_owned())))
     }
 
     /// The audience and the decoding handler of the slice whose callbacks start with `name`.

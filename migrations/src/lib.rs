@@ -15,6 +15,7 @@ mod m0007_dialogues_per_user;
 mod m0008_last_status;
 mod m0009_target_passwords;
 mod m0010_blocked_by_policy;
+mod m0011_equipment;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_last_status::Migration),
             Box::new(m0009_target_passwords::Migration),
             Box::new(m0010_blocked_by_policy::Migration),
+            Box::new(m0011_equipment::Migration),
         ]
     }
 }

@@ -13,6 +13,7 @@ pub use outbox::OutboxSweep;
 pub use registry::{Registry, SchedulerSlice};
 
 mod due;
+pub mod equipment;
 pub mod heartbeat;
 pub mod monitoring;
 mod outbox;

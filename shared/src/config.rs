@@ -101,6 +101,18 @@ pub struct Settings {
     /// The zone times are shown in for users who did not choose one with `/timezone`. By default,
     /// this is UTC.
     pub timezone: crate::tz::Tz,
+    /// The local time equipment reminders go out, in each reader's zone
+    /// (`TELEOPS_REMINDER_HOUR`, `10` or `10:30`). By default, 10:00.
+    pub reminder_hour: chrono::NaiveTime,
+    /// Days overdue before a loan is in the admins' daily digest (`TELEOPS_OVERDUE_ESCALATE_DAYS`).
+    /// By default, 3.
+    pub overdue_escalate_days: u32,
+    /// How long a returned device is held for the first in its waitlist (`TELEOPS_WISHLIST_HOLD`).
+    /// By default, 24 h.
+    pub wishlist_hold: std::time::Duration,
+    /// The confirmation code developer commands ask for (`TELEOPS_DEVELOPER_CODE`); without it
+    /// they refuse to run.
+    pub developer_code: Option<Secret<String>>,
 }
 
 impl Settings {
@@ -213,6 +225,35 @@ impl Settings {
             })?,
         };
 
+        let reminder_hour = match get("TELEOPS_REMINDER_HOUR") {
+            None => chrono::NaiveTime::from_hms_opt(10, 0, 0).expect("10:00"),
+            Some(raw) => parse_hour(&raw).ok_or_else(|| {
+                ConfigError::new("TELEOPS_REMINDER_HOUR", format!("{raw:?} is not a time of day like 10 or 09:30"))
+            })?,
+        };
+        let overdue_escalate_days = match get("TELEOPS_OVERDUE_ESCALATE_DAYS") {
+            None => 3,
+            Some(raw) => raw.parse::<u32>().ok().filter(|n| (1..=365).contains(n)).ok_or_else(|| {
+                ConfigError::new("TELEOPS_OVERDUE_ESCALATE_DAYS", format!("{raw:?} is not a number from 1 to 365"))
+            })?,
+        };
+        let wishlist_hold = match get("TELEOPS_WISHLIST_HOLD") {
+            None => std::time::Duration::from_secs(24 * 3600),
+            Some(raw) => crate::monitoring::schedule::parse_duration(&raw)
+                .ok()
+                .filter(|d| d.as_secs() >= 60)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "TELEOPS_WISHLIST_HOLD",
+                        format!("{raw:?} is not a duration of at least 1m, like 24h"),
+                    )
+                })?,
+        };
+        let developer_code = get("TELEOPS_DEVELOPER_CODE");
+        if developer_code.as_deref().is_some_and(|c| c.chars().count() < 6) {
+            return Err(ConfigError::new("TELEOPS_DEVELOPER_CODE", "must be at least 6 characters"));
+        }
+
         Ok(Settings {
             data_dir,
             database_url,
@@ -235,6 +276,10 @@ impl Settings {
             ca_file: get("TELEOPS_CA_FILE").map(PathBuf::from),
             results_keep,
             timezone,
+            reminder_hour,
+            overdue_escalate_days,
+            wishlist_hold,
+            developer_code: developer_code.map(Secret::new),
         })
     }
 
@@ -250,6 +295,13 @@ impl Settings {
     pub fn is_developer(&self, user_id: i64) -> bool {
         self.developers.contains(&user_id)
     }
+}
+
+/// `10`, `9:30` or `09:30`: a time of day on the minute.
+fn parse_hour(raw: &str) -> Option<chrono::NaiveTime> {
+    let raw = raw.trim();
+    let (h, m) = raw.split_once(':').unwrap_or((raw, "0"));
+    chrono::NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
 }
 
 /// A comma-separated list of Telegram user ids.
@@ -275,6 +327,7 @@ pub const SECRET_FILE_VARS: &[(&str, &str)] = &[
     ("TELEOPS_DASHBOARD_TOKEN", "TELEOPS_DASHBOARD_TOKEN_FILE"),
     ("TELEOPS_DATABASE_URL", "TELEOPS_DATABASE_URL_FILE"),
     ("TELEOPS_QUEUE_URL", "TELEOPS_QUEUE_URL_FILE"),
+    ("TELEOPS_DEVELOPER_CODE", "TELEOPS_DEVELOPER_CODE_FILE"),
 ];
 
 /// Replaces each `<NAME>_FILE` in `vars` with `<NAME>` set to that file's contents, trailing
@@ -364,6 +417,11 @@ mod tests {
         assert_eq!(s.queue_url, "sqlite://./data/queue.db?mode=rwc");
         assert_eq!(s.dashboard_addr.to_string(), "127.0.0.1:8080");
         assert!(s.bot_token.is_none() && s.admins.is_empty() && !s.open_registration);
+        assert_eq!(s.reminder_hour.to_string(), "10:00:00");
+        assert_eq!((s.overdue_escalate_days, s.wishlist_hold.as_secs()), (3, 86_400));
+        assert!(s.developer_code.is_none());
+        let s = check(&[("TELEOPS_REMINDER_HOUR", "9:30")]).unwrap();
+        assert_eq!(s.reminder_hour.to_string(), "09:30:00");
         let s = check(&[("TELEOPS_DATA_DIR", "/var/lib/teleops")]).unwrap();
         assert_eq!(s.queue_url, "sqlite:///var/lib/teleops/queue.db?mode=rwc");
     }
@@ -388,6 +446,10 @@ mod tests {
         check_err(&[("TELEOPS_SECRET_KEY", "abcd")], "TELEOPS_SECRET_KEY", "64 hex");
         check_err(&[("TELEOPS_REQUIRE_PHONE", "maybe")], "TELEOPS_REQUIRE_PHONE", "true or false");
         check_err(&[("TELEOPS_WORKER_CONCURRENCY", "0")], "TELEOPS_WORKER_CONCURRENCY", "1 to 1024");
+        check_err(&[("TELEOPS_REMINDER_HOUR", "25")], "TELEOPS_REMINDER_HOUR", "time of day");
+        check_err(&[("TELEOPS_OVERDUE_ESCALATE_DAYS", "0")], "TELEOPS_OVERDUE_ESCALATE_DAYS", "1 to 365");
+        check_err(&[("TELEOPS_WISHLIST_HOLD", "5s")], "TELEOPS_WISHLIST_HOLD", "at least 1m");
+        check_err(&[("TELEOPS_DEVELOPER_CODE", "123")], "TELEOPS_DEVELOPER_CODE", "6 characters");
         check_err(&[("TELEOPS_QUEUE_KEEP_DONE", "a while")], "TELEOPS_QUEUE_KEEP_DONE", "like 30s");
     }
 

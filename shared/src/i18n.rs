@@ -84,8 +84,12 @@ pub fn count(lang: Lang, n: impl Into<u64>, [en, ru]: [Forms; 2]) -> String {
 /// Every text, with the values it mentions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Text<'a> {
-    Welcome { name: &'a str },
-    WelcomeBack { name: &'a str },
+    Welcome {
+        name: &'a str,
+    },
+    WelcomeBack {
+        name: &'a str,
+    },
     AskPhone,
     SharePhoneButton,
     NotOwnContact,
@@ -97,16 +101,28 @@ pub enum Text<'a> {
     RegistrationClosed,
     WaitingForApproval,
     NotRegistered,
-    NewAccessRequest { name: &'a str, username: &'a str, user_id: i64 },
+    NewAccessRequest {
+        name: &'a str,
+        username: &'a str,
+        user_id: i64,
+    },
     ApproveButton,
     RejectButton,
     AccessApproved,
     AccessRejected,
-    RequestApprovedBy { name: &'a str, admin: &'a str },
-    RequestRejectedBy { name: &'a str, admin: &'a str },
+    RequestApprovedBy {
+        name: &'a str,
+        admin: &'a str,
+    },
+    RequestRejectedBy {
+        name: &'a str,
+        admin: &'a str,
+    },
     RequestAlreadyDecided,
     NoPendingRequests,
-    PendingRequestsHeader { count: usize },
+    PendingRequestsHeader {
+        count: usize,
+    },
     AdminsOnly,
     HelpHeader,
     HelpAdminHeader,
@@ -125,17 +141,43 @@ pub enum Text<'a> {
     CmdCancel,
     CmdRequests,
     CmdTimezone,
-    TimezoneIs { zone: &'a str, now: &'a str },
-    TimezoneSet { zone: &'a str, now: &'a str },
-    TimezoneBad { problem: &'a str },
+    TimezoneIs {
+        zone: &'a str,
+        now: &'a str,
+    },
+    TimezoneSet {
+        zone: &'a str,
+        now: &'a str,
+    },
+    TimezoneBad {
+        problem: &'a str,
+    },
     CancelButton,
     // Durations, generic input and access (issue 8).
-    DurationMalformed { input: &'a str },
-    DurationTooShort { min: &'a str },
-    DurationTooLong { max: &'a str },
+    DurationMalformed {
+        input: &'a str,
+    },
+    DurationTooShort {
+        min: &'a str,
+    },
+    DurationTooLong {
+        max: &'a str,
+    },
     NoUsername,
-    RequestedAt { at: &'a str },
-    UnknownZone { name: &'a str },
+    RequestedAt {
+        at: &'a str,
+    },
+    UnknownZone {
+        name: &'a str,
+    },
+    // The one `/add` every slice shares (issue 9).
+    CmdAdd,
+    AddWhat,
+    AddNothing,
+    /// `/add <args>` that no entry the caller may use takes: the forms there are.
+    AddUsage {
+        forms: &'a str,
+    },
 }
 
 /// The text in the given language.
@@ -244,6 +286,14 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, RequestedAt { at }) => format!("Запрос от {at}."),
         (Lang::En, UnknownZone { name }) => format!("\"{name}\" is not a time zone name (IANA, like Europe/Berlin or America/New_York)"),
         (Lang::Ru, UnknownZone { name }) => format!("«{name}» — не название часового пояса (IANA, например Europe/Moscow или Asia/Yekaterinburg)"),
+        (Lang::En, CmdAdd) => "add something, step by step".into(),
+        (Lang::Ru, CmdAdd) => "добавить что-нибудь по шагам".into(),
+        (Lang::En, AddWhat) => "What do you want to add?".into(),
+        (Lang::Ru, AddWhat) => "Что добавить?".into(),
+        (Lang::En, AddNothing) => "There is nothing you can add.".into(),
+        (Lang::Ru, AddNothing) => "Вам нечего добавлять.".into(),
+        (Lang::En, AddUsage { forms }) => format!("I could not tell what to add from that. Send /add alone to choose, or:\n{forms}"),
+        (Lang::Ru, AddUsage { forms }) => format!("Не понял, что добавить. Отправьте /add без слов, чтобы выбрать, или:\n{forms}"),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod backoff;
+pub mod callback;
 pub mod clock;
 pub mod config;
 pub mod crypto;

@@ -3,13 +3,17 @@
 //! Tests push updates (`send_text`, `send_contact`, `press_button`) and read what the bot called
 //! (`wait_for`). It answers every method; `sendMessage` to a chat can be made to fail with a 403
 //! (blocked) or a 429 (retry-after). It never answers 5xx (teloxide sleeps 10 s after one).
+//!
+//! Files go both ways: `send_document` gives the bot a document a user sent (served by `getFile`
+//! and the `/file/bot<token>/<path>` download), and every `sendDocument` upload is kept whole
+//! (`documents_to`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Path, State};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -52,6 +56,19 @@ struct Inner {
     next_message_id: i64,
     calls: Vec<Call>,
     failures: HashMap<i64, Failure>,
+    /// Files users sent, by file id.
+    files: HashMap<String, Vec<u8>>,
+    /// Documents the bot uploaded.
+    uploads: Vec<Upload>,
+}
+
+/// A document the bot sent (`sendDocument`), whole.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub chat_id: Option<i64>,
+    pub file_name: String,
+    pub caption: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -82,7 +99,10 @@ impl FakeTelegram {
         let inner = Arc::new(Mutex::new(Inner { next_update_id: 1, next_message_id: 1, ..Default::default() }));
         let changed = Arc::new(Notify::new());
         let state = (inner.clone(), changed.clone());
-        let app = Router::new().route("/{bot}/{method}", post(handle)).with_state(state);
+        let app = Router::new()
+            .route("/{bot}/{method}", post(handle))
+            .route("/file/{bot}/{*path}", get(download))
+            .with_state(state);
         let listener = tokio::net::TcpListener::bind(addr).await.expect("bind fake telegram");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
@@ -155,6 +175,52 @@ impl FakeTelegram {
         let mut message = user.message(self.next_message_id());
         message["contact"] = json!({ "phone_number": phone, "first_name": "Contact", "user_id": owner });
         self.push_update(json!({ "message": message }));
+    }
+
+    /// A document `user` sends in their private chat, with an optional caption; returns its file id.
+    pub fn send_document(&self, user: &TgUser, file_name: &str, bytes: &[u8], caption: Option<&str>) -> String {
+        let file_id = {
+            let mut inner = self.inner.lock().unwrap();
+            let file_id = format!("file-{}", inner.files.len() + 1);
+            inner.files.insert(file_id.clone(), bytes.to_vec());
+            file_id
+        };
+        let mut message = user.message(self.next_message_id());
+        message["document"] = json!({
+            "file_id": file_id, "file_unique_id": format!("u{file_id}"),
+            "file_name": file_name, "file_size": bytes.len(),
+        });
+        if let Some(caption) = caption {
+            message["caption"] = json!(caption);
+            if caption.starts_with('/') {
+                let len = caption.split_whitespace().next().unwrap_or(caption).encode_utf16().count();
+                message["caption_entities"] = json!([{ "type": "bot_command", "offset": 0, "length": len }]);
+            }
+        }
+        self.push_update(json!({ "message": message }));
+        file_id
+    }
+
+    /// The documents the bot uploaded to `chat_id`, in order.
+    pub fn documents_to(&self, chat_id: i64) -> Vec<Upload> {
+        self.inner.lock().unwrap().uploads.iter().filter(|u| u.chat_id == Some(chat_id)).cloned().collect()
+    }
+
+    /// Waits until the bot has uploaded `n` documents to `chat_id`; returns them all.
+    pub async fn wait_for_documents(&self, chat_id: i64, n: usize) -> Vec<Upload> {
+        let this = self.clone();
+        eventually_or(
+            &format!("{n} documents to {chat_id}"),
+            || {
+                let this = this.clone();
+                async move {
+                    let docs = this.documents_to(chat_id);
+                    (docs.len() >= n).then_some(docs)
+                }
+            },
+            || format!("{:?}", self.documents_to(chat_id).iter().map(|u| &u.file_name).collect::<Vec<_>>()),
+        )
+        .await
     }
 
     /// `user` presses an inline button carrying `data` under a message in their chat.
@@ -262,6 +328,20 @@ async fn handle(
 ) -> Json<Value> {
     let method = method.to_ascii_lowercase();
     let body: Value = serde_json::from_slice(&raw).unwrap_or_else(|_| multipart_summary(&raw));
+    if method == "senddocument" {
+        // teloxide sends `document` as `attach://<part>` and the file in that part.
+        let part = multipart_part(&raw, "document")
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|v| v.strip_prefix("attach://").map(str::to_owned))
+            .unwrap_or_else(|| "document".into());
+        let upload = Upload {
+            chat_id: body.get("chat_id").and_then(Value::as_i64),
+            file_name: multipart_file_name(&raw, &part).unwrap_or_default(),
+            caption: body.get("caption").and_then(Value::as_str).map(str::to_owned),
+            bytes: multipart_part(&raw, &part).unwrap_or_default(),
+        };
+        inner.lock().unwrap().uploads.push(upload);
+    }
     if method == "getupdates" {
         return Json(get_updates(&inner, &changed, &body).await);
     }
@@ -303,7 +383,17 @@ async fn handle(
                 "can_join_groups": true, "can_read_all_group_messages": false,
                 "supports_inline_queries": false, "can_connect_to_business": false, "has_main_web_app": false
             }}),
-            ("sendmessage" | "editmessagetext" | "sendphoto", _) => {
+            ("getfile", _) => {
+                let file_id = body.get("file_id").and_then(Value::as_str).unwrap_or("");
+                match inner.files.get(file_id) {
+                    Some(bytes) => json!({ "ok": true, "result": {
+                        "file_id": file_id, "file_unique_id": format!("u{file_id}"),
+                        "file_size": bytes.len(), "file_path": format!("documents/{file_id}"),
+                    }}),
+                    None => json!({ "ok": false, "error_code": 400, "description": "Bad Request: invalid file_id" }),
+                }
+            }
+            ("sendmessage" | "editmessagetext" | "sendphoto" | "senddocument", _) => {
                 inner.next_message_id += 1;
                 let chat = chat_id.unwrap_or(0);
                 json!({ "ok": true, "result": {
@@ -343,6 +433,42 @@ async fn get_updates(inner: &Mutex<Inner>, changed: &Notify, body: &Value) -> Va
         }
         let _ = tokio::time::timeout(left, notified).await;
     }
+}
+
+/// A downloaded file (`/file/bot<token>/documents/<file id>`).
+async fn download(
+    State((inner, _)): State<AppState>,
+    Path((_bot, path)): Path<(String, String)>,
+) -> Result<Vec<u8>, axum::http::StatusCode> {
+    let file_id = path.rsplit('/').next().unwrap_or("");
+    inner.lock().unwrap().files.get(file_id).cloned().ok_or(axum::http::StatusCode::NOT_FOUND)
+}
+
+/// The bytes of the multipart part named `name`, whole (binary-safe): the body's first line is the
+/// delimiter, and a part ends at the next one.
+fn multipart_part(raw: &[u8], name: &str) -> Option<Vec<u8>> {
+    let delimiter = &raw[..raw.windows(2).position(|w| w == b"\r\n")?];
+    let needle = format!("name=\"{name}\"");
+    let at = find(raw, needle.as_bytes())?;
+    let start = at + find(&raw[at..], b"\r\n\r\n")? + 4;
+    let mut end_marker = b"\r\n".to_vec();
+    end_marker.extend_from_slice(delimiter);
+    let len = find(&raw[start..], &end_marker)?;
+    Some(raw[start..start + len].to_vec())
+}
+
+/// The `filename` of the multipart part named `name`.
+fn multipart_file_name(raw: &[u8], name: &str) -> Option<String> {
+    let needle = format!("name=\"{name}\"");
+    let at = find(raw, needle.as_bytes())?;
+    let line_end = at + find(&raw[at..], b"\r\n")?;
+    let line = String::from_utf8_lossy(&raw[at..line_end]);
+    let start = line.find("filename=\"")? + "filename=\"".len();
+    Some(line[start..].split('"').next()?.to_owned())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A multipart upload (sendPhoto) as JSON: its chat id, caption, and the size and first bytes of the

@@ -7,6 +7,7 @@ mod checks; // check batches: each slot recorded once; late slots skipped and co
 mod cli; // exit codes and start-up rules of the real binary
 mod dashboard; // /health, /metrics, auth, dead-job list
 mod dialogue; // /add steps typed or pressed, stale buttons, /monitors cards and pages, /mute and /watch wording
+mod equipment; // devices: taking, returning, waitlists, files
 mod fake_telegram; // the fake Bot API server
 mod helpers; // TestApp and friends
 mod long_targets; // long targets capped and shortened; URL passwords encrypted and masked

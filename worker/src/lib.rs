@@ -12,6 +12,7 @@ pub use registry::{Registry, RegistryError, Width, WorkerSlice};
 pub use runtime::{Deps, Handler, JobError, register, run, run_id};
 
 pub mod core;
+pub mod equipment;
 pub mod heartbeat;
 pub mod monitoring;
 pub mod notify;

@@ -87,8 +87,12 @@ fn kind_label(lang: i18n::Lang, kind: CheckKind) -> String {
     t(lang, text)
 }
 
-/// `/add`.
-pub async fn start(cx: Cx, _args: String) -> HandlerResult {
+/// `/add` (chosen from the chooser, or the only thing the caller may add); `/add <target>
+/// [interval]` is `/watch`.
+pub async fn start(cx: Cx, args: String) -> HandlerResult {
+    if !args.trim().is_empty() {
+        return super::watch(cx, args).await;
+    }
     let lang = cx.lang();
     if !within_quota(&cx.deps, &cx.caller).await? {
         let quota = cx.deps.settings.monitor_quota;

@@ -20,7 +20,7 @@ use shared::tz;
 use teloxide::prelude::*;
 
 use crate::cx::{Caller, Cx};
-use crate::slice::{Audience, Slice};
+use crate::slice::{AdderEntry, Audience, Slice};
 use crate::{BotDeps, HandlerResult, reply};
 
 pub mod add;
@@ -37,7 +37,6 @@ pub const NAME: &str = "monitoring";
 pub fn slice() -> Slice {
     Slice::new(NAME)
         .command("watch", Audience::Member, |l| t(l, Text::CmdWatch), watch)
-        .command("add", Audience::Member, |l| t(l, Text::CmdAdd), add::start)
         .command("monitors", Audience::Member, |l| t(l, Text::CmdMonitors), list::list)
         .command("status", Audience::Member, |l| t(l, Text::CmdStatus), status)
         .command("mute", Audience::Member, |l| t(l, Text::CmdMute), mute)
@@ -45,6 +44,16 @@ pub fn slice() -> Slice {
         .command("unwatch", Audience::Member, |l| t(l, Text::CmdUnwatch), unwatch)
         .command("notify_here", Audience::Member, |l| t(l, Text::CmdNotifyHere), notify_here)
         .command("probes", Audience::Admin, |l| t(l, Text::CmdProbes), probes::probes)
+        .adder(
+            AdderEntry {
+                audience: Audience::Member,
+                label: |l| t(l, Text::AddMonitorLabel),
+                usage: |l| t(l, Text::AddMonitorForm),
+                // Devices are added in one message as `name | category | inventory number`.
+                takes: |args| !args.contains('|'),
+            },
+            add::start,
+        )
         .callbacks(Audience::Member, on_press)
         .dialogue(Audience::Member, add::on_message)
 }

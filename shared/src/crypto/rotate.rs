@@ -25,6 +25,7 @@ pub const SECRET_COLUMNS: &[SecretColumn] = &[
     SecretColumn { table: "users", key: "id", column: "phone" },
     SecretColumn { table: "outbox", key: "id", column: "text" },
     SecretColumn { table: "monitors", key: "id", column: "password" },
+    SecretColumn { table: "people", key: "id", column: "phone" },
 ];
 
 /// Rows read and written per batch by `teleops rotate-key`.

@@ -3,6 +3,7 @@
 //! name and inventory number required, each text capped, and the state read from an English or
 //! Russian word. The columns a device file has are [`DeviceColumn`].
 
+use sea_orm::entity::prelude::{DeriveActiveEnum, EnumIter, StringLen};
 use serde::{Deserialize, Serialize};
 
 use crate::equipment::field::{Column, ColumnName, FieldError, trimmed};
@@ -12,18 +13,23 @@ pub const MAX_FIELD_CHARS: usize = 200;
 /// The longest description accepted, in characters: a description may be a paragraph or two.
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
-/// Where a device is in its life. Stored later as the short English word ([`DeviceState::as_str`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+/// Where a device is in its life. Stored as the short English word ([`DeviceState::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, EnumIter, DeriveActiveEnum)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum DeviceState {
     /// On the shelf, anyone may take it.
     #[default]
+    #[sea_orm(string_value = "available")]
     Available,
     /// Someone has it.
+    #[sea_orm(string_value = "taken")]
     Taken,
     /// Out of order until repaired.
+    #[sea_orm(string_value = "broken")]
     Broken,
     /// Written off, kept for its history.
+    #[sea_orm(string_value = "retired")]
     Retired,
 }
 

@@ -10,7 +10,11 @@ pub mod device;
 pub mod export;
 pub mod field;
 pub mod import;
+pub mod jobs;
+pub mod loans;
 pub mod person;
+pub mod press;
+pub mod texts;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,92 @@
+//! The equipment slice's buttons, one enum for every message that carries them: those the bot
+//! sends and those workers send through the outbox (reminder digests with Return buttons, the
+//! waitlist's Claim / Pass offer). Encoded with [`crate::callback::data`] under the slice's name
+//! [`NAME`].
+//!
+//! Buttons already sent outlive a release: variants are only appended, in every enum here. Data
+//! comes back from the client and can be forged: handlers check that the device exists and that
+//! the caller may do what the button says.
+
+use serde::{Deserialize, Serialize};
+
+/// The slice's name: the prefix of its callback data and the owner tag of its dialogue state.
+pub const NAME: &str = "equipment";
+
+/// Every button of the slice, by the part of the slice that handles it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Press {
+    /// Lists, cards, taking, returning and the waitlist.
+    Device(DevicePress),
+    /// Admin edits of a device.
+    Edit(EditPress),
+    /// Imports, exports and the people directory.
+    Files(FilesPress),
+    /// Developer commands.
+    Dev(DevPress),
+}
+
+impl Press {
+    /// The callback data of this button.
+    pub fn data(self) -> String {
+        crate::callback::data(NAME, &self)
+    }
+}
+
+/// Buttons on lists, cards and the waitlist; ids are device ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DevicePress {
+    /// Open a device's card.
+    Open(i64),
+    Take(i64),
+    Return(i64),
+    History(i64),
+    JoinWaitlist(i64),
+    LeaveWaitlist(i64),
+    /// Take the device held for the caller.
+    Claim(i64),
+    /// Let the device held for the caller go to the next in line.
+    Pass(i64),
+}
+
+/// Buttons of `/edit`; ids are device ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EditPress {
+    /// Reopen the edit menu of a device.
+    Menu(i64),
+}
+
+/// Buttons of imports and the people directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FilesPress {
+    /// Apply the import with this id, as its dry run reported it.
+    Apply(i64),
+    /// Drop the import with this id.
+    Drop(i64),
+}
+
+/// Buttons of the developer commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DevPress {
+    /// Drop the developer command waiting for its code.
+    Cancel,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_buttons_fit_telegrams_64_bytes() {
+        for press in [
+            Press::Device(DevicePress::Claim(i64::MAX)),
+            Press::Edit(EditPress::Menu(i64::MIN)),
+            Press::Files(FilesPress::Apply(i64::MAX)),
+        ] {
+            let data = press.data();
+            assert!(data.len() <= crate::callback::MAX_LEN, "{data}");
+            let (slice, payload) = crate::callback::split(&data).expect("slice:payload");
+            assert_eq!(slice, NAME);
+            assert_eq!(crate::callback::decode::<Press>(payload), Some(press));
+        }
+    }
+}

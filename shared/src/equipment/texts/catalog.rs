@@ -1,0 +1,1 @@
+//! The catalog texts of the equipment slice (see `super`).

@@ -1,0 +1,1 @@
+//! The dev texts of the equipment slice (see `super`).

@@ -1,0 +1,1 @@
+//! The files texts of the equipment slice (see `super`).

@@ -1,0 +1,1 @@
+//! The reminders texts of the equipment slice (see `super`).

@@ -1,0 +1,4 @@
+//! The equipment slice, end to end and against its database rules.
+
+mod fake_files; // the fake Bot API takes and serves documents, as the import and export tests need
+mod store; // taking, returning and the waitlist as database transactions

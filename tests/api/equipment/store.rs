@@ -1,0 +1,112 @@
+//! `shared::equipment::loans` on a real database: one holder at a time, returns by the holder or
+//! an admin, and the waitlist's offer moving on by claim, pass and a lapsed hold.
+
+use chrono::{Duration, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait};
+use shared::entities::{device, device_wait, outbox};
+use shared::equipment::device::{DeviceFields, DeviceState};
+use shared::equipment::loans::{self, LoanError, Rules, Take};
+
+use crate::helpers::TestApp;
+
+const RULES: Rules = Rules { hold: std::time::Duration::from_secs(24 * 3600), default_zone: shared::tz::Tz::UTC };
+
+async fn a_device(app: &TestApp, inventory_no: &str) -> i64 {
+    let fields = DeviceFields { name: "Move/5000".into(), inventory_no: inventory_no.into(), ..Default::default() };
+    device::new_row(&fields, Utc::now()).insert(&app.db).await.unwrap().id
+}
+
+fn take(device_id: i64, holder_id: i64) -> Take {
+    Take { device_id, holder_id, due_on: None, assigned_by: None }
+}
+
+#[tokio::test]
+async fn one_holder_at_a_time_and_only_they_or_an_admin_return() {
+    let app = TestApp::spawn(&[]).await;
+    let id = a_device(&app, "INV-1").await;
+    let now = Utc::now();
+
+    // Two takes at once: exactly one wins, the other is told who has it.
+    let (a, b) = tokio::join!(loans::take(&app.db, take(id, 1), now), loans::take(&app.db, take(id, 2), now));
+    let (winner, loser) = match a {
+        Ok(won) => (won, b),
+        Err(_) => (b.expect("one of two takes wins"), a),
+    };
+    match loser {
+        Err(LoanError::Taken(open)) => assert_eq!(open.holder_id, winner.holder_id),
+        other => panic!("the second take should read as taken: {other:?}"),
+    }
+    let row = device::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(row.state, DeviceState::Taken);
+
+    let stranger = if winner.holder_id == 1 { 2 } else { 1 };
+    let refused = loans::give_back(&app.db, &app.queue, id, stranger, false, RULES, now).await;
+    assert!(matches!(refused, Err(LoanError::NotHolder(_))), "{refused:?}");
+    let back = loans::give_back(&app.db, &app.queue, id, 99, true, RULES, now).await.expect("an admin returns it");
+    assert_eq!(back.loan.returned_by, Some(99));
+    assert!(back.offered_to.is_none());
+    let row = device::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(row.state, DeviceState::Available);
+    assert!(matches!(loans::give_back(&app.db, &app.queue, id, 1, true, RULES, now).await, Err(LoanError::NotTaken)));
+
+    // Broken devices are not lent.
+    let mut broken: device::ActiveModel = row.into();
+    broken.state = sea_orm::Set(DeviceState::Broken);
+    broken.update(&app.db).await.unwrap();
+    assert!(matches!(loans::take(&app.db, take(id, 1), now).await, Err(LoanError::Unavailable(DeviceState::Broken))));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_returned_device_is_held_for_the_first_in_line_then_moves_on() {
+    let app = TestApp::spawn(&[]).await;
+    let id = a_device(&app, "INV-2").await;
+    let now = Utc::now();
+    loans::take(&app.db, take(id, 1), now).await.unwrap();
+    assert!(matches!(loans::join(&app.db, id, 1, now).await, Err(LoanError::OwnDevice)));
+    assert_eq!(loans::join(&app.db, id, 2, now).await.unwrap(), 1);
+    assert_eq!(loans::join(&app.db, id, 3, now).await.unwrap(), 2);
+    assert_eq!(loans::join(&app.db, id, 4, now).await.unwrap(), 3);
+    assert_eq!(loans::join(&app.db, id, 3, now).await.unwrap(), 2, "joining twice keeps the place");
+
+    let back = loans::give_back(&app.db, &app.queue, id, 1, false, RULES, now).await.unwrap();
+    assert_eq!(back.offered_to.as_ref().map(|w| w.user_id), Some(2));
+    // Held for 2: 3 cannot take it, 2 is told with Claim / Pass.
+    match loans::take(&app.db, take(id, 3), now).await {
+        Err(LoanError::Held { user_id: 2, until }) => assert_eq!(until, now + Duration::hours(24)),
+        other => panic!("held for 2: {other:?}"),
+    }
+    let offers = outbox::Entity::find().all(&app.db).await.unwrap();
+    let offer = offers.iter().find(|o| o.chat_id == 2).expect("the first in line is told");
+    assert!(offer.buttons.as_deref().unwrap_or("").contains("equipment:"), "{:?}", offer.buttons);
+
+    // 2 passes: 3 is offered it; 4 is not.
+    assert!(matches!(loans::pass(&app.db, &app.queue, id, 4, RULES, now).await, Err(LoanError::NotOffered)));
+    let next = loans::pass(&app.db, &app.queue, id, 2, RULES, now).await.unwrap();
+    assert_eq!(next.map(|w| w.user_id), Some(3));
+
+    // 3 lets the hold lapse: 4 is offered it, 3 leaves the line and is told.
+    let later = now + Duration::hours(25);
+    assert_eq!(loans::expire_holds(&app.db, &app.queue, RULES, now).await.unwrap(), 0, "not lapsed yet");
+    assert_eq!(loans::expire_holds(&app.db, &app.queue, RULES, later).await.unwrap(), 1);
+    let line: Vec<(i64, bool)> = device_wait::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| (w.user_id, w.hold_until.is_some()))
+        .collect();
+    assert_eq!(line, [(4, true)]);
+
+    // 4 claims it: the wait is used up and they hold it.
+    let claimed = loans::take(&app.db, take(id, 4), later).await.unwrap();
+    assert_eq!(claimed.holder_id, 4);
+    assert!(device_wait::Entity::find().all(&app.db).await.unwrap().is_empty());
+    assert_eq!(loans::places(&app.db, 4).await.unwrap(), []);
+
+    // Returned with nobody waiting: simply available.
+    let back = loans::give_back(&app.db, &app.queue, id, 4, false, RULES, later).await.unwrap();
+    assert!(back.offered_to.is_none());
+    loans::take(&app.db, take(id, 5), later).await.expect("anyone may take it");
+    app.stop().await;
+}
