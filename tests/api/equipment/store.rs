@@ -1,17 +1,42 @@
 //! `shared::equipment::loans` on a real database: one holder at a time, returns by the holder or
 //! an admin, and the waitlist's offer moving on by claim, pass and a lapsed hold.
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait};
 use shared::entities::{device, device_wait, outbox};
 use shared::equipment::device::{DeviceFields, DeviceState};
 use shared::equipment::loans::{self, LoanError, Rules, Take};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TempDir, install_test_key};
+
+/// A migrated database (SQLite in `dir`, or the Postgres at `pg_url`) and a queue, without the app.
+struct Store {
+    db: sea_orm::DatabaseConnection,
+    queue: shared::queue::Queue,
+    _dir: TempDir,
+}
+
+impl Store {
+    async fn open(pg_url: Option<&str>) -> Self {
+        use migrations::MigratorTrait;
+        install_test_key();
+        let dir = TempDir::new();
+        let url = match pg_url {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}?mode=rwc", dir.0.join("t.db").display()),
+        };
+        let db = shared::db::connect(&url).await.unwrap();
+        migrations::Migrator::up(&db, None).await.unwrap();
+        let queue_url = format!("sqlite://{}?mode=rwc", dir.0.join("q.db").display());
+        let queue = shared::queue::Queue::connect(&queue_url, shared::metrics::Metrics::new()).await.unwrap();
+        queue.migrate().await.unwrap();
+        Self { db, queue, _dir: dir }
+    }
+}
 
 const RULES: Rules = Rules { hold: std::time::Duration::from_secs(24 * 3600), default_zone: shared::tz::Tz::UTC };
 
-async fn a_device(app: &TestApp, inventory_no: &str) -> i64 {
+async fn a_device(app: &Store, inventory_no: &str) -> i64 {
     let fields = DeviceFields { name: "Move/5000".into(), inventory_no: inventory_no.into(), ..Default::default() };
     device::new_row(&fields, Utc::now()).insert(&app.db).await.unwrap().id
 }
@@ -21,10 +46,30 @@ fn take(device_id: i64, holder_id: i64) -> Take {
 }
 
 #[tokio::test]
-async fn one_holder_at_a_time_and_only_they_or_an_admin_return() {
-    let app = TestApp::spawn(&[]).await;
-    let id = a_device(&app, "INV-1").await;
-    let now = Utc::now();
+async fn one_holder_at_a_time_on_sqlite() {
+    one_holder_at_a_time_and_only_they_or_an_admin_return(&Store::open(None).await).await;
+}
+
+#[tokio::test]
+async fn one_holder_at_a_time_on_postgres() {
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
+    one_holder_at_a_time_and_only_they_or_an_admin_return(&Store::open(Some(&pg.url)).await).await;
+}
+
+#[tokio::test]
+async fn the_waitlist_moves_on_on_sqlite() {
+    a_returned_device_is_held_for_the_first_in_line_then_moves_on(&Store::open(None).await).await;
+}
+
+#[tokio::test]
+async fn the_waitlist_moves_on_on_postgres() {
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
+    a_returned_device_is_held_for_the_first_in_line_then_moves_on(&Store::open(Some(&pg.url)).await).await;
+}
+
+async fn one_holder_at_a_time_and_only_they_or_an_admin_return(app: &Store) {
+    let id = a_device(app, "INV-1").await;
+    let now = Utc::now().trunc_subsecs(0); // Postgres keeps microseconds
 
     // Two takes at once: exactly one wins, the other is told who has it.
     let (a, b) = tokio::join!(loans::take(&app.db, take(id, 1), now), loans::take(&app.db, take(id, 2), now));
@@ -54,14 +99,11 @@ async fn one_holder_at_a_time_and_only_they_or_an_admin_return() {
     broken.state = sea_orm::Set(DeviceState::Broken);
     broken.update(&app.db).await.unwrap();
     assert!(matches!(loans::take(&app.db, take(id, 1), now).await, Err(LoanError::Unavailable(DeviceState::Broken))));
-    app.stop().await;
 }
 
-#[tokio::test]
-async fn a_returned_device_is_held_for_the_first_in_line_then_moves_on() {
-    let app = TestApp::spawn(&[]).await;
-    let id = a_device(&app, "INV-2").await;
-    let now = Utc::now();
+async fn a_returned_device_is_held_for_the_first_in_line_then_moves_on(app: &Store) {
+    let id = a_device(app, "INV-2").await;
+    let now = Utc::now().trunc_subsecs(0); // Postgres keeps microseconds
     loans::take(&app.db, take(id, 1), now).await.unwrap();
     assert!(matches!(loans::join(&app.db, id, 1, now).await, Err(LoanError::OwnDevice)));
     assert_eq!(loans::join(&app.db, id, 2, now).await.unwrap(), 1);
@@ -108,5 +150,4 @@ async fn a_returned_device_is_held_for_the_first_in_line_then_moves_on() {
     let back = loans::give_back(&app.db, &app.queue, id, 4, false, RULES, later).await.unwrap();
     assert!(back.offered_to.is_none());
     loans::take(&app.db, take(id, 5), later).await.expect("anyone may take it");
-    app.stop().await;
 }
