@@ -3,10 +3,12 @@
 //! ([`device`]), a person from a staff list ([`person`]), the columns and field errors both share
 //! ([`field`]), reading a CSV or XLSX file into a dry-run import plan ([`import`]) and writing
 //! devices out as files ([`export`]). The slice's entities, bot commands and jobs build on these
-//! and live in their own crates' `equipment` modules.
+//! and live in their own crates' `equipment` modules. A loan's due date as a taker types it
+//! (`2026-12-24`, `24.12.2026`, `2w`) is [`due`].
 
 pub mod calendar;
 pub mod device;
+pub mod due;
 pub mod export;
 pub mod field;
 pub mod import;

@@ -1,4 +1,5 @@
 //! The equipment slice, end to end and against its database rules.
 
 mod fake_files; // the fake Bot API takes and serves documents, as the import and export tests need
-mod store; // taking, returning and the waitlist as database transactions
+mod loans;
+mod store; // taking, returning and the waitlist as database transactions // /take, /return, /mine and the waitlist through the fake Bot API, with a manual clock for holds
