@@ -1,8 +1,11 @@
 //! The equipment slice in the scheduler: see the parts below. [`register`] binds them.
 
+pub mod reminders;
+
 use crate::registry::Registry;
 
 /// Binds the slice's parts.
-pub fn register(_r: &mut Registry) -> anyhow::Result<()> {
+pub fn register(r: &mut Registry) -> anyhow::Result<()> {
+    reminders::register(r)?;
     Ok(())
 }

@@ -1,4 +1,5 @@
 //! The equipment slice, end to end and against its database rules.
 
 mod fake_files; // the fake Bot API takes and serves documents, as the import and export tests need
+mod reminders; // holders' daily digests at their local hour, the admins' overdue digest, with a moved clock
 mod store; // taking, returning and the waitlist as database transactions
