@@ -16,6 +16,7 @@ mod m0008_last_status;
 mod m0009_target_passwords;
 mod m0010_blocked_by_policy;
 mod m0011_equipment;
+mod m0012_reminder_log;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_target_passwords::Migration),
             Box::new(m0010_blocked_by_policy::Migration),
             Box::new(m0011_equipment::Migration),
+            Box::new(m0012_reminder_log::Migration),
         ]
     }
 }

@@ -16,5 +16,6 @@ pub mod outbox;
 pub mod pending_alert;
 pub mod person;
 pub mod probe_rule;
+pub mod reminder_log;
 pub mod system_state;
 pub mod user;

@@ -1,5 +1,6 @@
 //! The equipment slice, end to end and against its database rules.
 
 mod fake_files; // the fake Bot API takes and serves documents, as the import and export tests need
-mod loans;
-mod store; // taking, returning and the waitlist as database transactions // /take, /return, /mine and the waitlist through the fake Bot API, with a manual clock for holds
+mod loans; // /take, /return, /mine and the waitlist through the fake Bot API, with a manual clock for holds
+mod reminders; // holders' daily digests at their local hour, the admins' overdue digest, with a moved clock
+mod store; // taking, returning and the waitlist as database transactions

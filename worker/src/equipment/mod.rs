@@ -1,11 +1,13 @@
 //! The equipment slice in the worker: see the parts below. [`register`] binds them.
 
 pub mod holds;
+pub mod reminders;
 
 use crate::registry::Registry;
 
 /// Binds the slice's parts.
 pub fn register(r: &mut Registry) -> anyhow::Result<()> {
     holds::register(r)?;
+    reminders::register(r)?;
     Ok(())
 }
