@@ -1,12 +1,14 @@
 //! The equipment slice's pure rules, clock-free: when a holder is reminded of a device they have to
 //! return and when the admins hear of an overdue one ([`calendar`]); a device's fields and state
 //! ([`device`]), a person from a staff list ([`person`]), the columns and field errors both share
-//! ([`field`]), reading a CSV or XLSX file into a dry-run import plan ([`import`]) and writing
-//! devices out as files ([`export`]). The slice's entities, bot commands and jobs build on these
-//! and live in their own crates' `equipment` modules.
+//! ([`field`]), reading a CSV or XLSX file into a dry-run import plan ([`import`]), what a dry
+//! run keeps until Apply ([`dry_run`]) and writing devices out as files ([`export`]). The
+//! slice's entities, bot commands and jobs build on these and live in their own crates'
+//! `equipment` modules.
 
 pub mod calendar;
 pub mod device;
+pub mod dry_run;
 pub mod export;
 pub mod field;
 pub mod import;

@@ -2,7 +2,10 @@
 
 use crate::registry::Registry;
 
+pub mod files;
+
 /// Binds the slice's parts.
-pub fn register(_r: &mut Registry) -> anyhow::Result<()> {
+pub fn register(r: &mut Registry) -> anyhow::Result<()> {
+    files::register(r)?;
     Ok(())
 }
