@@ -195,3 +195,60 @@ async fn ten_thousand_rows_import_in_seconds() {
     .await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_export_imported_again_changes_nothing() {
+    // Arrange: devices with Cyrillic, umlauts, a would-be formula, a multi-line description, a
+    // broken one and a taken one.
+    let app = TestApp::spawn(&[]).await;
+    let admin = TgUser::new(ADMIN, "Ann");
+    started(&app, &admin).await;
+    let devices = [
+        DeviceFields {
+            name: "Ноутбук «Бухгалтерия»".into(), location: "Офис 3".into(), ..numbered("INV-1")
+        },
+        DeviceFields {
+            name: "Drucker München".into(),
+            description: "Größe A4;\nzweite Zeile".into(),
+            ..numbered("INV-2")
+        },
+        DeviceFields { name: "=HYPERLINK(\"x\")".into(), state: DeviceState::Broken, ..numbered("007") },
+        DeviceFields { name: "Phone".into(), ..numbered("P-1") },
+    ];
+    for fields in &devices {
+        device::new_row(fields, Utc::now()).insert(&app.db).await.unwrap();
+    }
+    let phone = device_by_number(&app, "P-1").await.unwrap();
+    let take = shared::equipment::loans::Take { device_id: phone.id, holder_id: 7, due_on: None, assigned_by: None };
+    shared::equipment::loans::take(&app.db, take, Utc::now()).await.unwrap();
+
+    // Act
+    app.telegram.send_text(&admin, "/export");
+
+    // Assert: two documents, each with the count.
+    let documents = app.telegram.wait_for_documents(ADMIN, 2).await;
+    let names: Vec<&str> = documents.iter().map(|d| d.file_name.as_str()).collect();
+    assert_eq!(names, ["devices.csv", "devices.xlsx"]);
+    for document in &documents {
+        assert_eq!(document.caption.as_deref(), Some("📦 4 devices in all."));
+    }
+
+    // Act: both files imported again.
+    for document in &documents {
+        app.telegram.send_document(&admin, &document.file_name, &document.bytes, Some("/import"));
+        let header = format!("{} (devices)", document.file_name);
+        let report = app.telegram.wait_for_text(ADMIN, &header).await;
+
+        // Assert: nothing to add or update, no button to press.
+        let text = report.text();
+        assert!(text.contains("0 to add, 0 to update, 4 unchanged, 0 rejected"), "{text}");
+        assert!(text.contains("Nothing to change"), "{text}");
+        assert!(report.body["reply_markup"].is_null(), "{:?}", report.body);
+    }
+    assert_eq!(device::Entity::find().count(&app.db).await.unwrap(), 4);
+    app.stop().await;
+}
+
+fn numbered(inventory_no: &str) -> DeviceFields {
+    DeviceFields { inventory_no: inventory_no.into(), ..Default::default() }
+}
