@@ -2,7 +2,8 @@
 //! return and when the admins hear of an overdue one ([`calendar`]); a device's fields and state
 //! ([`device`]), a person from a staff list ([`person`]), the columns and field errors both share
 //! ([`field`]), reading a CSV or XLSX file into a dry-run import plan ([`import`]), what a dry
-//! run keeps until Apply ([`dry_run`]) and writing devices out as files ([`export`]). The
+//! run keeps until Apply ([`dry_run`]) and writing devices out as files ([`export`]); linking
+//! the people directory to Telegram users ([`people`]) and lending ([`loans`]) on the database. The
 //! slice's entities, bot commands and jobs build on these and live in their own crates'
 //! `equipment` modules.
 
@@ -14,6 +15,7 @@ pub mod field;
 pub mod import;
 pub mod jobs;
 pub mod loans;
+pub mod people;
 pub mod person;
 pub mod press;
 pub mod texts;

@@ -1,5 +1,5 @@
 //! The files texts of the equipment slice (see `super`): `/import` and its dry-run report, Apply,
-//! `/export`, and the reasons a file or a row is refused, in the reader's language
+//! `/export`, the people directory ([`PeopleText`]: `/users` and a person's card), and the reasons a file or a row is refused, in the reader's language
 //! ([`import_error`], [`reject_reason`]; a column is named by its header in that language).
 
 use crate::entities::import::ImportKind;
@@ -8,6 +8,8 @@ use crate::equipment::import::{ImportError, RejectReason};
 use crate::i18n::{Forms, Lang, count};
 
 const DEVICES: [Forms; 2] = [Forms::en("device", "devices"), Forms::ru("устройство", "устройства", "устройств")];
+const PEOPLE: [Forms; 2] = [Forms::en("person", "people"), Forms::ru("человек", "человека", "человек")];
+const USERS: [Forms; 2] = [Forms::en("user", "users"), Forms::ru("пользователь", "пользователя", "пользователей")];
 const CHARS: [Forms; 2] = [Forms::en("character", "characters"), Forms::ru("символ", "символа", "символов")];
 
 /// A text of imports and exports.
@@ -188,6 +190,168 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, ExportStarted) => "⏳ Готовлю выгрузку…".into(),
         (Lang::En, ExportCaption { devices }) => format!("📦 {} in all.", count(lang, devices as u64, DEVICES)),
         (Lang::Ru, ExportCaption { devices }) => format!("📦 Всего {}.", count(lang, devices as u64, DEVICES)),
+    }
+}
+
+/// A text of the people directory (`/users` and a person's card).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeopleText<'a> {
+    CmdUsers,
+    UsersUsage,
+    NoneFound {
+        query: &'a str,
+    },
+    PeopleFound {
+        n: usize,
+    },
+    UsersFound {
+        n: usize,
+    },
+    /// A Telegram user in a list: whether a person of the directory is them.
+    UserLine {
+        name: &'a str,
+        id: i64,
+        person: Option<&'a str>,
+    },
+    Card {
+        name: &'a str,
+        email: &'a str,
+        phone: &'a str,
+        department: &'a str,
+        comment: &'a str,
+    },
+    NotLinked,
+    LinkedTo {
+        user: &'a str,
+        id: i64,
+    },
+    EmailButton,
+    CommentButton,
+    LinkButton,
+    UnlinkButton,
+    DeleteButton,
+    ConfirmDeleteButton,
+    AskEmail {
+        name: &'a str,
+    },
+    AskComment {
+        name: &'a str,
+    },
+    AskUser {
+        name: &'a str,
+    },
+    EmailSaved {
+        name: &'a str,
+    },
+    EmailInUse {
+        email: &'a str,
+    },
+    CommentSaved {
+        name: &'a str,
+    },
+    Linked {
+        name: &'a str,
+        user: &'a str,
+    },
+    Unlinked {
+        name: &'a str,
+    },
+    UnknownUser {
+        input: &'a str,
+    },
+    UserTaken {
+        user: &'a str,
+    },
+    ConfirmDelete {
+        name: &'a str,
+    },
+    Deleted {
+        name: &'a str,
+    },
+    HoldsDevices {
+        name: &'a str,
+        n: u64,
+    },
+    PersonGone,
+}
+
+pub fn people(lang: Lang, text: PeopleText<'_>) -> String {
+    use PeopleText::*;
+    match (lang, text) {
+        (Lang::En, CmdUsers) => "find people by name, username, email or phone".into(),
+        (Lang::Ru, CmdUsers) => "найти сотрудника по имени, username, почте или телефону".into(),
+        (Lang::En, UsersUsage) => "/users <name, @username, email or phone>".into(),
+        (Lang::Ru, UsersUsage) => "/users <имя, @username, почта или телефон>".into(),
+        (Lang::En, NoneFound { query }) => format!("Nobody matches “{query}”."),
+        (Lang::Ru, NoneFound { query }) => format!("По запросу «{query}» никого не нашлось."),
+        (Lang::En, PeopleFound { n }) => format!("👥 Directory: {}", count(lang, n as u64, PEOPLE)),
+        (Lang::Ru, PeopleFound { n }) => format!("👥 В справочнике: {}", count(lang, n as u64, PEOPLE)),
+        (Lang::En, UsersFound { n }) => format!("💬 Telegram: {}", count(lang, n as u64, USERS)),
+        (Lang::Ru, UsersFound { n }) => format!("💬 В Telegram: {}", count(lang, n as u64, USERS)),
+        (Lang::En, UserLine { name, id, person: Some(person) }) => format!("• {name} (id {id}) — {person}"),
+        (Lang::Ru, UserLine { name, id, person: Some(person) }) => format!("• {name} (id {id}) — {person}"),
+        (Lang::En, UserLine { name, id, person: None }) => format!("• {name} (id {id}), not in the directory"),
+        (Lang::Ru, UserLine { name, id, person: None }) => format!("• {name} (id {id}), нет в справочнике"),
+        (Lang::En, Card { name, email, phone, department, comment }) => {
+            format!("👤 {name}\nEmail: {email}\nPhone: {phone}\nDepartment: {department}\nComment: {comment}")
+        }
+        (Lang::Ru, Card { name, email, phone, department, comment }) => {
+            format!("👤 {name}\nПочта: {email}\nТелефон: {phone}\nОтдел: {department}\nКомментарий: {comment}")
+        }
+        (Lang::En, NotLinked) => "Telegram: not linked".into(),
+        (Lang::Ru, NotLinked) => "Telegram: не привязан".into(),
+        (Lang::En, LinkedTo { user, id }) => format!("Telegram: {user} (id {id})"),
+        (Lang::Ru, LinkedTo { user, id }) => format!("Telegram: {user} (id {id})"),
+        (Lang::En, EmailButton) => "✉️ Email".into(),
+        (Lang::Ru, EmailButton) => "✉️ Почта".into(),
+        (Lang::En, CommentButton) => "💬 Comment".into(),
+        (Lang::Ru, CommentButton) => "💬 Комментарий".into(),
+        (Lang::En, LinkButton) => "🔗 Link".into(),
+        (Lang::Ru, LinkButton) => "🔗 Привязать".into(),
+        (Lang::En, UnlinkButton) => "⛓️‍💥 Unlink".into(),
+        (Lang::Ru, UnlinkButton) => "⛓️‍💥 Отвязать".into(),
+        (Lang::En, DeleteButton) => "🗑 Delete".into(),
+        (Lang::Ru, DeleteButton) => "🗑 Удалить".into(),
+        (Lang::En, ConfirmDeleteButton) => "🗑 Yes, delete".into(),
+        (Lang::Ru, ConfirmDeleteButton) => "🗑 Да, удалить".into(),
+        (Lang::En, AskEmail { name }) => format!("The new email address of {name} (or - to clear it):"),
+        (Lang::Ru, AskEmail { name }) => format!("{name}: новая почта (или -, чтобы стереть):"),
+        (Lang::En, AskComment { name }) => format!("A comment on {name} (or - to clear it):"),
+        (Lang::Ru, AskComment { name }) => format!("{name}: комментарий (или -, чтобы стереть):"),
+        (Lang::En, AskUser { name }) => format!("Who is {name} in Telegram? Send their @username or user id."),
+        (Lang::Ru, AskUser { name }) => format!("Кто {name} в Telegram? Пришлите @username или id пользователя."),
+        (Lang::En, EmailSaved { name }) => format!("✅ Email of {name} saved."),
+        (Lang::Ru, EmailSaved { name }) => format!("✅ Почта сохранена: {name}."),
+        (Lang::En, EmailInUse { email }) => format!("{email} belongs to someone else in the directory."),
+        (Lang::Ru, EmailInUse { email }) => format!("{email} уже указана у другого человека в справочнике."),
+        (Lang::En, CommentSaved { name }) => format!("✅ Comment on {name} saved."),
+        (Lang::Ru, CommentSaved { name }) => format!("✅ Комментарий сохранён: {name}."),
+        (Lang::En, Linked { name, user }) => format!("🔗 {name} is now linked to {user}."),
+        (Lang::Ru, Linked { name, user }) => format!("🔗 Привязка сохранена: {name} — это {user} в Telegram."),
+        (Lang::En, Unlinked { name }) => format!("{name} is no longer linked to a Telegram user."),
+        (Lang::Ru, Unlinked { name }) => format!("Привязка к Telegram снята: {name}."),
+        (Lang::En, UnknownUser { input }) => {
+            format!("No Telegram user “{input}” has started the bot. Send an @username or a numeric id, or /cancel.")
+        }
+        (Lang::Ru, UnknownUser { input }) => format!(
+            "Пользователь Telegram «{input}» бота не запускал. Пришлите @username или числовой id либо /cancel."
+        ),
+        (Lang::En, UserTaken { user }) => format!("{user} is linked to another person already; unlink them first."),
+        (Lang::Ru, UserTaken { user }) => {
+            format!("Пользователь {user} уже привязан к другому человеку; сначала снимите ту привязку.")
+        }
+        (Lang::En, ConfirmDelete { name }) => format!("Delete {name} from the directory?"),
+        (Lang::Ru, ConfirmDelete { name }) => format!("Удалить из справочника: {name}?"),
+        (Lang::En, Deleted { name }) => format!("🗑 {name} was deleted from the directory."),
+        (Lang::Ru, Deleted { name }) => format!("🗑 Удалено из справочника: {name}."),
+        (Lang::En, HoldsDevices { name, n }) => {
+            format!("{name} still holds {}: return or reassign them first.", count(lang, n, DEVICES))
+        }
+        (Lang::Ru, HoldsDevices { name, n }) => {
+            format!("{name}: на руках ещё {}. Сначала их нужно вернуть или передать другому.", count(lang, n, DEVICES))
+        }
+        (Lang::En, PersonGone) => "This person is no longer in the directory.".into(),
+        (Lang::Ru, PersonGone) => "Этого человека уже нет в справочнике.".into(),
     }
 }
 

@@ -166,6 +166,9 @@ async fn apply_in_one_transaction(deps: &Deps, import_id: i64) -> anyhow::Result
         outbox::write(&tx, row.chat_id, text, buttons).await?
     } else {
         write_rows(&tx, &planned, now).await?;
+        if let Planned::People { .. } = planned {
+            shared::equipment::people::link_unlinked(&tx, now).await?;
+        }
         import::Entity::update_many()
             .col_expr(import::Column::Status, Expr::value(ImportStatus::Applied))
             .col_expr(import::Column::Content, Expr::value(Option::<Vec<u8>>::None))
