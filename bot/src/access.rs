@@ -111,6 +111,11 @@ pub async fn receive_contact(cx: Cx, _waiting: Waiting) -> HandlerResult {
     active.phone = Set(Some(Encrypted::new(normalize_phone(&contact.phone_number))?));
     let row = active.update(&cx.deps.db).await?;
     cx.audit(Entry::new("user.phone", "user", row.id)).await?;
+    // The staff directory's person with this phone is this user (equipment's people directory).
+    let phone = normalize_phone(&contact.phone_number);
+    if let Some(person) = shared::equipment::people::link_by_phone(&cx.deps.db, row.id, &phone, cx.now).await? {
+        cx.audit(Entry::new("person.link", "person", person).detail(format!("user {}", row.id))).await?;
+    }
     cx.end_dialogue().await?;
     cx.reply_with(t(lang, Text::PhoneSaved), ReplyMarkup::kb_remove()).await?;
     // The access request (if any) is filed only now that the phone is verified.

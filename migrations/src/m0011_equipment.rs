@@ -131,14 +131,14 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new("id").big_integer().not_null().auto_increment().primary_key())
                 .col(ColumnDef::new("admin_id").big_integer().not_null())
                 .col(ColumnDef::new("chat_id").big_integer().not_null())
-                // `devices` or `people`.
-                .col(ColumnDef::new("kind").string_len(16).not_null())
+                // `devices` or `people`; null until the dry run decides it from the headers.
+                .col(ColumnDef::new("kind").string_len(16).null())
                 .col(ColumnDef::new("file_id").text().not_null())
                 .col(ColumnDef::new("file_name").text().not_null())
                 // The file as downloaded, kept until applied or dropped, so Apply applies what
                 // the dry run read.
                 .col(ColumnDef::new("content").blob().null())
-                // `queued`, `planned`, `applied`, `failed`, `dropped`.
+                // `queued`, `planned`, `applying`, `applied`, `failed`, `dropped`.
                 .col(ColumnDef::new("status").string_len(16).not_null())
                 // The dry run's counts as JSON, which Apply compares against before writing.
                 .col(ColumnDef::new("report").text().null())

@@ -393,7 +393,8 @@ async fn handle(
                     None => json!({ "ok": false, "error_code": 400, "description": "Bad Request: invalid file_id" }),
                 }
             }
-            ("sendmessage" | "editmessagetext" | "sendphoto" | "senddocument", _) => {
+            // Like Telegram, an edit of a chat's message returns the message (`true` is for inline ones).
+            ("sendmessage" | "editmessagetext" | "editmessagereplymarkup" | "sendphoto" | "senddocument", _) => {
                 inner.next_message_id += 1;
                 let chat = chat_id.unwrap_or(0);
                 json!({ "ok": true, "result": {

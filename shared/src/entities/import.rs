@@ -2,7 +2,8 @@
 //!
 //! Invariants: `content` holds the downloaded file while the import is `planned`, so Apply reads
 //! the same bytes the dry run read; it is cleared once applied or dropped. `report` is the dry
-//! run's counts, which Apply compares with a fresh plan before writing anything.
+//! run's counts and fingerprint (`equipment::dry_run::Report`), which Apply compares with a fresh
+//! plan before writing anything.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,7 +14,9 @@ pub struct Model {
     pub id: i64,
     pub admin_id: i64,
     pub chat_id: i64,
-    pub kind: ImportKind,
+    /// What the file imports: asked for with `/import people` or `/import devices`, else
+    /// decided from the headers by the dry run (None until then).
+    pub kind: Option<ImportKind>,
     #[sea_orm(column_type = "Text")]
     pub file_id: String,
     #[sea_orm(column_type = "Text")]

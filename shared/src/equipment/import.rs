@@ -115,6 +115,12 @@ pub enum RejectReason {
     /// The email belongs to one existing person and the phone number to another.
     #[error("the email address and the phone number belong to two different people")]
     ContactConflict,
+    /// The device is taken and the row gives it another state: only returning it does that.
+    #[error("the device is taken; return it before changing its state")]
+    TakenDevice,
+    /// The row makes a device taken that nobody holds: only taking it does that.
+    #[error("a device becomes taken only when someone takes it")]
+    NotTaken,
 }
 
 /// Decodes a text file: a BOM decides (UTF-8, UTF-16LE, UTF-16BE); otherwise valid UTF-8 is

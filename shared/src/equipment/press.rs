@@ -62,6 +62,18 @@ pub enum FilesPress {
     Apply(i64),
     /// Drop the import with this id.
     Drop(i64),
+    /// Open a person's card; ids below are person ids.
+    Person(i64),
+    /// Ask for a person's new email address.
+    Email(i64),
+    /// Ask for a comment on a person.
+    Comment(i64),
+    /// Ask which Telegram user a person is.
+    Link(i64),
+    Unlink(i64),
+    /// Ask to confirm deleting a person.
+    Delete(i64),
+    ConfirmDelete(i64),
 }
 
 /// Buttons of the developer commands.

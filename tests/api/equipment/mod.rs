@@ -1,6 +1,8 @@
 //! The equipment slice, end to end and against its database rules.
 
 mod fake_files; // the fake Bot API takes and serves documents, as the import and export tests need
+mod import; // /import (a cp1251 file, dry run, Apply once, all or nothing) and /export read back unchanged
 mod loans; // /take, /return, /mine and the waitlist through the fake Bot API, with a manual clock for holds
+mod people; // staff lists, /users, linking people to Telegram users
 mod reminders; // holders' daily digests at their local hour, the admins' overdue digest, with a moved clock
 mod store; // taking, returning and the waitlist as database transactions

@@ -1,5 +1,6 @@
 //! The equipment slice in the worker: see the parts below. [`register`] binds them.
 
+pub mod files;
 pub mod holds;
 pub mod reminders;
 
@@ -9,5 +10,6 @@ use crate::registry::Registry;
 pub fn register(r: &mut Registry) -> anyhow::Result<()> {
     holds::register(r)?;
     reminders::register(r)?;
+    files::register(r)?;
     Ok(())
 }
