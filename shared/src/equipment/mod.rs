@@ -6,6 +6,7 @@
 //! and live in their own crates' `equipment` modules.
 
 pub mod calendar;
+pub mod devcode;
 pub mod device;
 pub mod export;
 pub mod field;
@@ -14,6 +15,7 @@ pub mod jobs;
 pub mod loans;
 pub mod person;
 pub mod press;
+pub mod purge;
 pub mod texts;
 
 #[cfg(test)]
