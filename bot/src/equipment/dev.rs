@@ -11,8 +11,9 @@
 //! A locked command is refused before it asks. Each run is audited.
 //!
 //! The export runs here rather than as a job: it is one read transaction whose rows stream into
-//! a zip in memory (about a second per 100,000 rows), the developer waits for its file anyway,
-//! and a document cannot travel through the outbox. Telegram takes at most 50 MB from a bot; a
+//! a zip in memory (200,000 rows took 4.5 s on SQLite and 1.7 s on Postgres in a debug build),
+//! the developer waits for the file anyway, only their chat waits meanwhile, and a document cannot
+//! travel through the outbox. Telegram takes at most 50 MB from a bot; a
 //! larger zip is reported, not sent (and then nothing is wiped).
 
 use anyhow::Context as _;

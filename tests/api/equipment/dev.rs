@@ -238,3 +238,26 @@ async fn purge_deletes_only_its_category_and_never_a_taken_device_and_wipe_expor
     assert!(person::Entity::find().all(&app.db).await.unwrap().is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_dump_reads_the_postgres_catalogue_and_masks_secrets_there_too() {
+    use migrations::MigratorTrait;
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
+    crate::helpers::install_test_key();
+    let db = shared::db::connect(&pg.url).await.unwrap();
+    migrations::Migrator::up(&db, None).await.unwrap();
+    let fields = DeviceFields { name: "Move/5000".into(), inventory_no: "PG-1".into(), ..Default::default() };
+    device::new_row(&fields, Utc::now()).insert(&db).await.unwrap();
+    shared::outbox::write(&db, 999, "outbox words 5150".into(), None).await.unwrap();
+
+    let dump = shared::dump::dump(&db).await.unwrap();
+
+    let upload = Upload { chat_id: None, file_name: "dump.zip".into(), caption: None, bytes: dump.zip.clone() };
+    let files = unzip(&upload);
+    assert_eq!(files.len(), dump.tables.len());
+    assert!(file(&files, "devices.csv").contains("Move/5000,,PG-1"), "{}", file(&files, "devices.csv"));
+    assert!(file(&files, "outbox.csv").contains("[encrypted]"));
+    assert!(files.iter().all(|(_, text)| !text.contains("outbox words 5150") && !text.contains("v1:")));
+    assert!(dump.tables.iter().any(|(name, rows)| name == "seaql_migrations" && *rows > 10), "{:?}", dump.tables);
+    db.close().await.unwrap();
+}
