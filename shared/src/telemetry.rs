@@ -1,4 +1,5 @@
-//! Logging setup: one subscriber, filtered by `TELEOPS_LOG`, as text or JSON.
+//! Logging setup: one subscriber, filtered by `TELEOPS_LOG`, as text or JSON, and always also into
+//! the in-memory ring of the last lines (`crate::log_ring`) that `/dev_logs` sends.
 
 use tracing::Subscriber;
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter, layer::SubscriberExt};
@@ -7,7 +8,8 @@ use crate::config::LogFormat;
 
 /// Builds the subscriber; `sink` lets tests send logs nowhere. Text is coloured only when
 /// `color` is set: the binary sets it when standard error is a terminal, so logs written to a
-/// file or a pipe carry no escape codes.
+/// file or a pipe carry no escape codes. The same events, filtered alike, also go as plain text
+/// into the process's log ring, whatever the sink.
 pub fn get_subscriber<Sink>(
     filter: &str,
     format: LogFormat,
@@ -18,7 +20,8 @@ where
     Sink: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let registry = tracing_subscriber::registry().with(filter);
+    let ring = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(crate::log_ring::writer());
+    let registry = tracing_subscriber::registry().with(filter).with(ring);
     match format {
         LogFormat::Text => Box::new(registry.with(tracing_subscriber::fmt::layer().with_ansi(color).with_writer(sink))),
         LogFormat::Json => Box::new(registry.with(tracing_subscriber::fmt::layer().json().with_writer(sink))),

@@ -14,14 +14,17 @@ use teleops::{Role, Running, StartOptions};
 
 use crate::fake_telegram::FakeTelegram;
 
-/// Logs stay silent unless TEST_LOG is set.
+/// Logs stay silent unless TEST_LOG is set. The subscriber is installed either way, so the log
+/// ring `/dev_logs` reads is fed in tests as in the binary.
 pub static TRACING: LazyLock<()> = LazyLock::new(|| {
-    if let Ok(filter) = std::env::var("TEST_LOG") {
-        let filter = if filter == "1" { "info,teleops=debug".to_owned() } else { filter };
-        let subscriber =
-            shared::telemetry::get_subscriber(&filter, shared::config::LogFormat::Text, false, std::io::stdout);
-        shared::telemetry::init_subscriber(subscriber);
-    }
+    let subscriber = match std::env::var("TEST_LOG") {
+        Ok(filter) => {
+            let filter = if filter == "1" { "info,teleops=debug".to_owned() } else { filter };
+            shared::telemetry::get_subscriber(&filter, shared::config::LogFormat::Text, false, std::io::stdout)
+        }
+        Err(_) => shared::telemetry::get_subscriber("info", shared::config::LogFormat::Text, false, std::io::sink),
+    };
+    shared::telemetry::init_subscriber(subscriber);
 });
 
 pub const ADMIN: i64 = 1000;

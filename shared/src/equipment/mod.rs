@@ -9,6 +9,7 @@
 //! modules.
 
 pub mod calendar;
+pub mod devcode;
 pub mod device;
 pub mod dry_run;
 pub mod due;
@@ -20,6 +21,7 @@ pub mod loans;
 pub mod people;
 pub mod person;
 pub mod press;
+pub mod purge;
 pub mod texts;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The equipment slice, end to end and against its database rules.
 
+mod dev; // the hidden developer commands: the code and its lock, logs, export, purge and wipe
 mod fake_files; // the fake Bot API takes and serves documents, as the import and export tests need
 mod import; // /import (a cp1251 file, dry run, Apply once, all or nothing) and /export read back unchanged
 mod loans; // /take, /return, /mine and the waitlist through the fake Bot API, with a manual clock for holds
