@@ -287,3 +287,96 @@ async fn history_lists_who_had_it_from_when_to_when_newest_first() {
     assert!(russian.text().contains("• Ann: 1 мар. 2026 – 5 мар. 2026"), "{}", russian.text());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn all_and_categories_page_in_place_and_show_holders() {
+    // Arrange: twelve devices in two categories, one of them taken.
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(4930, "Ann");
+    registered(&app, &ann).await;
+    let mut ids = Vec::new();
+    for n in 1..=12 {
+        let category = if n % 2 == 0 { "Phones" } else { "Laptops" };
+        ids.push(insert_device(&app, &format!("Device {n}"), category, &format!("INV-{n:02}")).await);
+    }
+    loans::take(&app.db, take(ids[2], ann.id, None), Utc::now()).await.unwrap();
+
+    // /all: ten a page, a button each, the holder of the taken one.
+    app.telegram.send_text(&ann, "/all");
+    let page1 = app.telegram.wait_for_text(ann.id, "📋 12 devices · page 1/2").await;
+    let line = page1.text().lines().find(|l| l.contains("(INV-03)")).expect("the taken device's line").to_owned();
+    assert!(line.contains("🔴 taken · Ann"), "{line}");
+    let opens = buttons(&page1).iter().filter(|(_, d)| d.starts_with("equipment:")).count();
+    assert_eq!(opens, 10 + 3, "ten devices and ‹ 1/2 ›");
+    assert!(has_button(&page1, Press::Device(DevicePress::Open(ids[0]))));
+    let next = Press::Device(DevicePress::Page { category_of: None, page: 2 });
+    assert!(has_button(&page1, next));
+    app.telegram.press_button(&ann, &next.data());
+    let page2 = app.telegram.wait_for("page 2 in place", edited(ann.id, "📋 12 devices · page 2/2")).await;
+    assert!(has_button(&page2, Press::Device(DevicePress::Open(ids[11]))));
+    assert!(!has_button(&page2, Press::Device(DevicePress::Open(ids[0]))));
+
+    // /categories: a button per category opens its devices.
+    app.telegram.send_text(&ann, "/categories");
+    let list = app.telegram.wait_for_text(ann.id, "🗂 Categories: 2").await;
+    assert!(
+        list.text().contains("Laptops · 6 devices") && list.text().contains("Phones · 6 devices"),
+        "{}",
+        list.text()
+    );
+    let laptops = Press::Device(DevicePress::Page { category_of: Some(ids[0]), page: 1 });
+    assert!(has_button(&list, laptops), "{:?}", buttons(&list));
+    app.telegram.press_button(&ann, &laptops.data());
+    let shown = app.telegram.wait_for("Laptops in place", edited(ann.id, "🗂 Laptops: 6 devices · page 1/1")).await;
+    assert!(has_button(&shown, Press::Device(DevicePress::Open(ids[0]))));
+    assert!(!has_button(&shown, Press::Device(DevicePress::Open(ids[1]))), "a phone is not a laptop");
+    assert!(has_button(&shown, Press::Device(DevicePress::Categories(1))));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn find_matches_names_and_numbers_literally_and_answers_who_is() {
+    use sea_orm::ActiveModelTrait;
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let ann = TgUser::new(4940, "Ann");
+    registered(&app, &ann).await;
+    let percent = insert_device(&app, "Battery 50%", "Power", "INV-1").await;
+    let plain = insert_device(&app, "Battery 500", "Power", "INV-2").await;
+    let phone = insert_device(&app, "Телефон Pixel", "Phones", "SN_1").await;
+    loans::take(&app.db, take(phone, ann.id, None), Utc::now()).await.unwrap();
+    let now = Utc::now();
+    shared::entities::person::ActiveModel {
+        name: sea_orm::Set("Анна Иванова".into()),
+        department: sea_orm::Set("Sales".into()),
+        comment: sea_orm::Set(String::new()),
+        user_id: sea_orm::Set(Some(ann.id)),
+        search: sea_orm::Set(shared::entities::person::search_text("Анна Иванова", None)),
+        created_at: sea_orm::Set(now),
+        updated_at: sea_orm::Set(now),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    // % and _ are letters to /find, not wildcards.
+    app.telegram.send_text(&ann, "/find 50%");
+    let found = app.telegram.wait_for_text(ann.id, "🔎 1 device:").await;
+    assert!(found.text().contains("Battery 50%") && !found.text().contains("Battery 500"), "{}", found.text());
+    assert!(has_button(&found, Press::Device(DevicePress::Open(percent))));
+    app.telegram.send_text(&ann, "/find BATTERY");
+    let both = app.telegram.wait_for_text(ann.id, "🔎 2 devices:").await;
+    assert!(has_button(&both, Press::Device(DevicePress::Open(plain))));
+    app.telegram.send_text(&ann, "/find inv_1");
+    app.telegram.wait_for_text(ann.id, "Nothing matches “inv_1”.").await;
+    app.telegram.send_text(&ann, "/find sn_1");
+    app.telegram.wait_for_text(ann.id, "Телефон Pixel (SN_1) · 🔴 taken · Ann").await;
+
+    // "Who is": the person and what their Telegram user holds.
+    app.telegram.send_text(&ann, "/find who is АННА");
+    let who = app.telegram.wait_for_text(ann.id, "👥 1 person:").await;
+    assert!(who.text().contains(&format!("• Анна Иванова has: #{phone} Телефон Pixel (SN_1)")), "{}", who.text());
+    app.telegram.send_text(&ann, "/find");
+    app.telegram.wait_for_text(ann.id, "Send /find <text>").await;
+    app.stop().await;
+}
