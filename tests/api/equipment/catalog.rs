@@ -380,3 +380,104 @@ async fn find_matches_names_and_numbers_literally_and_answers_who_is() {
     app.telegram.wait_for_text(ann.id, "Send /find <text>").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn edit_changes_fields_assigns_marks_and_deletes_only_what_is_free() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    use shared::entities::{audit, device_wait, loan};
+    use shared::equipment::device::DeviceState;
+    use shared::equipment::press::EditField;
+    // Arrange
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let (ann, bob, admin) = (TgUser::new(4950, "Ann"), TgUser::new(4951, "Bob"), TgUser::new(ADMIN, "Boss"));
+    registered(&app, &ann).await;
+    registered(&app, &bob).await;
+    let id = insert_device(&app, "Move/5000", "Terminals", "INV-1").await;
+    let other = insert_device(&app, "Move/3500", "Terminals", "INV-2").await;
+    let edit = |p: EditPress| Press::Edit(p).data();
+    let row = || async { device::Entity::find_by_id(id).one(&app.db).await.unwrap() };
+
+    // Members get the one refusal, for the command and for its buttons.
+    app.telegram.send_text(&ann, &format!("/edit {id}"));
+    app.telegram.wait_for_text(ann.id, "This command is for admins only.").await;
+    app.telegram.press_button(&ann, &edit(EditPress::Delete(id)));
+    app.telegram.wait_for("a member's press refused", answered("for admins only")).await;
+
+    // A field: typed, validated, re-asked on a taken inventory number.
+    app.telegram.send_text(&admin, &format!("/edit {id}"));
+    let menu = app.telegram.wait_for_text(ADMIN, "✏️ Editing").await;
+    assert!(has_button(&menu, Press::Edit(EditPress::Field(id, EditField::Location))));
+    assert!(
+        has_button(&menu, Press::Edit(EditPress::Assign(id))) && has_button(&menu, Press::Edit(EditPress::Delete(id)))
+    );
+    app.telegram.press_button(&admin, &edit(EditPress::Field(id, EditField::Location)));
+    app.telegram.wait_for_text(ADMIN, "Location now: —").await;
+    app.telegram.send_text(&admin, "Shelf 3");
+    app.telegram.wait_for_text(ADMIN, "✅ Location: Shelf 3").await;
+    assert_eq!(row().await.unwrap().location, "Shelf 3");
+    app.telegram.press_button(&admin, &edit(EditPress::Field(id, EditField::InventoryNo)));
+    app.telegram.wait_for_text(ADMIN, "Inventory number now: INV-1").await;
+    app.telegram.send_text(&admin, "INV-2");
+    app.telegram.wait_for_text(ADMIN, &format!("Inventory number INV-2 is already #{other}")).await;
+    app.telegram.send_text(&admin, "INV-9");
+    app.telegram.wait_for_text(ADMIN, "✅ Inventory number: INV-9").await;
+    let changed = row().await.unwrap();
+    assert_eq!((changed.inventory_no.as_str(), changed.search.contains("inv-9")), ("INV-9", true));
+
+    // Assign to Ann by her id, with a due date re-asked when it has passed.
+    app.telegram.press_button(&admin, &edit(EditPress::Assign(id)));
+    app.telegram.wait_for_text(ADMIN, "Who gets it?").await;
+    app.telegram.send_text(&admin, "Nobody Known");
+    app.telegram.wait_for_text(ADMIN, "Nobody who has started the bot matches").await;
+    app.telegram.send_text(&admin, &ann.id.to_string());
+    let due = app.telegram.wait_for_text(ADMIN, "Until when does Ann keep it?").await;
+    assert!(has_button(&due, Press::Edit(EditPress::NoDueDate(id))));
+    app.telegram.send_text(&admin, "01.01.2020");
+    app.telegram.wait_for_text(ADMIN, "That day has passed").await;
+    app.telegram.send_text(&admin, "2031-05-31");
+    app.telegram.wait_for_text(ADMIN, "is now with Ann until 31 May 2031.").await;
+    let open = loans::open_loan(&app.db, id).await.unwrap().expect("assigned");
+    assert_eq!(
+        (open.holder_id, open.assigned_by, open.due_on),
+        (ann.id, Some(ADMIN), NaiveDate::from_ymd_opt(2031, 5, 31))
+    );
+    loans::join(&app.db, id, bob.id, Utc::now()).await.unwrap();
+
+    // Taken: not retired, not deleted.
+    app.telegram.press_button(&admin, &edit(EditPress::Mark(id, DeviceState::Retired)));
+    app.telegram.wait_for("retiring refused", answered("is taken: unassign it first.")).await;
+    app.telegram.press_button(&admin, &edit(EditPress::Delete(id)));
+    app.telegram.wait_for_n("deleting refused", 2, answered("is taken: unassign it first.")).await;
+    assert_eq!(row().await.unwrap().state, DeviceState::Taken);
+
+    // Unassigned, it can be marked broken, and deleted after a confirmation.
+    app.telegram.press_button(&admin, &edit(EditPress::Unassign(id)));
+    app.telegram.wait_for("unassigned", answered("is back.")).await;
+    assert!(loans::open_loan(&app.db, id).await.unwrap().is_none());
+    app.telegram.press_button(&admin, &edit(EditPress::Mark(id, DeviceState::Broken)));
+    app.telegram.wait_for("marked", answered("🛠 broken")).await;
+    assert_eq!(row().await.unwrap().state, DeviceState::Broken);
+    app.telegram.press_button(&admin, &edit(EditPress::Delete(id)));
+    app.telegram.wait_for("asked to confirm", edited(ADMIN, "Its waitlist and its loan history are deleted")).await;
+    assert!(row().await.is_some(), "not before confirming");
+    app.telegram.press_button(&admin, &edit(EditPress::DeleteConfirmed(id)));
+    app.telegram.wait_for("deleted", edited(ADMIN, "deleted.")).await;
+    assert!(row().await.is_none());
+    let left = |n: u64| n == 0;
+    assert!(left(
+        device_wait::Entity::find().filter(device_wait::Column::DeviceId.eq(id)).count(&app.db).await.unwrap()
+    ));
+    assert!(left(loan::Entity::find().filter(loan::Column::DeviceId.eq(id)).count(&app.db).await.unwrap()));
+    let actions: Vec<String> = audit::Entity::find()
+        .filter(audit::Column::ObjectId.eq(id.to_string()))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    for action in ["device.edit", "device.assign", "device.unassign", "device.mark", "device.delete"] {
+        assert!(actions.iter().any(|a| a == action), "{action} audited: {actions:?}");
+    }
+    app.stop().await;
+}
