@@ -4,7 +4,9 @@
 
 use anyhow::Context as _;
 use teloxide::RequestError;
-use teloxide::payloads::{EditMessageReplyMarkupSetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters};
+use teloxide::payloads::{
+    EditMessageReplyMarkupSetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters, SendPhotoSetters,
+};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardMarkup, InputFile, MessageId, ReplyMarkup};
 
@@ -88,6 +90,22 @@ pub async fn edit_markup(
 pub async fn photo(bot: &Bot, deps: &BotDeps, chat: ChatId, photo: InputFile, caption: String) -> anyhow::Result<()> {
     deps.limiter.acquire(chat.0).await;
     bot.send_photo(chat, photo).caption(shared::text::fit_caption(caption)).await.context("sending a photo")?;
+    Ok(())
+}
+
+/// Sends a document with a caption, within the rate limits.
+pub async fn document(
+    bot: &Bot,
+    deps: &BotDeps,
+    chat: ChatId,
+    document: InputFile,
+    caption: String,
+) -> anyhow::Result<()> {
+    deps.limiter.acquire(chat.0).await;
+    bot.send_document(chat, document)
+        .caption(shared::text::fit_caption(caption))
+        .await
+        .context("sending a document")?;
     Ok(())
 }
 
