@@ -32,6 +32,7 @@ pub mod callback;
 pub mod core;
 mod cx;
 pub mod equipment;
+mod font;
 pub mod monitoring;
 mod reply;
 mod router;

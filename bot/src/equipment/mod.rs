@@ -41,7 +41,10 @@ pub enum State {
 
 async fn on_press(cx: Cx, press: Press) -> HandlerResult {
     match press {
-        Press::Device(p @ (DevicePress::Open(_) | DevicePress::History(_))) => catalog::on_press(cx, p).await,
+        Press::Device(
+            p
+            @ (DevicePress::Open(_) | DevicePress::History(_) | DevicePress::Page { .. } | DevicePress::Categories(_)),
+        ) => catalog::on_press(cx, p).await,
         Press::Device(p) => loans::on_press(cx, p).await,
         Press::Edit(p) => catalog::on_edit(cx, p).await,
         Press::Files(p) => files::on_press(cx, p).await,

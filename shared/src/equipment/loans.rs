@@ -315,6 +315,44 @@ pub async fn expire_holds(
     Ok(moved)
 }
 
+/// An admin marks a device available, broken or retired (`/edit`). A taken device keeps its
+/// state until it is returned: [`LoanError::Taken`] with its open loan, so `state` stays `taken`
+/// exactly while a loan is open. Marking a device taken is [`take`]'s. Returns the device as it is
+/// now.
+pub async fn mark(
+    db: &DatabaseConnection,
+    device_id: i64,
+    state: DeviceState,
+    now: DateTime<Utc>,
+) -> Result<device::Model, LoanError> {
+    let tx = db.begin().await?;
+    let device = lock_device(&tx, device_id).await?;
+    if let Some(open) = open_loan(&tx, device_id).await? {
+        return Err(LoanError::Taken(open));
+    }
+    if state == DeviceState::Taken {
+        return Err(LoanError::NotTaken);
+    }
+    set_state(&tx, device_id, state, now).await?;
+    tx.commit().await?;
+    Ok(device::Model { state, updated_at: now, ..device })
+}
+
+/// Deletes a device with its waitlist and its loans (the audit log keeps that it existed). A
+/// taken device is refused with [`LoanError::Taken`]: it is returned first.
+pub async fn delete(db: &DatabaseConnection, device_id: i64) -> Result<device::Model, LoanError> {
+    let tx = db.begin().await?;
+    let device = lock_device(&tx, device_id).await?;
+    if let Some(open) = open_loan(&tx, device_id).await? {
+        return Err(LoanError::Taken(open));
+    }
+    device_wait::Entity::delete_many().filter(device_wait::Column::DeviceId.eq(device_id)).exec(&tx).await?;
+    loan::Entity::delete_many().filter(loan::Column::DeviceId.eq(device_id)).exec(&tx).await?;
+    device::Entity::delete_by_id(device_id).exec(&tx).await?;
+    tx.commit().await?;
+    Ok(device)
+}
+
 /// The caller's place in each waitlist they are in: `(device id, place, held until)`, by device.
 pub async fn places(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<(i64, u64, Option<DateTime<Utc>>)>, DbErr> {
     let mine = device_wait::Entity::find()

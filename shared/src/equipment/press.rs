@@ -46,6 +46,14 @@ pub enum DevicePress {
     Claim(i64),
     /// Let the device held for the caller go to the next in line.
     Pass(i64),
+    /// Catalog: page `page` (from 1) of `/all`, or of one category's devices: the category of
+    /// device `category_of` (a category has no id; any of its devices names it).
+    Page {
+        category_of: Option<i64>,
+        page: u32,
+    },
+    /// Catalog: page `page` (from 1) of `/categories`.
+    Categories(u32),
 }
 
 /// Buttons of `/edit`; ids are device ids.
@@ -53,6 +61,74 @@ pub enum DevicePress {
 pub enum EditPress {
     /// Reopen the edit menu of a device.
     Menu(i64),
+    /// Ask for a new value of one field.
+    Field(i64, EditField),
+    /// Ask whom to assign the device to.
+    Assign(i64),
+    /// Return the device for its holder.
+    Unassign(i64),
+    /// Mark the device available, broken or retired (never taken: that is `Assign`).
+    Mark(i64, crate::equipment::device::DeviceState),
+    /// Ask to confirm deleting the device.
+    Delete(i64),
+    DeleteConfirmed(i64),
+    /// During an assignment: no due date.
+    NoDueDate(i64),
+    /// During `/add`: the category of device `of`.
+    AddCategory {
+        of: i64,
+    },
+    /// During `/add`: leave the asked optional field empty.
+    AddSkip,
+    /// During `/add`: leave every remaining optional field empty and add the device.
+    AddFinish,
+}
+
+/// A field `/edit` changes by a typed value (the state has buttons of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EditField {
+    Name,
+    Category,
+    InventoryNo,
+    SerialNo,
+    Model,
+    Location,
+    Description,
+    Condition,
+}
+
+impl EditField {
+    /// Every field, in the order the edit menu shows them.
+    pub const ALL: [EditField; 8] = [
+        EditField::Name,
+        EditField::Category,
+        EditField::InventoryNo,
+        EditField::SerialNo,
+        EditField::Model,
+        EditField::Location,
+        EditField::Description,
+        EditField::Condition,
+    ];
+
+    /// The device column this field is.
+    pub fn column(self) -> crate::equipment::device::DeviceColumn {
+        use crate::equipment::device::DeviceColumn as C;
+        match self {
+            EditField::Name => C::Name,
+            EditField::Category => C::Category,
+            EditField::InventoryNo => C::InventoryNo,
+            EditField::SerialNo => C::SerialNo,
+            EditField::Model => C::Model,
+            EditField::Location => C::Location,
+            EditField::Description => C::Description,
+            EditField::Condition => C::Condition,
+        }
+    }
+
+    /// Whether the field may be left empty.
+    pub fn optional(self) -> bool {
+        !matches!(self, EditField::Name | EditField::InventoryNo)
+    }
 }
 
 /// Buttons of imports and the people directory.
@@ -92,6 +168,8 @@ mod tests {
         for press in [
             Press::Device(DevicePress::Claim(i64::MAX)),
             Press::Edit(EditPress::Menu(i64::MIN)),
+            Press::Edit(EditPress::Field(i64::MIN, EditField::Condition)),
+            Press::Device(DevicePress::Page { category_of: Some(i64::MIN), page: u32::MAX }),
             Press::Files(FilesPress::Apply(i64::MAX)),
         ] {
             let data = press.data();

@@ -11,9 +11,8 @@ use std::sync::LazyLock;
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
-/// DejaVu Sans 2.37 (Bitstream Vera licence, `bot/assets/DejaVuSans-LICENSE.txt`).
-static DEJAVU_SANS: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
-static FONT: LazyLock<Option<FontRef<'static>>> = LazyLock::new(|| FontRef::try_from_slice(DEJAVU_SANS).ok());
+static FONT: LazyLock<Option<FontRef<'static>>> =
+    LazyLock::new(|| FontRef::try_from_slice(crate::font::DEJAVU_SANS).ok());
 
 /// Which point along a text's width its anchor marks; vertically the anchor is the text's middle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

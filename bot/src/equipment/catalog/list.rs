@@ -1,0 +1,316 @@
+//! `/all`, `/categories` and `/find`. Lists are pages of [`PAGE_SIZE`] devices, each a line with
+//! its state (and holder when taken) and a button that opens its card, with a "‹ 1/9 ›" row
+//! edited in place. Every page is one indexed query (`ORDER BY id` or `(category, id)` with
+//! LIMIT/OFFSET) plus the open loans of its own devices, so a catalog of 100,000 devices pages
+//! as fast as ten. A category has no id: its buttons name it by one of its devices.
+//!
+//! `/find <text>` matches devices on `devices.search` (lower-cased name, inventory and serial
+//! numbers) with `LIKE %text%`, and people of the directory on `people.search` (name, email),
+//! showing what each person's linked Telegram user holds: "who is …" is answered there too.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
+use shared::entities::{device, loan, person};
+use shared::equipment::device::DeviceState;
+use shared::equipment::press::{DevicePress, Press};
+use shared::equipment::texts::catalog::{Text, t};
+use shared::equipment::texts::common;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
+
+use super::{button, names, title};
+use crate::HandlerResult;
+use crate::cx::Cx;
+
+/// Devices (or categories) per page.
+pub const PAGE_SIZE: u64 = 10;
+/// The most devices and people `/find` shows.
+const FIND_MAX: u64 = 20;
+
+/// `/all [page]`.
+pub async fn all(cx: Cx, args: String) -> HandlerResult {
+    let page = args.trim().parse::<u64>().unwrap_or(1);
+    match render_page(&cx, None, page).await? {
+        Some((text, markup)) => cx.reply_with(text, ReplyMarkup::InlineKeyboard(markup)).await,
+        None => cx.reply(t(cx.lang(), Text::NoDevices)).await,
+    }
+}
+
+/// `/categories [page]`.
+pub async fn categories(cx: Cx, args: String) -> HandlerResult {
+    let page = args.trim().parse::<u64>().unwrap_or(1);
+    match render_categories(&cx, page).await? {
+        Some((text, markup)) => cx.reply_with(text, ReplyMarkup::InlineKeyboard(markup)).await,
+        None => cx.reply(t(cx.lang(), Text::NoDevices)).await,
+    }
+}
+
+pub async fn on_page(cx: Cx, category_of: Option<i64>, page: u32) -> HandlerResult {
+    match render_page(&cx, category_of, u64::from(page)).await? {
+        Some((text, markup)) => {
+            cx.answer(None).await?;
+            cx.edit(text, Some(markup)).await
+        }
+        None => cx.answer(Some(shared::i18n::t(cx.lang(), shared::i18n::Text::ButtonExpired))).await,
+    }
+}
+
+pub async fn on_categories(cx: Cx, page: u32) -> HandlerResult {
+    match render_categories(&cx, u64::from(page)).await? {
+        Some((text, markup)) => {
+            cx.answer(None).await?;
+            cx.edit(text, Some(markup)).await
+        }
+        None => cx.answer(Some(shared::i18n::t(cx.lang(), shared::i18n::Text::ButtonExpired))).await,
+    }
+}
+
+/// One page of every device, or of the category of device `category_of`; None when there is
+/// nothing to list (or that device is gone).
+async fn render_page(
+    cx: &Cx,
+    category_of: Option<i64>,
+    page: u64,
+) -> anyhow::Result<Option<(String, InlineKeyboardMarkup)>> {
+    let (lang, db) = (cx.lang(), &cx.deps.db);
+    let mut query = device::Entity::find();
+    let category = match category_of {
+        Some(of) => {
+            let Some(row) = device::Entity::find_by_id(of).one(db).await? else { return Ok(None) };
+            query = query.filter(device::Column::Category.eq(row.category.clone()));
+            Some(row.category)
+        }
+        None => None,
+    };
+    let total = query.clone().count(db).await?;
+    if total == 0 {
+        return Ok(None);
+    }
+    let pages = total.div_ceil(PAGE_SIZE);
+    let page = page.clamp(1, pages);
+    let rows = query.order_by_asc(device::Column::Id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all(db).await?;
+    let mut text = match &category {
+        Some(c) => {
+            let shown = if c.is_empty() { t(lang, Text::NoCategory) } else { c.clone() };
+            t(lang, Text::CategoryHeader { category: &shown, total, page, pages })
+        }
+        None => t(lang, Text::AllHeader { total, page, pages }),
+    };
+    let (lines, mut keyboard) = device_lines(cx, &rows).await?;
+    text.push_str(&lines);
+    text.push_str("\n\n");
+    text.push_str(&t(lang, Text::ListHint));
+    if pages > 1 {
+        let at = |n: u64| Press::Device(DevicePress::Page { category_of, page: n as u32 });
+        keyboard.push(vec![
+            button("‹", at(if page == 1 { pages } else { page - 1 })),
+            button(format!("{page}/{pages}"), at(page)),
+            button("›", at(if page == pages { 1 } else { page + 1 })),
+        ]);
+    }
+    if category.is_some() {
+        keyboard.push(vec![button(t(lang, Text::BackButton), Press::Device(DevicePress::Categories(1)))]);
+    }
+    Ok(Some((text, InlineKeyboardMarkup::new(keyboard))))
+}
+
+/// A line and a button per device: "#12 Move/5000 (INV-1) · 🔴 taken · Ann (@ann)".
+async fn device_lines(cx: &Cx, rows: &[device::Model]) -> anyhow::Result<(String, Vec<Vec<InlineKeyboardButton>>)> {
+    let lang = cx.lang();
+    let holders = holders(&cx.deps.db, rows).await?;
+    let people = names(&cx.deps.db, holders.values().copied()).await?;
+    let mut text = String::new();
+    let mut keyboard = Vec::with_capacity(rows.len() + 2);
+    for row in rows {
+        text.push_str(&format!("\n{} · {}", title(row), common::state(lang, row.state)));
+        if let Some(holder) = holders.get(&row.id) {
+            text.push_str(&format!(" · {}", people[holder]));
+        }
+        let icon = common::state(lang, row.state).split_whitespace().next().unwrap_or("");
+        let label = format!("{icon} #{} {}", row.id, shared::text::shorten(&row.name, 40));
+        keyboard.push(vec![button(label, Press::Device(DevicePress::Open(row.id)))]);
+    }
+    Ok((text, keyboard))
+}
+
+/// The holder of each taken device among `rows`: one query on the open-loan index.
+async fn holders(db: &impl ConnectionTrait, rows: &[device::Model]) -> Result<HashMap<i64, i64>, DbErr> {
+    let taken: Vec<i64> = rows.iter().filter(|r| r.state == DeviceState::Taken).map(|r| r.id).collect();
+    if taken.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let open: Vec<(i64, i64)> = loan::Entity::find()
+        .select_only()
+        .column(loan::Column::DeviceId)
+        .column(loan::Column::HolderId)
+        .filter(loan::Column::DeviceId.is_in(taken))
+        .filter(loan::Column::ReturnedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(open.into_iter().collect())
+}
+
+/// One page of categories with their device counts, a button each.
+async fn render_categories(cx: &Cx, page: u64) -> anyhow::Result<Option<(String, InlineKeyboardMarkup)>> {
+    let (lang, db) = (cx.lang(), &cx.deps.db);
+    let grouped = || {
+        device::Entity::find()
+            .select_only()
+            .column(device::Column::Category)
+            .column_as(Expr::col(device::Column::Id).count(), "n")
+            .column_as(Expr::col(device::Column::Id).min(), "of")
+            .group_by(device::Column::Category)
+    };
+    let total = grouped().count(db).await?;
+    if total == 0 {
+        return Ok(None);
+    }
+    let pages = total.div_ceil(PAGE_SIZE);
+    let page = page.clamp(1, pages);
+    let found: Vec<(String, i64, i64)> = grouped()
+        .order_by_asc(device::Column::Category)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut text = t(lang, Text::CategoriesHeader { total, page, pages });
+    let mut keyboard = Vec::with_capacity(found.len() + 1);
+    for (category, n, of) in found {
+        let shown = if category.is_empty() { t(lang, Text::NoCategory) } else { category };
+        let line = t(lang, Text::CategoryLine { category: &shown, n: n as u64 });
+        text.push('\n');
+        text.push_str(&line);
+        let press = Press::Device(DevicePress::Page { category_of: Some(of), page: 1 });
+        keyboard.push(vec![button(shared::text::shorten(&line, 60), press)]);
+    }
+    if pages > 1 {
+        let at = |n: u64| Press::Device(DevicePress::Categories(n as u32));
+        keyboard.push(vec![
+            button("‹", at(if page == 1 { pages } else { page - 1 })),
+            button(format!("{page}/{pages}"), at(page)),
+            button("›", at(if page == pages { 1 } else { page + 1 })),
+        ]);
+    }
+    Ok(Some((text, InlineKeyboardMarkup::new(keyboard))))
+}
+
+/// `/find <text>`.
+pub async fn find(cx: Cx, args: String) -> HandlerResult {
+    let (lang, db) = (cx.lang(), &cx.deps.db);
+    let needle = needle(&args);
+    if needle.is_empty() {
+        return cx.reply(t(lang, Text::FindUsage)).await;
+    }
+    let pattern = like_pattern(&needle);
+    let devices = device::Entity::find().filter(device::Column::Search.like(pattern.clone()));
+    let total = devices.clone().count(db).await?;
+    let rows = devices.order_by_asc(device::Column::Id).limit(FIND_MAX).all(db).await?;
+    let people = matching_people(db, pattern).await?;
+    if rows.is_empty() && people.is_empty() {
+        return cx.reply(t(lang, Text::FindNothing { needle: &needle })).await;
+    }
+    let mut text = String::new();
+    let mut keyboard = Vec::new();
+    if !rows.is_empty() {
+        text.push_str(&t(lang, Text::FoundDevices { total, shown: rows.len() as u64 }));
+        let (lines, buttons) = device_lines(&cx, &rows).await?;
+        text.push_str(&lines);
+        keyboard = buttons;
+    }
+    if !people.is_empty() {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&t(lang, Text::FoundPeople { total: people.len() as u64 }));
+        text.push_str(&people_lines(&cx, &people).await?);
+    }
+    cx.reply_with(text, ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(keyboard))).await
+}
+
+/// What `/find` looks for: the text lower-cased, without a leading "who is" / "кто такой".
+fn needle(args: &str) -> String {
+    let lower = args.trim().to_lowercase();
+    let prefixes = ["who is ", "who's ", "кто такой ", "кто такая ", "кто это ", "кто "];
+    let rest = prefixes.iter().find_map(|p| lower.strip_prefix(p)).unwrap_or(&lower);
+    rest.trim().trim_end_matches('?').trim().to_owned()
+}
+
+/// `%needle%` with `%`, `_` and the escape character itself escaped, for `LIKE … ESCAPE '\'`.
+fn like_pattern(needle: &str) -> LikeExpr {
+    let mut escaped = String::with_capacity(needle.len() + 2);
+    escaped.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    LikeExpr::new(escaped).escape('\\')
+}
+
+/// People of the directory whose name or email matches: name, department, linked user.
+async fn matching_people(db: &impl ConnectionTrait, pattern: LikeExpr) -> Result<Vec<(String, Option<i64>)>, DbErr> {
+    let query: Select<person::Entity> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Name)
+        .column(person::Column::UserId)
+        .filter(person::Column::Search.like(pattern))
+        .order_by_asc(person::Column::Name)
+        .limit(FIND_MAX);
+    query.into_tuple().all(db).await
+}
+
+/// A line per person: what their Telegram user holds, by title.
+async fn people_lines(cx: &Cx, people: &[(String, Option<i64>)]) -> anyhow::Result<String> {
+    let (lang, db) = (cx.lang(), &cx.deps.db);
+    let users: Vec<i64> = people.iter().filter_map(|(_, u)| *u).collect();
+    let open = loan::Entity::find()
+        .filter(loan::Column::HolderId.is_in(users))
+        .filter(loan::Column::ReturnedAt.is_null())
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = open.iter().map(|l| l.device_id).collect();
+    let devices: HashMap<i64, device::Model> = device::Entity::find()
+        .filter(device::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let mut out = String::new();
+    for (name, user) in people {
+        let holds = match user {
+            None => t(lang, Text::NotLinked),
+            Some(user) => {
+                let mine: Vec<String> = open
+                    .iter()
+                    .filter(|l| l.holder_id == *user)
+                    .filter_map(|l| devices.get(&l.device_id).map(title))
+                    .collect();
+                if mine.is_empty() { t(lang, Text::HoldsNothing) } else { mine.join(", ") }
+            }
+        };
+        out.push('\n');
+        out.push_str(&t(lang, Text::PersonHolds { name, holds: &holds }));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_needle_is_lower_cased_and_loses_who_is() {
+        assert_eq!(needle("  Who is Анна? "), "анна");
+        assert_eq!(needle("Кто такой Пётр"), "пётр");
+        assert_eq!(needle("INV-1"), "inv-1");
+    }
+}
