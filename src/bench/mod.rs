@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod equipment;
 mod monitoring;
 
 use apalis::prelude::{BoxDynError, Monitor, TaskSink, WorkerBuilder, WorkerBuilderExt};
@@ -43,6 +44,17 @@ pub enum Bench {
         #[arg(long, default_value_t = 10)]
         downtime: u64,
     },
+    /// Equipment: N devices (all taken, with due dates) and M past loans; `/all` and `/find`
+    /// latency, the reminder scan, an import of 10,000 rows.
+    Equipment {
+        #[arg(long, default_value_t = 100_000)]
+        devices: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        loans: usize,
+        /// Samples per latency figure.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// The loopback HTTP server `bench monitoring` checks (run as its child process).
     #[command(hide = true)]
     Target,
@@ -58,6 +70,14 @@ pub async fn run(what: Bench) -> anyhow::Result<()> {
                 downtime: downtime.min(3600),
             };
             monitoring::run(options).await
+        }
+        Bench::Equipment { devices, loans, samples } => {
+            let options = equipment::Options {
+                devices: devices.clamp(100, 1_000_000),
+                loans: loans.min(10_000_000),
+                samples: samples.clamp(10, 10_000),
+            };
+            equipment::run(options).await
         }
         Bench::Target => monitoring::target().await,
     }
@@ -90,6 +110,22 @@ fn note_pickup() {
 }
 
 pub(crate) struct Dir(std::path::PathBuf);
+
+/// A scratch data directory named for `bench` (removed when the `Dir` drops) and settings on it:
+/// the dashboard on a free loopback port, warnings only in the log.
+pub(crate) fn scratch(bench: &str) -> anyhow::Result<(Dir, shared::config::Settings)> {
+    let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-{bench}-{}", std::process::id())));
+    let vars: std::collections::HashMap<String, String> = [
+        ("TELEOPS_DATA_DIR", dir.0.display().to_string()),
+        ("TELEOPS_DASHBOARD_ADDR", "127.0.0.1:0".into()),
+        ("TELEOPS_LOG", "warn".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let settings = shared::config::Settings::from_vars(&vars)?;
+    Ok((dir, settings))
+}
 
 impl Drop for Dir {
     fn drop(&mut self) {

@@ -22,7 +22,7 @@ use shared::monitoring::schedule::Interval;
 use shared::monitoring::target::Target;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::{Dir, cpu_seconds, num_cpus, vm_rss_kb};
+use super::{cpu_seconds, num_cpus, vm_rss_kb};
 
 pub struct Options {
     pub monitors: usize,
@@ -75,17 +75,8 @@ impl TargetServer {
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
     let n = o.monitors;
-    let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-mon-{}", std::process::id())));
+    let (_dir, settings) = super::scratch("mon")?;
     let server = TargetServer::spawn().await?;
-    let vars: std::collections::HashMap<String, String> = [
-        ("TELEOPS_DATA_DIR", dir.0.display().to_string()),
-        ("TELEOPS_DASHBOARD_ADDR", "127.0.0.1:0".into()),
-        ("TELEOPS_LOG", "warn".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let settings = shared::config::Settings::from_vars(&vars)?;
     let options = crate::StartOptions::default();
     let ctx = crate::prepare(settings.clone(), crate::Role::Up, &options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (db, metrics) = (ctx.db.clone(), ctx.metrics.clone());

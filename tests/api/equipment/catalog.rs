@@ -483,7 +483,7 @@ async fn edit_changes_fields_assigns_marks_and_deletes_only_what_is_free() {
 }
 
 #[tokio::test]
-async fn lists_and_search_stay_fast_with_a_hundred_thousand_devices() {
+async fn lists_and_search_page_a_hundred_thousand_devices() {
     use sea_orm::{ConnectionTrait, Statement};
     let app = TestApp::spawn(&[]).await;
     let admin = TgUser::new(ADMIN, "Boss");
@@ -495,26 +495,18 @@ async fn lists_and_search_stay_fast_with_a_hundred_thousand_devices() {
                '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00' FROM n";
     app.db.execute_raw(Statement::from_string(app.db.get_database_backend(), sql)).await.unwrap();
 
-    let mut timings = Vec::new();
+    // Speed is the bench's (`teleops bench equipment`); here: the right page of a large catalog.
     for (command, needle) in [
         ("/all 10000", "📋 100000 devices · page 10000/10000"),
         ("/categories 10", "🗂 Categories: 100 · page 10/10"),
         ("/find inv-99999", "🔎 1 device:"),
     ] {
-        let started = std::time::Instant::now();
         app.telegram.send_text(&admin, command);
         app.telegram.wait_for_text(ADMIN, needle).await;
-        timings.push((command, started.elapsed()));
     }
     // A page past the end of a category's list shows its last page.
-    let started = std::time::Instant::now();
     app.telegram
         .press_button(&admin, &Press::Device(DevicePress::Page { category_of: Some(100_000), page: 1000 }).data());
     app.telegram.wait_for("a category's last page", edited(ADMIN, "🗂 Category 0: 1000 devices · page 100/100")).await;
-    timings.push(("category page", started.elapsed()));
-    println!("100,000 devices: {timings:?}");
-    for (what, took) in timings {
-        assert!(took < std::time::Duration::from_secs(5), "{what}: {took:?}");
-    }
     app.stop().await;
 }

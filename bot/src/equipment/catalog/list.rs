@@ -69,14 +69,22 @@ pub async fn on_categories(cx: Cx, page: u32) -> HandlerResult {
     }
 }
 
-/// One page of every device, or of the category of device `category_of`; None when there is
-/// nothing to list (or that device is gone).
-async fn render_page(
-    cx: &Cx,
-    category_of: Option<i64>,
-    page: u64,
-) -> anyhow::Result<Option<(String, InlineKeyboardMarkup)>> {
-    let (lang, db) = (cx.lang(), &cx.deps.db);
+/// One page of a list as the database gives it.
+pub struct Page {
+    /// The category listed; None for `/all`.
+    pub category: Option<String>,
+    pub rows: Vec<device::Model>,
+    /// The holder of each taken device of the page.
+    pub holders: HashMap<i64, i64>,
+    pub total: u64,
+    /// The page shown (clamped to the pages there are) and how many there are.
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// Page `page` of every device, or of the category of device `category_of`; None when there is
+/// nothing to list (or that device is gone). Two indexed queries and the page's open loans.
+pub async fn page_of(db: &impl ConnectionTrait, category_of: Option<i64>, page: u64) -> Result<Option<Page>, DbErr> {
     let mut query = device::Entity::find();
     let category = match category_of {
         Some(of) => {
@@ -93,6 +101,21 @@ async fn render_page(
     let pages = total.div_ceil(PAGE_SIZE);
     let page = page.clamp(1, pages);
     let rows = query.order_by_asc(device::Column::Id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE).all(db).await?;
+    let holders = holders(db, &rows).await?;
+    Ok(Some(Page { category, rows, holders, total, page, pages }))
+}
+
+/// One page of every device, or of the category of device `category_of`, as a message.
+async fn render_page(
+    cx: &Cx,
+    category_of: Option<i64>,
+    page: u64,
+) -> anyhow::Result<Option<(String, InlineKeyboardMarkup)>> {
+    let lang = cx.lang();
+    let Some(Page { category, rows, holders, total, page, pages }) = page_of(&cx.deps.db, category_of, page).await?
+    else {
+        return Ok(None);
+    };
     let mut text = match &category {
         Some(c) => {
             let shown = if c.is_empty() { t(lang, Text::NoCategory) } else { c.clone() };
@@ -100,7 +123,7 @@ async fn render_page(
         }
         None => t(lang, Text::AllHeader { total, page, pages }),
     };
-    let (lines, mut keyboard) = device_lines(cx, &rows).await?;
+    let (lines, mut keyboard) = device_lines(cx, &rows, &holders).await?;
     text.push_str(&lines);
     text.push_str("\n\n");
     text.push_str(&t(lang, Text::ListHint));
@@ -119,9 +142,12 @@ async fn render_page(
 }
 
 /// A line and a button per device: "#12 Move/5000 (INV-1) · 🔴 taken · Ann (@ann)".
-async fn device_lines(cx: &Cx, rows: &[device::Model]) -> anyhow::Result<(String, Vec<Vec<InlineKeyboardButton>>)> {
+async fn device_lines(
+    cx: &Cx,
+    rows: &[device::Model],
+    holders: &HashMap<i64, i64>,
+) -> anyhow::Result<(String, Vec<Vec<InlineKeyboardButton>>)> {
     let lang = cx.lang();
-    let holders = holders(&cx.deps.db, rows).await?;
     let people = names(&cx.deps.db, holders.values().copied()).await?;
     let mut text = String::new();
     let mut keyboard = Vec::with_capacity(rows.len() + 2);
@@ -155,9 +181,12 @@ async fn holders(db: &impl ConnectionTrait, rows: &[device::Model]) -> Result<Ha
     Ok(open.into_iter().collect())
 }
 
-/// One page of categories with their device counts, a button each.
-async fn render_categories(cx: &Cx, page: u64) -> anyhow::Result<Option<(String, InlineKeyboardMarkup)>> {
-    let (lang, db) = (cx.lang(), &cx.deps.db);
+/// Page `page` of the categories: `(category, devices in it, one of its devices)`, the number of
+/// categories and of pages; None when there are no devices.
+pub async fn categories_of(
+    db: &impl ConnectionTrait,
+    page: u64,
+) -> Result<Option<(Vec<(String, i64, i64)>, u64, u64, u64)>, DbErr> {
     let grouped = || {
         device::Entity::find()
             .select_only()
@@ -179,6 +208,13 @@ async fn render_categories(cx: &Cx, page: u64) -> anyhow::Result<Option<(String,
         .into_tuple()
         .all(db)
         .await?;
+    Ok(Some((found, total, page, pages)))
+}
+
+/// One page of categories with their device counts, a button each.
+async fn render_categories(cx: &Cx, page: u64) -> anyhow::Result<Option<(String, InlineKeyboardMarkup)>> {
+    let lang = cx.lang();
+    let Some((found, total, page, pages)) = categories_of(&cx.deps.db, page).await? else { return Ok(None) };
     let mut text = t(lang, Text::CategoriesHeader { total, page, pages });
     let mut keyboard = Vec::with_capacity(found.len() + 1);
     for (category, n, of) in found {
@@ -207,11 +243,7 @@ pub async fn find(cx: Cx, args: String) -> HandlerResult {
     if needle.is_empty() {
         return cx.reply(t(lang, Text::FindUsage)).await;
     }
-    let pattern = like_pattern(&needle);
-    let devices = device::Entity::find().filter(device::Column::Search.like(pattern.clone()));
-    let total = devices.clone().count(db).await?;
-    let rows = devices.order_by_asc(device::Column::Id).limit(FIND_MAX).all(db).await?;
-    let people = matching_people(db, pattern).await?;
+    let Found { total, rows, holders, people } = search(db, &needle).await?;
     if rows.is_empty() && people.is_empty() {
         return cx.reply(t(lang, Text::FindNothing { needle: &needle })).await;
     }
@@ -219,7 +251,7 @@ pub async fn find(cx: Cx, args: String) -> HandlerResult {
     let mut keyboard = Vec::new();
     if !rows.is_empty() {
         text.push_str(&t(lang, Text::FoundDevices { total, shown: rows.len() as u64 }));
-        let (lines, buttons) = device_lines(&cx, &rows).await?;
+        let (lines, buttons) = device_lines(&cx, &rows, &holders).await?;
         text.push_str(&lines);
         keyboard = buttons;
     }
@@ -231,6 +263,27 @@ pub async fn find(cx: Cx, args: String) -> HandlerResult {
         text.push_str(&people_lines(&cx, &people).await?);
     }
     cx.reply_with(text, ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(keyboard))).await
+}
+
+/// What `/find` found.
+pub struct Found {
+    /// Devices matching, of which `rows` are the first [`FIND_MAX`] by id, with their holders.
+    pub total: u64,
+    pub rows: Vec<device::Model>,
+    pub holders: HashMap<i64, i64>,
+    /// People of the directory matching: name and linked Telegram user.
+    pub people: Vec<(String, Option<i64>)>,
+}
+
+/// Devices and people matching `needle` (lower case; matched literally, anywhere in the text).
+pub async fn search(db: &impl ConnectionTrait, needle: &str) -> Result<Found, DbErr> {
+    let pattern = like_pattern(needle);
+    let devices = device::Entity::find().filter(device::Column::Search.like(pattern.clone()));
+    let total = devices.clone().count(db).await?;
+    let rows = devices.order_by_asc(device::Column::Id).limit(FIND_MAX).all(db).await?;
+    let holders = holders(db, &rows).await?;
+    let people = matching_people(db, pattern).await?;
+    Ok(Found { total, rows, holders, people })
 }
 
 /// What `/find` looks for: the text lower-cased, without a leading "who is" / "кто такой".

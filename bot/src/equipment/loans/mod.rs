@@ -36,8 +36,8 @@ pub fn register(slice: Slice) -> Slice {
         .command("wishlist", Audience::Member, |l| t(l, Text::CmdWishlist), wishlist)
 }
 
-/// The Take, Return, Join, Leave, Claim and Pass buttons (the card's Open and History are the
-/// catalog's).
+/// The Take, Return, Join, Leave, Claim and Pass buttons (the card's Open and History, and the
+/// lists' pages, are the catalog's).
 pub async fn on_press(cx: Cx, press: DevicePress) -> HandlerResult {
     let id = match press {
         DevicePress::Take(id)
@@ -46,7 +46,7 @@ pub async fn on_press(cx: Cx, press: DevicePress) -> HandlerResult {
         | DevicePress::LeaveWaitlist(id)
         | DevicePress::Claim(id)
         | DevicePress::Pass(id) => id,
-        DevicePress::Open(_) | DevicePress::History(_) => {
+        DevicePress::Open(_) | DevicePress::History(_) | DevicePress::Page { .. } | DevicePress::Categories(_) => {
             return cx.answer(Some(shared::i18n::t(cx.lang(), shared::i18n::Text::ButtonExpired))).await;
         }
     };
