@@ -83,6 +83,12 @@ pub async fn start(cx: Cx, args: String) -> HandlerResult {
     if created {
         cx.audit(Entry::new("user.register", "user", row.id)).await?;
     }
+    // The staff directory's person with this username is this user (equipment's people directory).
+    if let Some(username) = &row.username
+        && let Some(person) = shared::equipment::people::link_by_username(&cx.deps.db, row.id, username, cx.now).await?
+    {
+        cx.audit(Entry::new("person.link", "person", person).detail(format!("user {}", row.id))).await?;
+    }
     if row.status != AccessStatus::Approved {
         crate::router::set_waiting_menu(&cx.bot, &cx.deps.registry, row.id, lang).await;
     }

@@ -17,6 +17,8 @@ mod m0009_target_passwords;
 mod m0010_blocked_by_policy;
 mod m0011_equipment;
 mod m0012_reminder_log;
+mod m0013_device_search;
+mod m0014_person_username;
 
 pub struct Migrator;
 
@@ -36,6 +38,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_blocked_by_policy::Migration),
             Box::new(m0011_equipment::Migration),
             Box::new(m0012_reminder_log::Migration),
+            Box::new(m0013_device_search::Migration),
+            Box::new(m0014_person_username::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 //! The whole application database as CSV files in one zip, for the developers' `/dev_export`
 //! (and the export `/dev_wipe` sends before it deletes).
 //!
-//! The tables and their columns come from the database's own catalogue (`sqlite_master` and
+//! The tables and their columns come from the database's own catalogue (`pragma_table_list` and
 //! `pragma_table_info` on SQLite, `information_schema` on Postgres), so a table a later migration
 //! adds is in the next dump without a line here. Every column is written as the database prints
 //! it as text (`CAST(column AS TEXT)`): a dump is for developers and machines, so values are kept
@@ -103,7 +103,9 @@ async fn catalogue(db: &impl ConnectionTrait) -> Result<Vec<Table>, DbErr> {
     let backend = db.get_database_backend();
     let (tables_sql, columns_sql) = match backend {
         DbBackend::Sqlite => (
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            // Ordinary tables only: not the FTS5 search index (`virtual`) nor its `shadow` tables.
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
+             AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
             "SELECT name, type FROM pragma_table_info(?) ORDER BY cid",
         ),
         // information_schema's names are `sql_identifier`, cast to text for the driver.

@@ -293,11 +293,17 @@ pub struct TgUser {
     pub id: i64,
     pub first_name: &'static str,
     pub language_code: &'static str,
+    pub username: Option<&'static str>,
 }
 
 impl TgUser {
     pub fn new(id: i64, first_name: &'static str) -> Self {
-        Self { id, first_name, language_code: "en" }
+        Self { id, first_name, language_code: "en", username: None }
+    }
+
+    pub fn with_username(mut self, username: &'static str) -> Self {
+        self.username = Some(username);
+        self
     }
 
     pub fn russian(mut self) -> Self {
@@ -306,7 +312,11 @@ impl TgUser {
     }
 
     fn json(&self) -> Value {
-        json!({ "id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": self.language_code })
+        let mut user = json!({ "id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": self.language_code });
+        if let Some(username) = self.username {
+            user["username"] = json!(username);
+        }
+        user
     }
 
     fn message(&self, message_id: i64) -> Value {

@@ -19,7 +19,7 @@ use crate::entities::import::ImportKind;
 use crate::equipment::device::{DeviceColumn, DeviceFields, DeviceState};
 use crate::equipment::field::{Column, header_key};
 use crate::equipment::import::{ImportPlan, RejectReason};
-use crate::equipment::person::PersonColumn;
+use crate::equipment::person::{CONTACT_COLUMNS, PersonColumn};
 
 /// A dry run as stored in `imports.report`. Stored JSON: fields are only added, with defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,12 +97,12 @@ pub fn guard_loans(plan: &mut ImportPlan<DeviceFields>, existing: &HashMap<Strin
     }
 }
 
-/// Whether a header is a staff list's rather than a device file's: a name column, an email or
-/// phone column, and no inventory number.
+/// Whether a header is a staff list's rather than a device file's: a name column, an email, phone
+/// or Telegram column, and no inventory number.
 pub fn is_staff_list(header: &[String]) -> bool {
     let has = |headers: &[&str]| header.iter().any(|h| headers.iter().any(|c| header_key(c) == header_key(h)));
     has(PersonColumn::Name.headers())
-        && (has(PersonColumn::Email.headers()) || has(PersonColumn::Phone.headers()))
+        && CONTACT_COLUMNS.iter().any(|c| has(c.headers()))
         && !has(DeviceColumn::InventoryNo.headers())
 }
 
@@ -157,6 +157,7 @@ mod tests {
         let header = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
         assert!(is_staff_list(&header(&["ФИО", "Эл. почта", "Отдел"])));
         assert!(is_staff_list(&header(&["Name", "Phone"])));
+        assert!(is_staff_list(&header(&["ФИО", "Telegram"])));
         assert!(!is_staff_list(&header(&["Name", "Inventory number", "Phone"])));
         assert!(!is_staff_list(&header(&["Наименование", "Инв. №"])));
         assert!(!is_staff_list(&header(&["Name", "Department"])));

@@ -30,8 +30,8 @@ pub enum FieldError {
     /// The state is none of the English or Russian state words.
     #[error("{0:?} is not a device state (available, taken, broken, retired)")]
     UnknownState(String),
-    /// A person has neither an email address nor a phone number.
-    #[error("neither an email address nor a phone number is given")]
+    /// A person has neither an email address, a phone number nor a Telegram username.
+    #[error("neither an email address, a phone number nor a Telegram username is given")]
     MissingContact,
     /// The email address does not have the shape `name@domain.tld`.
     #[error("{0:?} is not an email address")]
@@ -39,6 +39,9 @@ pub enum FieldError {
     /// The phone number is not 7 to 15 digits with optional `+`, spaces, dashes, dots or brackets.
     #[error("{0:?} is not a phone number")]
     InvalidPhone(String),
+    /// The Telegram username is not 4 to 32 letters, digits and underscores, starting with a letter.
+    #[error("{0:?} is not a Telegram username")]
+    InvalidUsername(String),
 }
 
 /// A column a file may have. Implemented by the column enums of devices and people, so that

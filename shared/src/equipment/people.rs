@@ -4,13 +4,17 @@
 //!
 //! - A person links one Telegram user at most, and a user one person (`people_user` is unique).
 //! - A user who shares their own contact is linked to the one unlinked person with that phone
-//!   ([`link_by_phone`]); an imported staff list links its people to users who shared theirs
-//!   ([`link_unlinked`]). Two people with one phone link nobody: a guess is worse than a gap.
+//!   ([`link_by_phone`]); a user who starts the bot, to the unlinked person with their username
+//!   ([`link_by_username`]); an imported staff list links its people to users who shared their
+//!   phone or have their username ([`link_unlinked`]). Two people with one phone link nobody: a
+//!   guess is worse than a gap. Usernames are unique on both sides, compared in lower case.
 //! - A person whose linked user holds devices is not deleted ([`PeopleError::HoldsDevices`]).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::entities::{loan, person, user};
 
@@ -58,24 +62,65 @@ pub async fn link_by_phone(
     Ok(Some(found.id))
 }
 
-/// Links every unlinked person with a phone to the one unlinked user who shared that phone;
+/// Links `user_id` to the unlinked person with `username` (any case, without `@`), when the user
+/// is not linked yet; returns that person's id.
+pub async fn link_by_username(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    username: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    let username = username.trim_start_matches('@').to_lowercase();
+    if username.is_empty()
+        || person::Entity::find().filter(person::Column::UserId.eq(user_id)).one(conn).await?.is_some()
+    {
+        return Ok(None);
+    }
+    let Some(found) = person::Entity::find()
+        .filter(person::Column::Username.eq(username))
+        .filter(person::Column::UserId.is_null())
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    set_user(conn, found.id, Some(user_id), now).await?;
+    Ok(Some(found.id))
+}
+
+/// Links every unlinked person to the unlinked user who shared the person's phone (when that
+/// phone is one person's and one user's) or, failing that, who has the person's username;
 /// returns how many were linked.
 pub async fn link_unlinked(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<usize, DbErr> {
-    let people = person::Entity::find().filter(person::Column::Phone.is_not_null()).all(conn).await?;
-    let linked: Vec<i64> = people.iter().filter_map(|p| p.user_id).collect();
-    let users = user::Entity::find().filter(user::Column::Phone.is_not_null()).all(conn).await?;
-    let users: Vec<(i64, String)> = users
-        .into_iter()
-        .filter(|u| !linked.contains(&u.id))
-        .filter_map(|u| u.phone.map(|p| (u.id, p.expose().clone())))
-        .collect();
+    let people = person::Entity::find().all(conn).await?;
+    let mut linked: HashSet<i64> = people.iter().filter_map(|p| p.user_id).collect();
+    let users = user::Entity::find()
+        .filter(Condition::any().add(user::Column::Phone.is_not_null()).add(user::Column::Username.is_not_null()))
+        .all(conn)
+        .await?;
+    let by_username: HashMap<String, i64> =
+        users.iter().filter_map(|u| u.username.as_ref().map(|n| (n.to_lowercase(), u.id))).collect();
+    let phones: Vec<(i64, String)> =
+        users.into_iter().filter_map(|u| u.phone.map(|p| (u.id, p.expose().clone()))).collect();
     let mut n = 0;
     for person in people.iter().filter(|p| p.user_id.is_none()) {
-        let Some(phone) = person.phone.as_ref().map(|p| p.expose().as_str()) else { continue };
-        let same_people = people.iter().filter(|p| p.phone.as_ref().is_some_and(|o| same_phone(o.expose(), phone)));
-        let same_users: Vec<i64> = users.iter().filter(|(_, p)| same_phone(p, phone)).map(|(id, _)| *id).collect();
-        if let ([user_id], 1) = (same_users.as_slice(), same_people.count()) {
-            set_user(conn, person.id, Some(*user_id), now).await?;
+        let by_phone = person.phone.as_ref().map(|p| p.expose().as_str()).and_then(|phone| {
+            let same_people = people.iter().filter(|p| p.phone.as_ref().is_some_and(|o| same_phone(o.expose(), phone)));
+            let same_users: Vec<i64> = phones
+                .iter()
+                .filter(|(id, p)| !linked.contains(id) && same_phone(p, phone))
+                .map(|(id, _)| *id)
+                .collect();
+            match (same_users.as_slice(), same_people.count()) {
+                ([user_id], 1) => Some(*user_id),
+                _ => None,
+            }
+        });
+        let by_username =
+            || person.username.as_ref().and_then(|n| by_username.get(n)).copied().filter(|id| !linked.contains(id));
+        if let Some(user_id) = by_phone.or_else(by_username) {
+            set_user(conn, person.id, Some(user_id), now).await?;
+            linked.insert(user_id);
             n += 1;
         }
     }

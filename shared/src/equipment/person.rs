@@ -1,7 +1,8 @@
-//! A person from a staff list ([`PersonFields`]: name, email, phone, department), so a directory
-//! exists before everyone has pressed /start: the field rules (a name, and an email address or a
-//! phone number of a plausible shape) and [`plan_people`], the dry run of a staff-list import,
-//! read by the same path as devices ([`crate::equipment::import`]) and keyed by email or phone.
+//! A person from a staff list ([`PersonFields`]: name, email, phone, department, Telegram
+//! username), so a directory exists before everyone has pressed /start: the field rules (a name,
+//! and an email address, a phone number or a username of a plausible shape) and [`plan_people`],
+//! the dry run of a staff-list import, read by the same path as devices
+//! ([`crate::equipment::import`]) and keyed by email, phone or username.
 
 use std::collections::HashMap;
 
@@ -14,14 +15,16 @@ pub const MAX_EMAIL_CHARS: usize = 254;
 pub const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 7..=15;
 
 /// A person as a staff list describes them. Values from [`PersonFields::validated`] are trimmed,
-/// with a name, and with an email address (lower case), a phone number (digits, with a leading `+`
-/// when it had one) or both; an absent one is empty.
+/// with a name, and with at least one of an email address (lower case), a phone number (digits,
+/// with a leading `+` when it had one) and a Telegram username (lower case, without `@`); an absent
+/// one is empty.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PersonFields {
     pub name: String,
     pub email: String,
     pub phone: String,
     pub department: String,
+    pub username: String,
 }
 
 /// A row that changes an existing person: which one (an index into the `existing` slice given
@@ -39,6 +42,7 @@ pub enum PersonColumn {
     Email,
     Phone,
     Department,
+    Username,
 }
 
 impl PersonFields {
@@ -49,10 +53,11 @@ impl PersonFields {
         let email = trimmed(PersonColumn::Email, &self.email)?.to_lowercase();
         let phone = trimmed(PersonColumn::Phone, &self.phone)?;
         let department = trimmed(PersonColumn::Department, &self.department)?;
+        let username = trimmed(PersonColumn::Username, &self.username)?;
         if name.is_empty() {
             return Err(FieldError::MissingName);
         }
-        if email.is_empty() && phone.is_empty() {
+        if email.is_empty() && phone.is_empty() && username.is_empty() {
             return Err(FieldError::MissingContact);
         }
         if !email.is_empty() && !is_email(&email) {
@@ -60,7 +65,12 @@ impl PersonFields {
         }
         let phone =
             if phone.is_empty() { phone } else { stored_phone(&phone).ok_or(FieldError::InvalidPhone(phone))? };
-        Ok(PersonFields { name, email, phone, department })
+        let username = if username.is_empty() {
+            username
+        } else {
+            stored_username(&username).ok_or(FieldError::InvalidUsername(username))?
+        };
+        Ok(PersonFields { name, email, phone, department, username })
     }
 
     /// The value of one column.
@@ -70,50 +80,48 @@ impl PersonFields {
             PersonColumn::Email => &self.email,
             PersonColumn::Phone => &self.phone,
             PersonColumn::Department => &self.department,
+            PersonColumn::Username => &self.username,
         }
     }
 }
 
 /// Plans a staff-list import against the people that exist. A row matches the person with its
-/// email address (in any case) or, failing that, its phone number (same digits); a row whose
-/// email is one person's and phone another's is rejected, and so is a row repeating an earlier
-/// row's email or phone.
+/// email address (in any case), its phone number (same digits) or its Telegram username (in any
+/// case, with or without `@`); a row whose keys name two different people is rejected, and so is a
+/// row repeating an earlier row's email, phone or username.
 pub fn plan_people(
     table: &Table,
     existing: &[PersonFields],
 ) -> Result<ImportPlan<PersonFields, PersonUpdate>, ImportError> {
     let columns = Columns::<PersonColumn>::match_header(&table.header)?;
-    if !columns.has(PersonColumn::Email) && !columns.has(PersonColumn::Phone) {
+    if !CONTACT_COLUMNS.iter().any(|&column| columns.has(column)) {
         return Err(ImportError::MissingColumn(PersonColumn::Email.name()));
     }
-    let mut by_email = HashMap::new();
-    let mut by_phone = HashMap::new();
+    // Per key column: the existing person with each key, and the first row of the file with it.
+    let mut known: [HashMap<String, usize>; 3] = Default::default();
     for (idx, person) in existing.iter().enumerate() {
-        by_email.insert(email_key(&person.email), idx);
-        by_phone.insert(phone_key(&person.phone), idx);
+        for (k, column) in CONTACT_COLUMNS.iter().enumerate() {
+            known[k].insert(key(*column, person.value(*column)), idx);
+        }
     }
-    by_email.remove("");
-    by_phone.remove("");
+    known.iter_mut().for_each(|m| {
+        m.remove("");
+    });
+    let mut first_rows: [HashMap<String, usize>; 3] = Default::default();
 
     let mut plan = ImportPlan::new(columns.ignored().to_vec());
-    let mut first_email_rows: HashMap<String, usize> = HashMap::new();
-    let mut first_phone_rows: HashMap<String, usize> = HashMap::new();
     for row in &table.rows {
-        let email = email_key(columns.cell(row, PersonColumn::Email));
-        let phone = phone_key(columns.cell(row, PersonColumn::Phone));
-        let earlier = [
-            (PersonColumn::Email, &email, &mut first_email_rows),
-            (PersonColumn::Phone, &phone, &mut first_phone_rows),
-        ]
-        .into_iter()
-        .filter(|(_, key, _)| !key.is_empty())
-        .find_map(|(column, key, first_rows)| match first_rows.get(key.as_str()) {
-            Some(&first_row) => Some(RejectReason::DuplicateInFile { column: column.name(), first_row }),
-            None => {
-                first_rows.insert(key.clone(), row.number);
-                None
-            }
-        });
+        let keys = CONTACT_COLUMNS.map(|column| key(column, columns.cell(row, column)));
+        let earlier =
+            CONTACT_COLUMNS.iter().zip(&keys).zip(first_rows.iter_mut()).filter(|((_, k), _)| !k.is_empty()).find_map(
+                |((column, k), first_rows)| match first_rows.get(k.as_str()) {
+                    Some(&first_row) => Some(RejectReason::DuplicateInFile { column: column.name(), first_row }),
+                    None => {
+                        first_rows.insert(k.clone(), row.number);
+                        None
+                    }
+                },
+            );
         if let Some(reason) = earlier {
             plan.reject.push((row.number, reason));
             continue;
@@ -125,17 +133,32 @@ pub fn plan_people(
                 continue;
             }
         };
-        let (by_email, by_phone) = (by_email.get(email.as_str()), by_phone.get(phone.as_str()));
-        match (by_email, by_phone) {
-            (Some(a), Some(b)) if a != b => plan.reject.push((row.number, RejectReason::ContactConflict)),
-            (None, None) => plan.add.push((row.number, fields)),
-            (Some(&index), _) | (None, Some(&index)) => {
-                let old = &existing[index];
+        let mut matched: Vec<usize> = keys.iter().zip(&known).filter_map(|(k, known)| known.get(k).copied()).collect();
+        matched.sort_unstable();
+        matched.dedup();
+        match matched.as_slice() {
+            [] => plan.add.push((row.number, fields)),
+            [index] => {
+                let (index, old) = (*index, &existing[*index]);
                 plan.compare(row.number, old, columns.apply(old.clone(), row), |fields| PersonUpdate { index, fields });
             }
+            _ => plan.reject.push((row.number, RejectReason::ContactConflict)),
         }
     }
     Ok(plan)
+}
+
+/// The columns a row is matched to a person by; a staff list has at least one of them.
+pub const CONTACT_COLUMNS: [PersonColumn; 3] = [PersonColumn::Email, PersonColumn::Phone, PersonColumn::Username];
+
+/// A cell's matching key in `column`: what two spellings of one contact have in common.
+fn key(column: PersonColumn, cell: &str) -> String {
+    match column {
+        PersonColumn::Email => email_key(cell),
+        PersonColumn::Phone => phone_key(cell),
+        PersonColumn::Username => username_key(cell),
+        PersonColumn::Name | PersonColumn::Department => String::new(),
+    }
 }
 
 impl Record for PersonFields {
@@ -147,6 +170,7 @@ impl Record for PersonFields {
             PersonColumn::Email => &mut self.email,
             PersonColumn::Phone => &mut self.phone,
             PersonColumn::Department => &mut self.department,
+            PersonColumn::Username => &mut self.username,
         };
         cell.clone_into(text);
         Ok(())
@@ -158,8 +182,13 @@ impl Record for PersonFields {
 }
 
 impl Column for PersonColumn {
-    const ALL: &'static [PersonColumn] =
-        &[PersonColumn::Name, PersonColumn::Email, PersonColumn::Phone, PersonColumn::Department];
+    const ALL: &'static [PersonColumn] = &[
+        PersonColumn::Name,
+        PersonColumn::Email,
+        PersonColumn::Phone,
+        PersonColumn::Department,
+        PersonColumn::Username,
+    ];
 
     fn headers(self) -> &'static [&'static str] {
         match self {
@@ -169,6 +198,15 @@ impl Column for PersonColumn {
                 &["Phone", "Телефон", "Phone number", "Mobile", "Тел.", "Мобильный", "Номер телефона"]
             }
             PersonColumn::Department => &["Department", "Отдел", "Dept", "Подразделение"],
+            PersonColumn::Username => &[
+                "Telegram",
+                "Телеграм",
+                "Telegram username",
+                "Имя в Telegram",
+                "Ник в Telegram",
+                "Логин Telegram",
+                "Telegram ник",
+            ],
         }
     }
 
@@ -180,6 +218,7 @@ impl Column for PersonColumn {
         match self {
             PersonColumn::Email => MAX_EMAIL_CHARS,
             PersonColumn::Phone => 32,
+            PersonColumn::Username => 64,
             PersonColumn::Name | PersonColumn::Department => crate::equipment::device::MAX_FIELD_CHARS,
         }
     }
@@ -211,6 +250,25 @@ fn stored_phone(phone: &str) -> Option<String> {
     PHONE_DIGITS.contains(&digits.len()).then(|| format!("{plus}{digits}"))
 }
 
+/// A username's stored form: lower case, without a leading `@` or a `t.me/` link around it; `None`
+/// unless it is 4 to 32 ASCII letters, digits and underscores starting with a letter (Telegram's
+/// rule; four-letter names are sold as collectibles).
+pub fn stored_username(cell: &str) -> Option<String> {
+    let name = username_key(cell);
+    let valid = (4..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(name)
+}
+
+/// A username as written in a list, a link or a message, lower-cased and bare.
+fn username_key(cell: &str) -> String {
+    let bare = cell.trim();
+    let bare = ["https://", "http://"].iter().find_map(|p| bare.strip_prefix(p)).unwrap_or(bare);
+    let bare = ["t.me/", "telegram.me/"].iter().find_map(|p| bare.strip_prefix(p)).unwrap_or(bare);
+    bare.trim_start_matches('@').trim_end_matches('/').to_lowercase()
+}
+
 fn email_key(cell: &str) -> String {
     cell.trim().to_lowercase()
 }
@@ -225,7 +283,11 @@ mod tests {
     use crate::equipment::import::read_table;
 
     fn person(name: &str, email: &str, phone: &str) -> PersonFields {
-        PersonFields { name: name.into(), email: email.into(), phone: phone.into(), department: String::new() }
+        PersonFields { name: name.into(), email: email.into(), phone: phone.into(), ..Default::default() }
+    }
+
+    fn with_username(name: &str, username: &str) -> PersonFields {
+        PersonFields { name: name.into(), username: username.into(), ..Default::default() }
     }
 
     #[test]
@@ -243,6 +305,50 @@ mod tests {
         check(person("A", "", "12345"), FieldError::InvalidPhone("12345".into()));
         check(person("A", "", "call 9123456789"), FieldError::InvalidPhone("call 9123456789".into()));
         check(person("A", "", "1234567890123456"), FieldError::InvalidPhone("1234567890123456".into()));
+
+        // A username alone is a contact, in any of the forms people write it.
+        for written in ["@Ivan_P", "ivan_p", "https://t.me/ivan_p", "t.me/Ivan_P/", " @ivan_p "] {
+            assert_eq!(with_username("A", written).validated(), Ok(with_username("A", "ivan_p")), "{written}");
+        }
+        check(with_username("A", "@iv"), FieldError::InvalidUsername("@iv".into()));
+        check(with_username("A", "1van_p"), FieldError::InvalidUsername("1van_p".into()));
+        check(with_username("A", "иван_п"), FieldError::InvalidUsername("иван_п".into()));
+        check(with_username("A", "ivan p"), FieldError::InvalidUsername("ivan p".into()));
+        check(with_username("A", &"a".repeat(33)), FieldError::InvalidUsername("a".repeat(33)));
+    }
+
+    #[test]
+    fn a_staff_list_matches_people_by_username_too() {
+        // Arrange: Анна and Глеб are known by their usernames only, Борис by email and a username.
+        let existing = vec![
+            with_username("Анна", "anna_k"),
+            PersonFields { username: "boris_b".into(), ..person("Борис", "boris@example.com", "") },
+            with_username("Глеб", "gleb_g"),
+        ];
+        let csv = "ФИО;Эл. почта;Telegram;Отдел
+                   Анна К.;;@Anna_K;
+                   Вера;;t.me/vera_v;Склад
+                   Вера снова;;@VERA_V;
+                   Конфликт;boris@example.com;@gleb_g;
+                   Плохой ник;;@no;
+";
+
+        // Act
+        let table = read_table(csv.as_bytes(), "staff.csv").unwrap();
+        let plan = plan_people(&table, &existing).unwrap();
+
+        // Assert
+        assert_eq!(plan.update, vec![(2, PersonUpdate { index: 0, fields: with_username("Анна К.", "anna_k") })]);
+        let vera = PersonFields { department: "Склад".into(), ..with_username("Вера", "vera_v") };
+        assert_eq!(plan.add, vec![(3, vera)]);
+        assert_eq!(
+            plan.reject,
+            vec![
+                (4, RejectReason::DuplicateInFile { column: PersonColumn::Username.name(), first_row: 3 }),
+                (5, RejectReason::ContactConflict),
+                (6, RejectReason::Invalid(FieldError::InvalidUsername("@no".into()))),
+            ]
+        );
     }
 
     #[test]

@@ -350,7 +350,8 @@ async fn find_matches_names_and_numbers_literally_and_answers_who_is() {
         department: sea_orm::Set("Sales".into()),
         comment: sea_orm::Set(String::new()),
         user_id: sea_orm::Set(Some(ann.id)),
-        search: sea_orm::Set(shared::entities::person::search_text("Анна Иванова", None)),
+        username: sea_orm::Set(None),
+        search: sea_orm::Set(shared::entities::person::search_text("Анна Иванова", None, None)),
         created_at: sea_orm::Set(now),
         updated_at: sea_orm::Set(now),
         ..Default::default()
@@ -500,6 +501,8 @@ async fn lists_and_search_page_a_hundred_thousand_devices() {
         ("/all 10000", "📋 100000 devices · page 10000/10000"),
         ("/categories 10", "🗂 Categories: 100 · page 10/10"),
         ("/find inv-99999", "🔎 1 device:"),
+        ("/find inv-999", "🔎 111 devices, the first 20:"),
+        ("/find device 9", "🔎 More than 1000 devices, the first 20:"),
     ] {
         app.telegram.send_text(&admin, command);
         app.telegram.wait_for_text(ADMIN, needle).await;

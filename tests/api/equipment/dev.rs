@@ -166,6 +166,12 @@ async fn logs_and_the_export_are_documents_and_the_export_keeps_secrets_masked()
     for table in ["devices", "loans", "device_waits", "people", "imports", "users", "outbox", "audit_log", "monitors"] {
         assert!(files.iter().any(|(n, _)| *n == format!("{table}.csv")), "{table}.csv");
     }
+    // The search index is not data: neither its FTS5 table nor the tables behind it.
+    assert!(
+        !files.iter().any(|(n, _)| n.starts_with("devices_search")),
+        "{:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
     let devices = file(&files, "devices.csv");
     assert!(devices.starts_with("id,name,category,inventory_no"), "{devices}");
     assert!(devices.contains("Terminal INV-7701,Terminals,INV-7701"), "{devices}");

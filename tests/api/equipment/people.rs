@@ -34,7 +34,10 @@ async fn a_staff_list_makes_a_directory_that_links_people_who_share_their_contac
     let report = app.telegram.wait_for_text(ADMIN, "staff.csv (staff list)").await;
     let text = report.text();
     assert!(text.contains("2 to add, 0 to update, 0 unchanged, 1 rejected"), "{text}");
-    assert!(text.contains("Row 4: neither an email address nor a phone number is given"), "{text}");
+    assert!(
+        text.contains("Row 4: neither an email address, a phone number nor a Telegram username is given"),
+        "{text}"
+    );
     app.telegram.press_button(&admin, &button(&report, "Apply"));
     app.telegram.wait_for_text(ADMIN, "Imported: 2 added, 0 updated").await;
 
@@ -92,5 +95,53 @@ async fn a_staff_list_makes_a_directory_that_links_people_who_share_their_contac
     app.telegram.press_button(&admin, &button(&confirm, "Yes, delete"));
     app.telegram.wait_for_text(ADMIN, "Иван Петров still holds 1 device").await;
     assert!(person::Entity::find_by_id(ivan.id).one(&app.db).await.unwrap().is_some());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_staff_list_with_usernames_links_people_who_started_before_and_after_it() {
+    // Arrange: Пётр has started the bot as @Petya_S; Ольга has not yet.
+    let app = TestApp::spawn(&[("TELEOPS_OPEN_REGISTRATION", "true")]).await;
+    let admin = TgUser::new(ADMIN, "Ann");
+    app.telegram.send_text(&admin, "/start");
+    app.telegram.wait_for_text(ADMIN, "Welcome, Ann").await;
+    let petya = TgUser::new(2101, "Petya").with_username("Petya_S");
+    app.telegram.send_text(&petya, "/start");
+    app.telegram.wait_for_text(petya.id, "Welcome, Petya").await;
+    let staff = "ФИО;Telegram;Отдел\n\
+                 Пётр Сергеев;@petya_s;Склад\n\
+                 Ольга Ким;https://t.me/Olga_Kim;Склад\n\
+                 Некто;@no;\n";
+
+    // Act: the staff list, dry run and Apply.
+    app.telegram.send_document(&admin, "staff.csv", staff.as_bytes(), Some("/import"));
+    let report = app.telegram.wait_for_text(ADMIN, "staff.csv (staff list)").await;
+    assert!(report.text().contains("2 to add, 0 to update, 0 unchanged, 1 rejected"), "{}", report.text());
+    assert!(report.text().contains("Row 4: “@no” is not a Telegram username"), "{}", report.text());
+    app.telegram.press_button(&admin, &button(&report, "Apply"));
+    app.telegram.wait_for_text(ADMIN, "Imported: 2 added, 0 updated").await;
+
+    // Assert: Пётр is linked by his username at once, Ольга is not linked yet.
+    let petr = person_named(&app, "Пётр Сергеев").await;
+    assert_eq!((petr.username.as_deref(), petr.user_id), (Some("petya_s"), Some(petya.id)));
+    let olga = person_named(&app, "Ольга Ким").await;
+    assert_eq!((olga.username.as_deref(), olga.user_id), (Some("olga_kim"), None));
+
+    // Act: Ольга starts the bot.
+    let olga_tg = TgUser::new(2102, "Olga").russian().with_username("olga_kim");
+    app.telegram.send_text(&olga_tg, "/start");
+    app.telegram.wait_for_text(olga_tg.id, "Olga").await;
+
+    // Assert: linked by her username; /users finds her by it, and her card shows it.
+    eventually("Ольга linked to her Telegram user", || async {
+        (person_named(&app, "Ольга Ким").await.user_id == Some(2102)).then_some(())
+    })
+    .await;
+    app.telegram.send_text(&admin, "/users olga_k");
+    let found = app.telegram.wait_for_text(ADMIN, "Directory: 1 person").await;
+    app.telegram.press_button(&admin, &button(&found, "Ольга Ким"));
+    let card = app.telegram.wait_for_text(ADMIN, "👤 Ольга Ким").await;
+    assert!(card.text().contains("Username: @olga_kim"), "{}", card.text());
+    assert!(card.text().contains("Telegram: Olga"), "{}", card.text());
     app.stop().await;
 }

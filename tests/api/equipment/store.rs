@@ -1,5 +1,6 @@
 //! `shared::equipment::loans` on a real database: one holder at a time, returns by the holder or
-//! an admin, and the waitlist's offer moving on by claim, pass and a lapsed hold.
+//! an admin, the waitlist's offer moving on by claim, pass and a lapsed hold, and `/find`'s
+//! indexed search following what the rows hold.
 
 use chrono::{Duration, SubsecRound, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait};
@@ -150,4 +151,52 @@ async fn a_returned_device_is_held_for_the_first_in_line_then_moves_on(app: &Sto
     let back = loans::give_back(&app.db, &app.queue, id, 4, false, RULES, later).await.unwrap();
     assert!(back.offered_to.is_none());
     loans::take(&app.db, take(id, 5), later).await.expect("anyone may take it");
+}
+
+#[tokio::test]
+async fn find_matches_substrings_through_the_index_on_sqlite() {
+    find_matches_what_the_rows_hold_now(&Store::open(None).await).await;
+}
+
+#[tokio::test]
+async fn find_matches_substrings_through_the_index_on_postgres() {
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
+    find_matches_what_the_rows_hold_now(&Store::open(Some(&pg.url)).await).await;
+}
+
+/// `/find`'s query agrees with "the search text contains the needle" for short and long needles,
+/// quotes and wildcards, and follows renames and deletions (the SQLite index is kept by triggers).
+async fn find_matches_what_the_rows_hold_now(app: &Store) {
+    use bot::equipment::catalog::list::search;
+    use sea_orm::{ActiveModelTrait, ModelTrait};
+    let found = |needle: &'static str| async move {
+        search(&app.db, needle).await.unwrap().rows.iter().map(|r| r.inventory_no.clone()).collect::<Vec<_>>()
+    };
+    let quoted =
+        DeviceFields { name: "Cable \"USB-C\" 50%".into(), inventory_no: "INV-1".into(), ..Default::default() };
+    let quoted = device::new_row(&quoted, Utc::now()).insert(&app.db).await.unwrap();
+    a_device(app, "INV-2").await; // Move/5000
+    let phone = DeviceFields { name: "Телефон Pixel".into(), inventory_no: "SN_3".into(), ..Default::default() };
+    let phone = device::new_row(&phone, Utc::now()).insert(&app.db).await.unwrap();
+
+    assert_eq!(found("inv-").await, ["INV-1", "INV-2"]);
+    assert_eq!(found("5").await, ["INV-1", "INV-2"], "one character");
+    assert_eq!(found("50").await, ["INV-1", "INV-2"], "two characters");
+    assert_eq!(found("50%").await, ["INV-1"], "% is a letter");
+    assert_eq!(found("\"usb").await, ["INV-1"], "a quote is a letter");
+    assert_eq!(found("sn_3").await, ["SN_3"]);
+    assert_eq!(found("sn%3").await, Vec::<String>::new());
+    assert_eq!(found("телефон").await, ["SN_3"]);
+    assert_eq!(found("no such thing").await, Vec::<String>::new());
+    assert_eq!(search(&app.db, "inv-").await.unwrap().total, 2);
+
+    // A rename is found by its new name only; a deleted device is gone.
+    let mut renamed: device::ActiveModel = phone.into();
+    let fields = DeviceFields { name: "Phone Pixel".into(), inventory_no: "SN_3".into(), ..Default::default() };
+    device::set_fields(&mut renamed, &fields, Utc::now());
+    renamed.update(&app.db).await.unwrap();
+    assert_eq!(found("телефон").await, Vec::<String>::new());
+    assert_eq!(found("phone pix").await, ["SN_3"]);
+    quoted.delete(&app.db).await.unwrap();
+    assert_eq!(found("inv-").await, ["INV-2"]);
 }

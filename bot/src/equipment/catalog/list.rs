@@ -4,16 +4,16 @@
 //! LIMIT/OFFSET) plus the open loans of its own devices, so a catalog of 100,000 devices pages
 //! as fast as ten. A category has no id: its buttons name it by one of its devices.
 //!
-//! `/find <text>` matches devices on `devices.search` (lower-cased name, inventory and serial
-//! numbers) with `LIKE %text%`, and people of the directory on `people.search` (name, email),
+//! `/find <text>` matches devices whose `devices.search` (lower-cased name, inventory and serial
+//! numbers) contains the text, through a trigram index (see [`matching_ids`]), and people of the directory on `people.search` (name, email),
 //! showing what each person's linked Telegram user holds: "who is …" is answered there too.
 
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, LikeExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, Statement,
 };
 use shared::entities::{device, loan, person};
 use shared::equipment::device::DeviceState;
@@ -243,14 +243,14 @@ pub async fn find(cx: Cx, args: String) -> HandlerResult {
     if needle.is_empty() {
         return cx.reply(t(lang, Text::FindUsage)).await;
     }
-    let Found { total, rows, holders, people } = search(db, &needle).await?;
+    let Found { total, capped, rows, holders, people } = search(db, &needle).await?;
     if rows.is_empty() && people.is_empty() {
         return cx.reply(t(lang, Text::FindNothing { needle: &needle })).await;
     }
     let mut text = String::new();
     let mut keyboard = Vec::new();
     if !rows.is_empty() {
-        text.push_str(&t(lang, Text::FoundDevices { total, shown: rows.len() as u64 }));
+        text.push_str(&t(lang, Text::FoundDevices { total, capped, shown: rows.len() as u64 }));
         let (lines, buttons) = device_lines(&cx, &rows, &holders).await?;
         text.push_str(&lines);
         keyboard = buttons;
@@ -267,23 +267,54 @@ pub async fn find(cx: Cx, args: String) -> HandlerResult {
 
 /// What `/find` found.
 pub struct Found {
-    /// Devices matching, of which `rows` are the first [`FIND_MAX`] by id, with their holders.
+    /// How many devices match, counted up to [`COUNT_CAP`] (`capped` when there are more), of
+    /// which `rows` are the first [`FIND_MAX`] by id, with their holders.
     pub total: u64,
+    pub capped: bool,
     pub rows: Vec<device::Model>,
     pub holders: HashMap<i64, i64>,
     /// People of the directory matching: name and linked Telegram user.
     pub people: Vec<(String, Option<i64>)>,
 }
 
+/// `/find` counts matching devices up to this many; past it the answer says "more than".
+pub const COUNT_CAP: u64 = 1_000;
+
 /// Devices and people matching `needle` (lower case; matched literally, anywhere in the text).
 pub async fn search(db: &impl ConnectionTrait, needle: &str) -> Result<Found, DbErr> {
     let pattern = like_pattern(needle);
-    let devices = device::Entity::find().filter(device::Column::Search.like(pattern.clone()));
-    let total = devices.clone().count(db).await?;
-    let rows = devices.order_by_asc(device::Column::Id).limit(FIND_MAX).all(db).await?;
+    let ids = matching_ids(db, needle, pattern.clone()).await?;
+    let (total, capped) = (ids.len().min(COUNT_CAP as usize) as u64, ids.len() as u64 > COUNT_CAP);
+    let first: Vec<i64> = ids.into_iter().take(FIND_MAX as usize).collect();
+    let rows =
+        device::Entity::find().filter(device::Column::Id.is_in(first)).order_by_asc(device::Column::Id).all(db).await?;
     let holders = holders(db, &rows).await?;
     let people = matching_people(db, pattern).await?;
-    Ok(Found { total, rows, holders, people })
+    Ok(Found { total, capped, rows, holders, people })
+}
+
+/// The ids of the first [`COUNT_CAP`] + 1 devices whose `search` contains `needle`, by id: one
+/// query that stops there. On SQLite a needle of three characters or more is a phrase query on
+/// the trigram index `devices_search` (migration m0013), which yields rows in id order; shorter
+/// needles, and Postgres (whose trigram GIN index serves `LIKE` itself), use `LIKE`.
+async fn matching_ids(db: &impl ConnectionTrait, needle: &str, pattern: LikeExpr) -> Result<Vec<i64>, DbErr> {
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Sqlite && needle.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+        let sql = "SELECT rowid FROM devices_search WHERE devices_search MATCH ? ORDER BY rowid LIMIT ?";
+        let values = [phrase.into(), (COUNT_CAP + 1).into()];
+        let found = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        return found.iter().map(|row| row.try_get_by_index::<i64>(0)).collect();
+    }
+    device::Entity::find()
+        .select_only()
+        .column(device::Column::Id)
+        .filter(device::Column::Search.like(pattern))
+        .order_by_asc(device::Column::Id)
+        .limit(COUNT_CAP + 1)
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// What `/find` looks for: the text lower-cased, without a leading "who is" / "кто такой".

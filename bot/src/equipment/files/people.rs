@@ -148,7 +148,10 @@ pub async fn on_message(cx: Cx, state: State) -> HandlerResult {
             }
             person::Entity::update_many()
                 .col_expr(person::Column::Email, Expr::value(email.clone()))
-                .col_expr(person::Column::Search, Expr::value(person::search_text(name, email.as_deref())))
+                .col_expr(
+                    person::Column::Search,
+                    Expr::value(person::search_text(name, email.as_deref(), row.username.as_deref())),
+                )
                 .col_expr(person::Column::UpdatedAt, Expr::value(cx.now))
                 .filter(person::Column::Id.eq(person_id))
                 .exec(&cx.deps.db)
@@ -206,6 +209,7 @@ async fn send_card(cx: &Cx, person_id: i64) -> HandlerResult {
             name: &row.name,
             email: &dash(row.email.as_deref().unwrap_or("")),
             phone: &dash(&phone),
+            username: &row.username.as_ref().map(|u| format!("@{u}")).unwrap_or_else(|| dash("")),
             department: &dash(&row.department),
             comment: &dash(&row.comment),
         },

@@ -123,8 +123,10 @@ pub enum Text<'a> {
     FindNothing {
         needle: &'a str,
     },
+    /// `total` devices found (more than that when `capped`), the first `shown` of them listed.
     FoundDevices {
         total: u64,
+        capped: bool,
         shown: u64,
     },
     FoundPeople {
@@ -330,10 +332,16 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         }
         (Lang::En, FindNothing { needle }) => format!("Nothing matches “{needle}”."),
         (Lang::Ru, FindNothing { needle }) => format!("По запросу «{needle}» ничего не найдено."),
-        (Lang::En, FoundDevices { total, shown }) if total > shown => {
+        (Lang::En, FoundDevices { total, capped: true, shown }) => {
+            format!("🔎 More than {}, the first {shown}:", count(lang, total, DEVICES))
+        }
+        (Lang::Ru, FoundDevices { total, capped: true, shown }) => {
+            format!("🔎 Найдено больше {}, первые {shown}:", count(lang, total, DEVICES))
+        }
+        (Lang::En, FoundDevices { total, shown, .. }) if total > shown => {
             format!("🔎 {}, the first {shown}:", count(lang, total, DEVICES))
         }
-        (Lang::Ru, FoundDevices { total, shown }) if total > shown => {
+        (Lang::Ru, FoundDevices { total, shown, .. }) if total > shown => {
             format!("🔎 Найдено: {}, первые {shown}:", count(lang, total, DEVICES))
         }
         (Lang::En, FoundDevices { total, .. }) => format!("🔎 {}:", count(lang, total, DEVICES)),
@@ -490,7 +498,12 @@ mod tests {
     #[test]
     fn counts_take_the_russian_plural_forms() {
         assert_eq!(t(Lang::Ru, Text::CardWaiting { n: 3 }), "⏳ В очереди: 3 человека");
-        assert_eq!(t(Lang::Ru, Text::FoundDevices { total: 21, shown: 21 }), "🔎 Найдено: 21 устройство");
+        assert_eq!(
+            t(Lang::Ru, Text::FoundDevices { total: 21, capped: false, shown: 21 }),
+            "🔎 Найдено: 21 устройство"
+        );
+        let many = Text::FoundDevices { total: 1000, capped: true, shown: 20 };
+        assert_eq!(t(Lang::Ru, many), "🔎 Найдено больше 1000 устройств, первые 20:");
         assert_eq!(t(Lang::Ru, Text::LabelsCaption { n: 5 }).split(':').next(), Some("🏷 5 наклеек"));
         assert_eq!(t(Lang::En, Text::CategoryLine { category: "Phones", n: 1 }), "Phones · 1 device");
         let long = FieldError::TooLong { column: ColumnName::Device(DeviceColumn::Model), chars: 201, max: 200 };

@@ -217,6 +217,7 @@ pub enum PeopleText<'a> {
         name: &'a str,
         email: &'a str,
         phone: &'a str,
+        username: &'a str,
         department: &'a str,
         comment: &'a str,
     },
@@ -292,12 +293,12 @@ pub fn people(lang: Lang, text: PeopleText<'_>) -> String {
         (Lang::Ru, UserLine { name, id, person: Some(person) }) => format!("• {name} (id {id}) — {person}"),
         (Lang::En, UserLine { name, id, person: None }) => format!("• {name} (id {id}), not in the directory"),
         (Lang::Ru, UserLine { name, id, person: None }) => format!("• {name} (id {id}), нет в справочнике"),
-        (Lang::En, Card { name, email, phone, department, comment }) => {
-            format!("👤 {name}\nEmail: {email}\nPhone: {phone}\nDepartment: {department}\nComment: {comment}")
-        }
-        (Lang::Ru, Card { name, email, phone, department, comment }) => {
-            format!("👤 {name}\nПочта: {email}\nТелефон: {phone}\nОтдел: {department}\nКомментарий: {comment}")
-        }
+        (Lang::En, Card { name, email, phone, username, department, comment }) => format!(
+            "👤 {name}\nEmail: {email}\nPhone: {phone}\nUsername: {username}\nDepartment: {department}\nComment: {comment}"
+        ),
+        (Lang::Ru, Card { name, email, phone, username, department, comment }) => format!(
+            "👤 {name}\nПочта: {email}\nТелефон: {phone}\nИмя пользователя: {username}\nОтдел: {department}\nКомментарий: {comment}"
+        ),
         (Lang::En, NotLinked) => "Telegram: not linked".into(),
         (Lang::Ru, NotLinked) => "Telegram: не привязан".into(),
         (Lang::En, LinkedTo { user, id }) => format!("Telegram: {user} (id {id})"),
@@ -427,12 +428,16 @@ pub fn field_error(lang: Lang, kind: ImportKind, error: &FieldError) -> String {
         (Lang::Ru, UnknownState(word)) => {
             format!("«{word}» — не статус (доступно, выдано, неисправно, списано)")
         }
-        (Lang::En, MissingContact) => "neither an email address nor a phone number is given".into(),
-        (Lang::Ru, MissingContact) => "нет ни почты, ни телефона".into(),
+        (Lang::En, MissingContact) => {
+            "neither an email address, a phone number nor a Telegram username is given".into()
+        }
+        (Lang::Ru, MissingContact) => "нет ни почты, ни телефона, ни имени в Telegram".into(),
         (Lang::En, InvalidEmail(value)) => format!("“{value}” is not an email address"),
         (Lang::Ru, InvalidEmail(value)) => format!("«{value}» — не адрес электронной почты"),
         (Lang::En, InvalidPhone(value)) => format!("“{value}” is not a phone number"),
         (Lang::Ru, InvalidPhone(value)) => format!("«{value}» — не номер телефона"),
+        (Lang::En, InvalidUsername(value)) => format!("“{value}” is not a Telegram username"),
+        (Lang::Ru, InvalidUsername(value)) => format!("«{value}» — не имя пользователя Telegram"),
     }
 }
 

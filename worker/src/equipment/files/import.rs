@@ -226,11 +226,13 @@ fn new_person(fields: &PersonFields, now: DateTime<Utc>) -> anyhow::Result<perso
     use sea_orm::ActiveValue::{NotSet, Set};
     let email = (!fields.email.is_empty()).then(|| fields.email.clone());
     let phone = if fields.phone.is_empty() { None } else { Some(Encrypted::new(fields.phone.clone())?) };
+    let username = (!fields.username.is_empty()).then(|| fields.username.clone());
     Ok(person::ActiveModel {
         id: NotSet,
         name: Set(fields.name.clone()),
-        search: Set(person::search_text(&fields.name, email.as_deref())),
+        search: Set(person::search_text(&fields.name, email.as_deref(), username.as_deref())),
         email: Set(email),
+        username: Set(username),
         phone: Set(phone),
         department: Set(fields.department.clone()),
         comment: Set(String::new()),

@@ -108,6 +108,7 @@ pub(crate) fn person_fields(row: &person::Model) -> PersonFields {
         email: row.email.clone().unwrap_or_default(),
         phone: row.phone.as_ref().map(|p| p.expose().clone()).unwrap_or_default(),
         department: row.department.clone(),
+        username: row.username.clone().unwrap_or_default(),
     }
 }
 
