@@ -107,9 +107,32 @@ pub async fn live_hold(
         .await
 }
 
-/// Takes (or assigns) a device. The holder's own waitlist entry for it, if any, is used up; an
-/// admin's assignment to someone else leaves a live hold's owner first in line.
+/// Takes a device (or assigns it, untold: see [`assign`]). The holder's own waitlist entry for it,
+/// if any, is used up; an admin's assignment to someone else leaves a live hold's owner first in
+/// line.
 pub async fn take(db: &DatabaseConnection, take: Take, now: DateTime<Utc>) -> Result<loan::Model, LoanError> {
+    take_and_tell(db, None, take, now).await
+}
+
+/// An admin assigns a device (`/edit`): [`take`], and the new holder is told what they now hold
+/// and until when, through the outbox in the same transaction (unless the admin assigned it to
+/// themselves).
+pub async fn assign(
+    db: &DatabaseConnection,
+    queue: &Queue,
+    take: Take,
+    rules: Rules,
+    now: DateTime<Utc>,
+) -> Result<loan::Model, LoanError> {
+    take_and_tell(db, Some((queue, rules)), take, now).await
+}
+
+async fn take_and_tell(
+    db: &DatabaseConnection,
+    tell: Option<(&Queue, Rules)>,
+    take: Take,
+    now: DateTime<Utc>,
+) -> Result<loan::Model, LoanError> {
     let tx = db.begin().await?;
     let device = lock_device(&tx, take.device_id).await?;
     match device.state {
@@ -154,7 +177,21 @@ pub async fn take(db: &DatabaseConnection, take: Take, now: DateTime<Utc>) -> Re
         Err(e) => return Err(e.into()),
     };
     set_state(&tx, device.id, DeviceState::Taken, now).await?;
+    let message = match (tell, take.assigned_by) {
+        (Some((queue, rules)), Some(admin)) if admin != take.holder_id => {
+            let (lang, _) = reader(&tx, take.holder_id, rules.default_zone).await?;
+            let by = user::Entity::find_by_id(admin).one(&tx).await?.map(|u| u.first_name);
+            let due = take.due_on.map(|d| crate::equipment::texts::common::date(lang, d));
+            let name = title(device.id, &device.name, &device.inventory_no);
+            let text = t(lang, Text::AssignedToYou { title: &name, by: by.as_deref(), due: due.as_deref() });
+            Some((queue, outbox::write(&tx, take.holder_id, text, None).await?))
+        }
+        _ => None,
+    };
     tx.commit().await?;
+    if let Some((queue, id)) = message {
+        outbox::enqueue(queue, id).await;
+    }
     Ok(row)
 }
 
@@ -317,12 +354,15 @@ pub async fn expire_holds(
 
 /// An admin marks a device available, broken or retired (`/edit`). A taken device keeps its
 /// state until it is returned: [`LoanError::Taken`] with its open loan, so `state` stays `taken`
-/// exactly while a loan is open. Marking a device taken is [`take`]'s. Returns the device as it is
-/// now.
+/// exactly while a loan is open. Marking a device taken is [`take`]'s. The waitlist follows: a
+/// device out of service withdraws a live hold (its user is told and stays first in line), and
+/// one back in service is offered to the first in line. Returns the device as it is now.
 pub async fn mark(
     db: &DatabaseConnection,
+    queue: &Queue,
     device_id: i64,
     state: DeviceState,
+    rules: Rules,
     now: DateTime<Utc>,
 ) -> Result<device::Model, LoanError> {
     let tx = db.begin().await?;
@@ -334,8 +374,23 @@ pub async fn mark(
         return Err(LoanError::NotTaken);
     }
     set_state(&tx, device_id, state, now).await?;
+    let device = device::Model { state, updated_at: now, ..device };
+    let hold = live_hold(&tx, device_id, now).await?;
+    let message = match (state, hold) {
+        (DeviceState::Broken | DeviceState::Retired, Some(hold)) => {
+            clear_offer(&tx, hold.id).await?;
+            let (lang, _) = reader(&tx, hold.user_id, rules.default_zone).await?;
+            let text = t(lang, Text::HoldWithdrawn { title: &title(device.id, &device.name, &device.inventory_no) });
+            Some(outbox::write(&tx, hold.user_id, text, None).await?)
+        }
+        (DeviceState::Available, None) => offer_next(&tx, &device, rules, now).await?.1,
+        _ => None,
+    };
     tx.commit().await?;
-    Ok(device::Model { state, updated_at: now, ..device })
+    if let Some(id) = message {
+        outbox::enqueue(queue, id).await;
+    }
+    Ok(device)
 }
 
 /// Deletes a device with its waitlist and its loans (the audit log keeps that it existed). A

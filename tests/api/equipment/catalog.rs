@@ -437,6 +437,9 @@ async fn edit_changes_fields_assigns_marks_and_deletes_only_what_is_free() {
     app.telegram.wait_for_text(ADMIN, "That day has passed").await;
     app.telegram.send_text(&admin, "2031-05-31");
     app.telegram.wait_for_text(ADMIN, "is now with Ann until 31 May 2031.").await;
+    // The admin has not started the bot, so Ann reads "an admin".
+    let told = app.telegram.wait_for_text(ann.id, "📦 An admin gave you").await;
+    assert!(told.text().contains("(INV-9), due back on 31 May 2031."), "{}", told.text());
     let open = loans::open_loan(&app.db, id).await.unwrap().expect("assigned");
     assert_eq!(
         (open.holder_id, open.assigned_by, open.due_on),

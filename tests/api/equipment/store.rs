@@ -154,6 +154,45 @@ async fn a_returned_device_is_held_for_the_first_in_line_then_moves_on(app: &Sto
 }
 
 #[tokio::test]
+async fn out_of_service_withdraws_a_hold_on_sqlite() {
+    a_device_out_of_service_withdraws_its_hold_and_back_in_service_is_offered(&Store::open(None).await).await;
+}
+
+#[tokio::test]
+async fn out_of_service_withdraws_a_hold_on_postgres() {
+    let Some(pg) = crate::postgres::PgServer::start().await else { return };
+    a_device_out_of_service_withdraws_its_hold_and_back_in_service_is_offered(&Store::open(Some(&pg.url)).await).await;
+}
+
+async fn a_device_out_of_service_withdraws_its_hold_and_back_in_service_is_offered(app: &Store) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let id = a_device(app, "INV-3").await;
+    let now = Utc::now().trunc_subsecs(0); // Postgres keeps microseconds
+    loans::take(&app.db, take(id, 1), now).await.unwrap();
+    loans::join(&app.db, id, 2, now).await.unwrap();
+    loans::give_back(&app.db, &app.queue, id, 1, false, RULES, now).await.unwrap();
+    let told = |user: i64| async move {
+        outbox::Entity::find().filter(outbox::Column::ChatId.eq(user)).all(&app.db).await.unwrap().len()
+    };
+    assert_eq!(told(2).await, 1, "offered");
+
+    // Broken: the hold is withdrawn and 2 is told, still first in line; a lapse offers nobody.
+    let broken = loans::mark(&app.db, &app.queue, id, DeviceState::Broken, RULES, now).await.unwrap();
+    assert_eq!(broken.state, DeviceState::Broken);
+    assert!(loans::live_hold(&app.db, id, now).await.unwrap().is_none());
+    assert_eq!(told(2).await, 2, "told of the withdrawal");
+    assert_eq!(loans::places(&app.db, 2).await.unwrap(), [(id, 1, None)]);
+    let later = now + Duration::hours(25);
+    assert_eq!(loans::expire_holds(&app.db, &app.queue, RULES, later).await.unwrap(), 0);
+
+    // Back in service: offered to 2 again, so a passer-by cannot take it past the line.
+    loans::mark(&app.db, &app.queue, id, DeviceState::Available, RULES, later).await.unwrap();
+    assert_eq!(loans::live_hold(&app.db, id, later).await.unwrap().map(|h| h.user_id), Some(2));
+    assert_eq!(told(2).await, 3, "offered again");
+    assert!(matches!(loans::take(&app.db, take(id, 3), later).await, Err(LoanError::Held { user_id: 2, .. })));
+}
+
+#[tokio::test]
 async fn find_matches_substrings_through_the_index_on_sqlite() {
     find_matches_what_the_rows_hold_now(&Store::open(None).await).await;
 }

@@ -133,7 +133,7 @@ pub async fn on_press(cx: Cx, press: EditPress) -> HandlerResult {
             redraw(&cx, id).await
         }
         EditPress::Mark(_, state) => {
-            match loans::mark(db, id, state, cx.now).await {
+            match loans::mark(db, &cx.deps.queue, id, state, super::rules(&cx), cx.now).await {
                 Ok(_) => {
                     cx.audit(Entry::new("device.mark", "device", id).detail(state.as_str())).await?;
                     let shown = common::state(lang, state);
@@ -291,7 +291,7 @@ async fn assign(cx: &Cx, row: &device::Model, holder: i64, due_on: Option<NaiveD
     let lang = cx.lang();
     cx.end_dialogue().await?;
     let take = Take { device_id: row.id, holder_id: holder, due_on, assigned_by: Some(cx.caller.user_id) };
-    let text = match loans::take(&cx.deps.db, take, cx.now).await {
+    let text = match loans::assign(&cx.deps.db, &cx.deps.queue, take, super::rules(cx), cx.now).await {
         Ok(_) => {
             let detail = format!("holder {holder}, due {}", due_on.map(|d| d.to_string()).unwrap_or("-".into()));
             cx.audit(Entry::new("device.assign", "device", row.id).detail(detail)).await?;

@@ -23,6 +23,16 @@ pub enum Text<'a> {
     HoldLapsed {
         title: &'a str,
     },
+    /// An admin (`by`, their first name when they have started the bot) gave the reader a device.
+    AssignedToYou {
+        title: &'a str,
+        by: Option<&'a str>,
+        due: Option<&'a str>,
+    },
+    /// The device held for the reader was marked broken or retired.
+    HoldWithdrawn {
+        title: &'a str,
+    },
     // Commands: help lines and usage.
     CmdTake,
     CmdReturn,
@@ -172,6 +182,21 @@ pub fn t(lang: Lang, text: Text<'_>) -> String {
         (Lang::Ru, HoldLapsed { title }) => {
             format!("⌛ Ваша бронь на устройство {title} истекла, и оно передано дальше.")
         }
+        (Lang::En, AssignedToYou { title, by, due }) => {
+            let due = due.map_or_else(|| "no due date".to_owned(), |d| format!("due back on {d}"));
+            format!("📦 {} gave you {title}, {due}. /mine lists what you hold.", by.unwrap_or("An admin"))
+        }
+        (Lang::Ru, AssignedToYou { title, by, due }) => {
+            let due = due.map_or_else(|| "без срока возврата".to_owned(), |d| format!("вернуть до {d}"));
+            let by = by.map(|b| format!(" {b}")).unwrap_or_default();
+            format!("📦 Вам выдано: {title} (выдал администратор{by}), {due}. Ваши устройства — /mine.")
+        }
+        (Lang::En, HoldWithdrawn { title }) => {
+            format!("⚠️ {title} is out of service for now, so its hold for you is withdrawn. You stay first in line.")
+        }
+        (Lang::Ru, HoldWithdrawn { title }) => {
+            format!("⚠️ Устройство {title} пока не работает, поэтому бронь для вас снята. Ваше первое место в очереди сохраняется.")
+        }
         (Lang::En, CmdTake) => "/take <id> [until] — take a device; until is a date (2026-12-24) or a span (3d, 2w)".into(),
         (Lang::Ru, CmdTake) => "/take <номер> [срок] — взять устройство; срок — дата (24.12.2026) или период (3д, 2н)".into(),
         (Lang::En, CmdReturn) => "/return <id> — return a device".into(),
@@ -316,5 +341,16 @@ mod tests {
         let text = |lang, until| t(lang, Text::TakenBy { title: "#1 X (I)", name: "Ann", since: "s", until });
         assert!(text(Lang::En, None).contains("since s, with no due date."));
         assert!(text(Lang::Ru, Some("9 мая 2026")).contains("держатель — Ann, с s, срок — до 9 мая 2026."));
+    }
+
+    #[test]
+    fn an_assignment_names_the_admin_when_known() {
+        let text = |lang, by, due| t(lang, Text::AssignedToYou { title: "#1 X (I)", by, due });
+        assert!(text(Lang::En, None, None).starts_with("📦 An admin gave you #1 X (I), no due date."));
+        assert!(
+            text(Lang::Ru, Some("Анна"), Some("9 мая 2026"))
+                .starts_with("📦 Вам выдано: #1 X (I) (выдал администратор Анна), вернуть до 9 мая 2026.")
+        );
+        assert!(text(Lang::Ru, None, None).starts_with("📦 Вам выдано: #1 X (I) (выдал администратор), без срока"));
     }
 }
