@@ -34,8 +34,11 @@ pub enum DeviceState {
 }
 
 /// A device as the admin describes it. Values from [`DeviceFields::validated`] (and so every
-/// import plan) are trimmed, within their caps, with a name and an inventory number.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// import plan) are trimmed, within their caps, with a name and an inventory number. Also what the
+/// `/add` dialogue has gathered so far, stored in the dialogue: fields are only added, with
+/// defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DeviceFields {
     pub name: String,
     pub category: String,
@@ -140,7 +143,17 @@ impl DeviceFields {
     /// Sets one column from a file's cell, unchecked until [`DeviceFields::validated`]. An empty
     /// state cell leaves the state as it is: a file cannot say "no state".
     pub fn set(&mut self, column: DeviceColumn, cell: &str) -> Result<(), FieldError> {
-        let text = match column {
+        match self.text_mut(column) {
+            Some(text) => cell.clone_into(text),
+            None if cell.trim().is_empty() => {}
+            None => self.state = DeviceState::parse(cell).ok_or_else(|| FieldError::UnknownState(cell.to_owned()))?,
+        }
+        Ok(())
+    }
+
+    /// The text of a column; None for the state, which is not text.
+    pub fn text_mut(&mut self, column: DeviceColumn) -> Option<&mut String> {
+        Some(match column {
             DeviceColumn::Name => &mut self.name,
             DeviceColumn::Category => &mut self.category,
             DeviceColumn::InventoryNo => &mut self.inventory_no,
@@ -149,15 +162,8 @@ impl DeviceFields {
             DeviceColumn::Location => &mut self.location,
             DeviceColumn::Description => &mut self.description,
             DeviceColumn::Condition => &mut self.condition,
-            DeviceColumn::State => {
-                if !cell.trim().is_empty() {
-                    self.state = DeviceState::parse(cell).ok_or_else(|| FieldError::UnknownState(cell.to_owned()))?;
-                }
-                return Ok(());
-            }
-        };
-        cell.clone_into(text);
-        Ok(())
+            DeviceColumn::State => return None,
+        })
     }
 }
 

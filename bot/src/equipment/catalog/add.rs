@@ -25,19 +25,8 @@ const OPTIONAL: [EditField; 5] =
 /// The most category buttons the category step shows.
 const CATEGORY_BUTTONS: u64 = 12;
 
-/// A device as the dialogue has gathered it so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Draft {
-    pub name: String,
-    pub category: String,
-    pub inventory_no: String,
-    pub serial_no: String,
-    pub model: String,
-    pub location: String,
-    pub description: String,
-    pub condition: String,
-}
+/// A device as the dialogue has gathered it so far (its state is left at the default).
+pub type Draft = DeviceFields;
 
 /// Where an `/add` of a device stands; each variant is named for what it waits for. Stored, so
 /// variants are only appended.
@@ -49,33 +38,10 @@ pub enum Adding {
     ReceiveOptional { draft: Draft, field: EditField },
 }
 
-impl Draft {
-    fn set(&mut self, field: EditField, value: String) {
-        let slot = match field {
-            EditField::Name => &mut self.name,
-            EditField::Category => &mut self.category,
-            EditField::InventoryNo => &mut self.inventory_no,
-            EditField::SerialNo => &mut self.serial_no,
-            EditField::Model => &mut self.model,
-            EditField::Location => &mut self.location,
-            EditField::Description => &mut self.description,
-            EditField::Condition => &mut self.condition,
-        };
+/// Sets a typed field of the draft.
+fn set(draft: &mut Draft, field: EditField, value: String) {
+    if let Some(slot) = draft.text_mut(field.column()) {
         *slot = value;
-    }
-
-    fn fields(self) -> DeviceFields {
-        DeviceFields {
-            name: self.name,
-            category: self.category,
-            inventory_no: self.inventory_no,
-            serial_no: self.serial_no,
-            model: self.model,
-            location: self.location,
-            description: self.description,
-            condition: self.condition,
-            state: Default::default(),
-        }
     }
 }
 
@@ -241,7 +207,7 @@ async fn ask_optional(cx: &Cx, draft: Draft, field: EditField) -> HandlerResult 
 
 async fn optional_chosen(cx: &Cx, mut draft: Draft, field: EditField, value: String) -> HandlerResult {
     settle(cx, field, &value).await?;
-    draft.set(field, value);
+    set(&mut draft, field, value);
     match OPTIONAL.iter().position(|f| *f == field).and_then(|i| OPTIONAL.get(i + 1)) {
         Some(next) => ask_optional(cx, draft, *next).await,
         None => finish(cx, draft).await,
@@ -256,7 +222,7 @@ async fn finish(cx: &Cx, draft: Draft) -> HandlerResult {
 /// Adds the device (one message or the dialogue's last step) and replies with its id and card.
 async fn create(cx: &Cx, draft: Draft) -> HandlerResult {
     let lang = cx.lang();
-    let fields = match draft.fields().validated() {
+    let fields = match draft.validated() {
         Ok(fields) => fields,
         Err(e) => return cx.reply(t(lang, Text::BadField(&e))).await,
     };
@@ -294,7 +260,15 @@ mod tests {
             assert!(field.optional(), "{field:?}");
         }
         let mut draft = Draft::default();
-        draft.set(EditField::Location, "Shelf 3".into());
-        assert_eq!(draft.fields().location, "Shelf 3");
+        set(&mut draft, EditField::Location, "Shelf 3".into());
+        assert_eq!(draft.location, "Shelf 3");
+    }
+
+    #[test]
+    fn a_draft_stored_before_it_had_a_state_still_reads() {
+        let stored = r#"{"ReceiveInventory":{"draft":{"name":"Move/5000","category":"Terminals","inventory_no":"",
+            "serial_no":"","model":"","location":"","description":"","condition":""}}}"#;
+        let Adding::ReceiveInventory { draft } = serde_json::from_str(stored).unwrap() else { panic!("the step") };
+        assert_eq!((draft.name.as_str(), draft.state), ("Move/5000", Default::default()));
     }
 }
