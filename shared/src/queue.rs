@@ -6,9 +6,11 @@
 //! by [`Queue::backend`]: apalis-sqlite woken by this process's enqueues and by a short poll (for
 //! enqueues from other processes and for delayed retries).
 //!
-//! States: `Pending` (waiting, maybe until `run_at`), `Queued`/`Running` (claimed by a worker),
-//! `Done`, `Failed` (will be retried once `run_at` passes) and dead = `Killed`, or `Failed` with no
-//! attempts left.
+//! apalis-sqlite's row states: `Pending` (waiting, maybe until `run_at`), `Queued`/`Running`
+//! (claimed by a worker), `Done`, `Failed` (will be retried once `run_at` passes) and dead =
+//! `Killed`, or `Failed` with no attempts left. Outside this module jobs are seen as [`JobInfo`]
+//! in a [`JobState`] (waiting, running, retrying, done, dead), the words every backend shares:
+//! tests and the dashboard read jobs through [`Queue::get`] and [`Queue::list`], never through SQL.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,6 +91,91 @@ pub struct QueueCounts {
     pub running: i64,
     pub done: i64,
     pub dead: i64,
+}
+
+/// Where a job stands: the same five words on every backend, whatever it stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for its first attempt (maybe until `run_at`).
+    Waiting,
+    /// Claimed by a worker.
+    Running,
+    /// An attempt failed or was deferred; waiting for the next one.
+    Retrying,
+    Done,
+    /// Will not run again: failed for good, or out of attempts.
+    Dead,
+}
+
+impl JobState {
+    /// apalis-sqlite's row, read as a state: `Failed` is `Retrying` while attempts are left.
+    fn of_row(status: &str, attempts: i64, max_attempts: i64) -> JobState {
+        match status {
+            "Queued" | "Running" => JobState::Running,
+            "Done" => JobState::Done,
+            "Killed" => JobState::Dead,
+            "Failed" if attempts >= max_attempts => JobState::Dead,
+            "Failed" => JobState::Retrying,
+            _ => JobState::Waiting,
+        }
+    }
+
+    /// The rows of apalis-sqlite's `Jobs` in this state, as SQL.
+    fn sql(self) -> &'static str {
+        match self {
+            JobState::Waiting => "status = 'Pending'",
+            JobState::Running => "status IN ('Queued', 'Running')",
+            JobState::Retrying => "(status = 'Failed' AND attempts < max_attempts)",
+            JobState::Done => "status = 'Done'",
+            JobState::Dead => "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))",
+        }
+    }
+}
+
+/// One job as the facade shows it, on any backend.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct JobInfo {
+    pub id: String,
+    pub queue: String,
+    pub state: JobState,
+    /// Attempts run so far, and allowed in all.
+    pub attempts: u32,
+    pub max_attempts: u32,
+    /// The last attempt's error, when it failed or was deferred.
+    pub last_error: Option<String>,
+    pub payload: Value,
+    pub idempotency_key: Option<String>,
+    /// Not before this time (second precision).
+    pub run_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+/// Which jobs [`Queue::list`] returns: every field that is set narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub queue: Option<String>,
+    pub state: Option<JobState>,
+    pub idempotency_key: Option<String>,
+}
+
+impl JobFilter {
+    /// The jobs of one queue.
+    pub fn queue(queue: &str) -> Self {
+        Self { queue: Some(queue.to_owned()), ..Default::default() }
+    }
+
+    /// ... in this state.
+    pub fn state(mut self, state: JobState) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// ... with this idempotency key.
+    pub fn key(mut self, key: &str) -> Self {
+        self.idempotency_key = Some(key.to_owned());
+        self
+    }
 }
 
 /// The worker-facing backend type for one queue.
@@ -213,6 +300,28 @@ impl Queue {
         tx.commit().await?;
         self.after_insert::<J>(outcomes.iter().filter(|o| !o.duplicate).count());
         Ok(outcomes)
+    }
+
+    /// Adds a job to `queue` whose payload is `payload` as it is, decodable or not: what an older
+    /// version or a damaged store may leave behind. For tests of the runner's "a payload that does
+    /// not decode is dead" rule on every backend.
+    #[doc(hidden)]
+    pub async fn enqueue_raw(&self, queue: &str, payload: &[u8], max_attempts: u32) -> Result<String, QueueError> {
+        let id = next_id();
+        sqlx::query(
+            "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority, metadata) \
+             VALUES (?1, ?2, ?3, 'Pending', 0, ?4, 0, 0, '{}')",
+        )
+        .bind(payload)
+        .bind(&id)
+        .bind(queue)
+        .bind(i64::from(max_attempts))
+        .execute(&self.pool)
+        .await?;
+        for waker in self.wakers.lock().expect("wakers lock").iter() {
+            waker.wake();
+        }
+        Ok(id)
     }
 
     fn after_insert<J: Job>(&self, n_added: usize) {
@@ -349,10 +458,72 @@ impl Queue {
         Ok(counts)
     }
 
+    /// One job by id.
+    pub async fn get(&self, id: &str) -> Result<Option<JobInfo>, QueueError> {
+        let mut sql = sqlx::QueryBuilder::new(JOB_COLUMNS);
+        sql.push(" WHERE id = ").push_bind(id);
+        let row = sql.build().fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(job_info))
+    }
+
+    /// Jobs matching `filter`, oldest first (ids are ULIDs, in the order they were enqueued).
+    pub async fn list(&self, filter: &JobFilter, limit: u64, offset: u64) -> Result<Vec<JobInfo>, QueueError> {
+        let mut sql = sqlx::QueryBuilder::new(JOB_COLUMNS);
+        sql.push(" WHERE 1 = 1");
+        if let Some(queue) = &filter.queue {
+            sql.push(" AND job_type = ").push_bind(queue.clone());
+        }
+        if let Some(state) = filter.state {
+            sql.push(" AND ").push(state.sql());
+        }
+        if let Some(key) = &filter.idempotency_key {
+            sql.push(" AND idempotency_key = ").push_bind(key.clone());
+        }
+        sql.push(" ORDER BY id LIMIT ").push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        sql.push(" OFFSET ").push_bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(job_info).collect())
+    }
+
     /// Cheap liveness check for `/health`.
     pub async fn ping(&self) -> Result<(), QueueError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// A new job id: a ULID, increasing within the process, so ids sort in enqueue order even within
+/// one millisecond (the plain generator draws the low bits at random).
+fn next_id() -> String {
+    static IDS: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+    let id = match IDS.lock().expect("id generator lock").generate() {
+        Ok(id) => id,
+        // 2^80 ids in one millisecond: carry into the timestamp rather than fail.
+        Err(overflow) => overflow.commit_overflow_increment(),
+    };
+    id.to_string()
+}
+
+/// The columns [`job_info`] reads.
+const JOB_COLUMNS: &str =
+    "SELECT id, job_type, status, attempts, max_attempts, last_result, job, idempotency_key, run_at, done_at FROM Jobs";
+
+fn job_info(r: &sqlx::sqlite::SqliteRow) -> JobInfo {
+    let (attempts, max_attempts): (i64, i64) = (r.get("attempts"), r.get("max_attempts"));
+    let status: String = r.get("status");
+    let raw: Vec<u8> = r.get("job");
+    let at = |secs: i64| DateTime::from_timestamp(secs, 0).unwrap_or_default();
+    JobInfo {
+        id: r.get("id"),
+        queue: r.get("job_type"),
+        state: JobState::of_row(&status, attempts, max_attempts),
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        max_attempts: u32::try_from(max_attempts).unwrap_or(0),
+        last_error: r.get("last_result"),
+        payload: LenientJson.decode(&raw).unwrap_or(Value::Null),
+        idempotency_key: r.get("idempotency_key"),
+        run_at: at(r.get("run_at")),
+        done_at: r.get::<Option<i64>, _>("done_at").map(at),
     }
 }
 
@@ -366,7 +537,7 @@ async fn insert<J: Job>(
     job: &J,
     options: &Enqueue,
 ) -> Result<EnqueueOutcome, QueueError> {
-    let id = ulid::Ulid::generate().to_string();
+    let id = next_id();
     let payload = serde_json::to_vec(job)?;
     let run_at = options.run_at.unwrap_or_else(Utc::now).timestamp();
     let res = sqlx::query(

@@ -153,12 +153,8 @@ async fn admins_are_told_about_icmp_only_once_the_notice_is_stored() {
 
     force_check(&app, id).await;
     eventually("the check job to hit the sabotage", || async {
-        let errors: Vec<Option<String>> =
-            sqlx::query_scalar("SELECT last_result FROM Jobs WHERE job_type = 'check' AND last_result IS NOT NULL")
-                .fetch_all(app.queue.pool())
-                .await
-                .unwrap();
-        errors.iter().flatten().any(|e| e.contains("outbox sabotaged")).then_some(())
+        let jobs = app.queue.list(&shared::queue::JobFilter::queue("check"), 10_000, 0).await.unwrap();
+        jobs.iter().filter_map(|j| j.last_error.as_deref()).any(|e| e.contains("outbox sabotaged")).then_some(())
     })
     .await;
     let told = shared::entities::system_state::Entity::find_by_id("icmp_unavailable_told".to_owned())

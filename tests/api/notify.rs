@@ -9,7 +9,7 @@ use shared::clock::ManualClock;
 use shared::entities::chat;
 use shared::entities::outbox::{self, OutboxStatus};
 use shared::jobs::{Job, Notify};
-use shared::queue::Enqueue;
+use shared::queue::{Enqueue, JobFilter, JobInfo, JobState};
 use shared::ratelimit::SendLimits;
 
 use crate::fake_telegram::{Failure, TgUser};
@@ -110,13 +110,14 @@ async fn buttons_reach_telegram_and_the_row_records_the_message_id() {
     app.stop().await;
 }
 
-/// The queue status of the notify job keyed `key` (`Pending`, `Running`, `Done`, ...).
-async fn job_status(app: &TestApp, key: &str) -> Option<String> {
-    sqlx::query_scalar("SELECT status FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1")
-        .bind(key)
-        .fetch_optional(app.queue.pool())
-        .await
-        .unwrap()
+/// The notify job keyed `key`.
+async fn notify_job(app: &TestApp, key: &str) -> Option<JobInfo> {
+    app.queue.list(&JobFilter::queue(Notify::QUEUE).key(key), 1, 0).await.unwrap().pop()
+}
+
+/// Its state.
+async fn job_state(app: &TestApp, key: &str) -> Option<JobState> {
+    notify_job(app, key).await.map(|j| j.state)
 }
 
 // See: issue 8, finding 11 — after a `kill -9`, a notify job delivered again sent its alert twice.
@@ -127,8 +128,7 @@ async fn a_notify_job_delivered_again_sends_nothing() {
     let id = shared::outbox::send(&app.db, &app.queue, 3006, "once".into(), None).await.unwrap();
     app.telegram.wait_for_text(3006, "once").await;
     let key = shared::outbox::notify_key(id);
-    eventually("the job done", || async { (job_status(&app, &key).await.as_deref() == Some("Done")).then_some(()) })
-        .await;
+    eventually("the job done", || async { (job_state(&app, &key).await == Some(JobState::Done)).then_some(()) }).await;
     let sent = outbox::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap();
     assert_eq!(sent.status, OutboxStatus::Sent, "the row is marked sent before the job is acknowledged");
 
@@ -138,7 +138,7 @@ async fn a_notify_job_delivered_again_sends_nothing() {
 
     // Assert: that job finishes without sending; the row is as it was.
     eventually("the second job done", || async {
-        (job_status(&app, &again).await.as_deref() == Some("Done")).then_some(())
+        (job_state(&app, &again).await == Some(JobState::Done)).then_some(())
     })
     .await;
     assert_eq!(app.telegram.messages_to(3006).len(), 1, "Telegram got the message once");
@@ -163,7 +163,7 @@ async fn a_message_to_a_group_over_its_budget_does_not_hold_the_worker() {
     app.telegram.wait_for_n("the group's two of the minute", 2, |c| c.chat_id() == Some(group)).await;
     let third = shared::outbox::notify_key(ids[2]);
     eventually("the third rescheduled for the group's turn", || async {
-        (job_status(&app, &third).await.as_deref() == Some("Failed")).then_some(())
+        (job_state(&app, &third).await == Some(JobState::Retrying)).then_some(())
     })
     .await;
     shared::outbox::send(&app.db, &app.queue, 3007, "private".into(), None).await.unwrap();
@@ -178,10 +178,8 @@ async fn a_message_to_a_group_over_its_budget_does_not_hold_the_worker() {
 
 /// Notify jobs in the queue, by idempotency key.
 async fn notify_jobs(app: &TestApp) -> Vec<String> {
-    sqlx::query_scalar("SELECT idempotency_key FROM Jobs WHERE job_type = 'notify' ORDER BY id")
-        .fetch_all(app.queue.pool())
-        .await
-        .unwrap()
+    let jobs = app.queue.list(&JobFilter::queue(Notify::QUEUE), 1_000, 0).await.unwrap();
+    jobs.into_iter().filter_map(|j| j.idempotency_key).collect()
 }
 
 #[tokio::test]
@@ -234,13 +232,9 @@ async fn more_retry_afters_than_attempts_still_deliver_the_message() {
 
     // Between 429s the job is back in the queue, rescheduled by the runner, not waiting in its handler.
     eventually("the job rescheduled after a 429", || async {
-        let (status, last): (String, Option<String>) =
-            sqlx::query_as("SELECT status, last_result FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1")
-                .bind(shared::outbox::notify_key(id))
-                .fetch_one(app.queue.pool())
-                .await
-                .unwrap();
-        (status == "Failed" && last.is_some_and(|l| l.contains("retry after"))).then_some(())
+        let job = notify_job(&app, &shared::outbox::notify_key(id)).await.expect("the notify job");
+        let deferred = job.last_error.is_some_and(|l| l.contains("retry after"));
+        (job.state == JobState::Retrying && deferred).then_some(())
     })
     .await;
     // Each deferral waits for the next whole second and a poll: on a loaded 2-core machine nine of
@@ -249,17 +243,11 @@ async fn more_retry_afters_than_attempts_still_deliver_the_message() {
     within(Duration::from_secs(120), "message sent", sent, String::new).await;
     assert_eq!(app.telegram.messages_to(3005).len() as u32, floods + 1, "every 429, then the send");
     let (attempts, max_attempts) = eventually("the job done", || async {
-        let (status, attempts, max_attempts): (String, i64, i64) = sqlx::query_as(
-            "SELECT status, attempts, max_attempts FROM Jobs WHERE job_type = 'notify' AND idempotency_key = ?1",
-        )
-        .bind(shared::outbox::notify_key(id))
-        .fetch_one(app.queue.pool())
-        .await
-        .unwrap();
-        (status == "Done").then_some((attempts, max_attempts))
+        let job = notify_job(&app, &shared::outbox::notify_key(id)).await.expect("the notify job");
+        (job.state == JobState::Done).then_some((job.attempts, job.max_attempts))
     })
     .await;
-    assert_eq!(max_attempts - attempts, i64::from(Notify::POLICY.max_attempts) - 1, "only the send used an attempt");
+    assert_eq!(max_attempts - attempts, Notify::POLICY.max_attempts - 1, "only the send used an attempt");
     assert!(app.queue.dead(10, 0).await.unwrap().is_empty());
     app.stop().await;
 }

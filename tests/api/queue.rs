@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use shared::backoff::Backoff;
 use shared::jobs::{Job, JobPolicy};
 use shared::metrics::Metrics;
-use shared::queue::{Enqueue, Queue};
-use sqlx::Row;
+use shared::queue::{Enqueue, JobFilter, JobInfo, JobState, Queue};
 use tokio_util::sync::CancellationToken;
 use worker::{Deps, JobError};
 
@@ -145,19 +144,14 @@ impl Harness {
         Self { queue, shutdown, monitor, _dir: dir }
     }
 
-    async fn row(&self, id: &str) -> (String, i64, Option<String>) {
-        let row = sqlx::query("SELECT status, attempts, last_result FROM Jobs WHERE id = ?1")
-            .bind(id)
-            .fetch_one(self.queue.pool())
-            .await
-            .unwrap();
-        (row.get("status"), row.get("attempts"), row.get("last_result"))
+    async fn job(&self, id: &str) -> JobInfo {
+        self.queue.get(id).await.unwrap().expect("the job exists")
     }
 
-    async fn wait_status(&self, id: &str, status: &str) -> (String, i64, Option<String>) {
-        eventually(&format!("job {id} {status}"), || async {
-            let row = self.row(id).await;
-            (row.0 == status).then_some(row)
+    async fn wait_state(&self, id: &str, state: JobState) -> JobInfo {
+        eventually(&format!("job {id} {state:?}"), || async {
+            let job = self.job(id).await;
+            (job.state == state).then_some(job)
         })
         .await
     }
@@ -175,8 +169,8 @@ async fn failed_attempts_back_off_exponentially_then_succeed() {
 
     let job = h.queue.enqueue(&Probe { id, behaviour: Behaviour::FailTimes(2) }, Enqueue::default()).await.unwrap();
 
-    let (_, attempts, _) = h.wait_status(&job.id, "Done").await;
-    assert_eq!(attempts, 3);
+    let done = h.wait_state(&job.id, JobState::Done).await;
+    assert_eq!(done.attempts, 3);
     let starts = seen(id).starts;
     assert_eq!(starts.len(), 3);
     // Ceilings 1 s then 2 s, jittered into [ceiling/2, ceiling] (and rounded up to whole seconds).
@@ -243,9 +237,9 @@ async fn a_job_past_its_timeout_is_cancelled_and_counted_as_failed() {
     let job =
         h.queue.enqueue(&OneShot(Probe { id, behaviour: Behaviour::Sleep(5_000) }), Enqueue::default()).await.unwrap();
 
-    let (status, attempts, error) = h.wait_status(&job.id, "Failed").await;
-    assert_eq!((status.as_str(), attempts), ("Failed", 1));
-    assert!(error.unwrap_or_default().contains("timed out"));
+    let dead = h.wait_state(&job.id, JobState::Dead).await;
+    assert_eq!((dead.attempts, dead.max_attempts), (1, 1));
+    assert!(dead.last_error.unwrap_or_default().contains("timed out"));
     assert_eq!(seen(id).finished, 0, "the handler was cancelled, not left running");
     assert!(h.queue.dead(10, 0).await.unwrap().iter().any(|d| d.id == job.id));
     h.stop().await;
@@ -257,12 +251,12 @@ async fn a_panic_is_a_failed_attempt_and_the_worker_lives_on() {
     let (id, later) = (unique_id(), unique_id());
 
     let job = h.queue.enqueue(&Probe { id, behaviour: Behaviour::PanicOnce }, Enqueue::default()).await.unwrap();
-    let (_, attempts, _) = h.wait_status(&job.id, "Done").await;
-    assert_eq!(attempts, 2, "the panic used one attempt");
+    let done = h.wait_state(&job.id, JobState::Done).await;
+    assert_eq!(done.attempts, 2, "the panic used one attempt");
 
     let next =
         h.queue.enqueue(&Probe { id: later, behaviour: Behaviour::FailTimes(0) }, Enqueue::default()).await.unwrap();
-    h.wait_status(&next.id, "Done").await;
+    h.wait_state(&next.id, JobState::Done).await;
     h.stop().await;
 }
 
@@ -273,9 +267,9 @@ async fn a_permanent_error_kills_the_job_at_once() {
 
     let job = h.queue.enqueue(&Probe { id, behaviour: Behaviour::Permanent }, Enqueue::default()).await.unwrap();
 
-    let (_, attempts, error) = h.wait_status(&job.id, "Killed").await;
-    assert_eq!(attempts, 1);
-    assert!(error.unwrap_or_default().contains("bad input"));
+    let dead = h.wait_state(&job.id, JobState::Dead).await;
+    assert_eq!(dead.attempts, 1);
+    assert!(dead.last_error.unwrap_or_default().contains("bad input"));
     h.stop().await;
 }
 
@@ -283,31 +277,20 @@ async fn a_permanent_error_kills_the_job_at_once() {
 async fn a_payload_that_no_longer_decodes_is_dead_and_never_stops_the_worker() {
     let h = Harness::start().await;
     // Rows as an older version (valid JSON, wrong shape) or a corrupted file (not JSON) might leave them.
-    let stale: &[(&str, &[u8])] = &[
-        ("01ARZ3NDEKTSV4RRFFQ69G5FAV", br#"{"monitor": 7, "removed_field": true}"#),
-        ("01ARZ3NDEKTSV4RRFFQ69G5FAW", b"\xff\x00 not json"),
-    ];
-    for (task_id, bytes) in stale {
-        sqlx::query(
-            "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority, metadata) \
-             VALUES (?1, ?2, ?3, 'Pending', 0, 3, 0, 0, '{}')",
-        )
-        .bind(bytes.to_vec())
-        .bind(*task_id)
-        .bind(Probe::QUEUE)
-        .execute(h.queue.pool())
-        .await
-        .unwrap();
+    let stale: &[&[u8]] = &[br#"{"monitor": 7, "removed_field": true}"#, b"\xff\x00 not json"];
+    let mut stale_ids = Vec::new();
+    for bytes in stale {
+        stale_ids.push(h.queue.enqueue_raw(Probe::QUEUE, bytes, 3).await.unwrap());
     }
     let id = unique_id();
     let good = h.queue.enqueue(&Probe { id, behaviour: Behaviour::FailTimes(0) }, Enqueue::default()).await.unwrap();
 
-    for (task_id, _) in stale {
-        let (_, attempts, error) = h.wait_status(task_id, "Killed").await;
-        assert_eq!(attempts, 1);
-        assert!(error.unwrap_or_default().contains("payload does not decode"));
+    for id in &stale_ids {
+        let dead = h.wait_state(id, JobState::Dead).await;
+        assert_eq!(dead.attempts, 1);
+        assert!(dead.last_error.unwrap_or_default().contains("payload does not decode"));
     }
-    h.wait_status(&good.id, "Done").await;
+    h.wait_state(&good.id, JobState::Done).await;
     h.stop().await;
 }
 
@@ -330,12 +313,8 @@ async fn an_idempotency_key_enqueues_once() {
     assert_eq!(again.id, first.id);
     assert_eq!(batch.iter().map(|o| o.duplicate).collect::<Vec<_>>(), vec![true, false]);
     assert_eq!(batch[0].id, first.id);
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM Jobs WHERE job_type = ?1")
-        .bind(Probe::QUEUE)
-        .fetch_one(h.queue.pool())
-        .await
-        .unwrap();
-    assert_eq!(n, 3);
+    let jobs = h.queue.list(&JobFilter::queue(Probe::QUEUE), 10, 0).await.unwrap();
+    assert_eq!(jobs.len(), 3);
     h.stop().await;
 }
 
@@ -346,20 +325,16 @@ async fn shutdown_lets_running_jobs_finish_and_fetches_nothing_new() {
     let job = h.queue.enqueue(&Slow(Probe { id, behaviour: Behaviour::Sleep(800) }), Enqueue::default()).await.unwrap();
     eventually("the slow job started", || async { (!seen(id).starts.is_empty()).then_some(()) }).await;
 
-    let (queue, pool) = (h.queue.clone(), h.queue.pool().clone());
+    let queue = h.queue.clone();
     h.stop().await;
 
     assert_eq!(seen(id).finished, 1, "the running job finished during the drain");
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM Jobs WHERE id = ?1").bind(&job.id).fetch_one(&pool).await.unwrap();
-    assert_eq!(status, "Done");
+    assert_eq!(queue.get(&job.id).await.unwrap().map(|j| j.state), Some(JobState::Done));
     let after = queue
         .enqueue(&Slow(Probe { id: unique_id(), behaviour: Behaviour::Sleep(1) }), Enqueue::default())
         .await
         .unwrap();
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM Jobs WHERE id = ?1").bind(&after.id).fetch_one(&pool).await.unwrap();
-    assert_eq!(status, "Pending");
+    assert_eq!(queue.get(&after.id).await.unwrap().map(|j| j.state), Some(JobState::Waiting));
 }
 
 #[tokio::test]
@@ -372,8 +347,8 @@ async fn purging_deletes_finished_jobs_and_keeps_dead_and_waiting_ones() {
         .unwrap();
     let dead =
         h.queue.enqueue(&Probe { id: unique_id(), behaviour: Behaviour::Permanent }, Enqueue::default()).await.unwrap();
-    h.wait_status(&done.id, "Done").await;
-    h.wait_status(&dead.id, "Killed").await;
+    h.wait_state(&done.id, JobState::Done).await;
+    h.wait_state(&dead.id, JobState::Dead).await;
     let later = chrono::Utc::now() + chrono::Duration::hours(2);
     let waiting = h
         .queue
@@ -389,7 +364,7 @@ async fn purging_deletes_finished_jobs_and_keeps_dead_and_waiting_ones() {
 
     assert_eq!(purged, 1);
     let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM Jobs ORDER BY id").fetch_all(h.queue.pool()).await.unwrap();
+        h.queue.list(&JobFilter::default(), 10, 0).await.unwrap().into_iter().map(|j| j.id).collect();
     let mut expected = vec![dead.id.clone(), waiting.id.clone()];
     expected.sort();
     assert_eq!(ids, expected);
@@ -411,4 +386,39 @@ async fn the_queue_schema_counts_as_pending_until_migrated() {
         .await
         .unwrap();
     assert_eq!(lidx, None, "the unselective lock_by index is gone");
+}
+
+#[tokio::test]
+async fn the_facade_lists_and_gets_jobs_by_queue_state_and_key() {
+    // Arrange: a queue with no worker; two probes (one delayed) and a slow probe.
+    let dir = TempDir::new();
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("queue.db").display());
+    let queue = Queue::connect(&url, Metrics::new()).await.unwrap();
+    queue.migrate().await.unwrap();
+    let probe = |id| Probe { id, behaviour: Behaviour::FailTimes(0) };
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let a = queue.enqueue(&probe(1), Enqueue::keyed("probe:a")).await.unwrap();
+    let b = queue.enqueue(&probe(2), Enqueue { run_at: Some(later), ..Enqueue::keyed("probe:b") }).await.unwrap();
+    let slow = queue.enqueue(&Slow(probe(3)), Enqueue::default()).await.unwrap();
+
+    // Act + Assert: one job, whole.
+    let got = queue.get(&b.id).await.unwrap().expect("enqueued");
+    assert_eq!(
+        (got.queue.as_str(), got.state, got.attempts, got.max_attempts),
+        (Probe::QUEUE, JobState::Waiting, 0, 3)
+    );
+    assert_eq!((got.idempotency_key.as_deref(), got.payload["id"].as_u64()), (Some("probe:b"), Some(2)));
+    assert!(got.run_at >= later - chrono::Duration::seconds(1) && got.done_at.is_none(), "{got:?}");
+    assert_eq!(queue.get("no-such-id").await.unwrap(), None);
+
+    // Filters narrow, pages follow enqueue order.
+    let ids = |jobs: Vec<JobInfo>| jobs.into_iter().map(|j| j.id).collect::<Vec<String>>();
+    let (a, b, slow) = (a.id, b.id, slow.id);
+    assert_eq!(ids(queue.list(&JobFilter::default(), 10, 0).await.unwrap()), [a.as_str(), b.as_str(), slow.as_str()]);
+    assert_eq!(ids(queue.list(&JobFilter::queue(Probe::QUEUE), 10, 0).await.unwrap()), [a.as_str(), b.as_str()]);
+    assert_eq!(ids(queue.list(&JobFilter::queue(Probe::QUEUE), 1, 1).await.unwrap()), [b.as_str()]);
+    assert_eq!(ids(queue.list(&JobFilter::queue(Probe::QUEUE).key("probe:a"), 10, 0).await.unwrap()), [a.as_str()]);
+    let waiting = JobFilter::default().state(JobState::Waiting);
+    assert_eq!(queue.list(&waiting, 10, 0).await.unwrap().len(), 3);
+    assert!(queue.list(&JobFilter::default().state(JobState::Dead), 10, 0).await.unwrap().is_empty());
 }

@@ -20,7 +20,7 @@ use shared::monitoring::jobs::Check;
 use shared::monitoring::model::new_row;
 use shared::monitoring::schedule::Interval;
 use shared::monitoring::target::Target;
-use shared::queue::{Enqueue, Queue};
+use shared::queue::{Enqueue, JobFilter, Queue};
 
 use crate::helpers::{TempDir, eventually};
 
@@ -106,10 +106,8 @@ async fn the_cron_schedule_enqueues_keyed_heartbeats() {
     })
     .await;
     assert!(n >= 1);
-    let key: String = sqlx::query_scalar("SELECT idempotency_key FROM Jobs WHERE job_type = 'heartbeat' LIMIT 1")
-        .fetch_one(queue.pool())
-        .await
-        .unwrap();
+    let job = queue.list(&JobFilter::queue("heartbeat"), 1, 0).await.unwrap().pop().expect("a heartbeat job");
+    let key = job.idempotency_key.unwrap_or_default();
     assert!(key.starts_with("heartbeat:0:"), "{key}");
     shutdown.cancel();
     handle.await.unwrap().unwrap();
@@ -129,11 +127,10 @@ async fn add_monitors(db: &sea_orm::DatabaseConnection, n: usize, slot: DateTime
 
 /// How many enqueued `check` jobs hold each (monitor, slot).
 async fn checks_enqueued(queue: &Queue) -> HashMap<(i64, i64), usize> {
-    let payloads: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT job FROM Jobs WHERE job_type = 'check'").fetch_all(queue.pool()).await.unwrap();
+    let jobs = queue.list(&JobFilter::queue("check"), 100_000, 0).await.unwrap();
     let mut seen = HashMap::new();
-    for payload in payloads {
-        let check: Check = serde_json::from_slice(&payload).unwrap();
+    for job in jobs {
+        let check: Check = serde_json::from_value(job.payload).unwrap();
         for pair in check.slots {
             *seen.entry(pair).or_default() += 1;
         }
@@ -243,10 +240,8 @@ async fn the_outbox_sweep_enqueues_rows_without_a_job_once() {
     let later = scheduler.tick().await.unwrap().unwrap();
     assert_eq!((later[0].added, later[0].duplicates), (1, 0));
 
-    let mut keys: Vec<String> = sqlx::query_scalar("SELECT idempotency_key FROM Jobs WHERE job_type = 'notify'")
-        .fetch_all(queue.pool())
-        .await
-        .unwrap();
+    let jobs = queue.list(&JobFilter::queue("notify"), 1_000, 0).await.unwrap();
+    let mut keys: Vec<String> = jobs.into_iter().filter_map(|j| j.idempotency_key).collect();
     keys.sort();
     let mut expected: Vec<String> =
         [with_job, without_job, young.id].into_iter().map(shared::outbox::notify_key).collect();
