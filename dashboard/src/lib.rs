@@ -1,5 +1,5 @@
 //! The dashboard role: the apalis-board queue UI at `/` with its API at `/api/v1`, teleops' own
-//! admin API under `/api`, `GET /health` (no auth) and `GET /metrics` (Prometheus text).
+//! admin API under `/api` (counts, dead jobs, and jobs to list, retry and delete: [`jobs`]), `GET /health` (no auth) and `GET /metrics` (Prometheus text).
 //!
 //! Everything but `/health` requires the dashboard token (bearer, or basic-auth password) when one
 //! is set. Without a token the settings only allow a loopback address.
@@ -26,6 +26,8 @@ use shared::queue::Queue;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+mod jobs;
+
 /// What the handlers use.
 #[derive(Clone)]
 pub struct AppState {
@@ -51,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/queues", get(queue_counts))
         .route("/api/dead", get(dead_jobs))
+        .merge(jobs::routes())
         .nest_service("/api/v1", board.build())
         .fallback_service(ServeUI::new())
         .layer(middleware::from_fn_with_state(state.clone(), require_token));

@@ -37,7 +37,7 @@ async fn a_token_guards_everything_but_health() {
     let app = TestApp::spawn(&[("TELEOPS_DASHBOARD_TOKEN", "s3cret")]).await;
     let url = |path: &str| format!("{}{path}", app.dashboard);
 
-    for path in ["/metrics", "/api/queues", "/api/dead", "/api/v1/queues", "/"] {
+    for path in ["/metrics", "/api/queues", "/api/dead", "/api/jobs", "/api/v1/queues", "/"] {
         let res = app.http.get(url(path)).send().await.unwrap();
         assert_eq!(res.status(), 401, "{path} without a token");
         let res = app.http.get(url(path)).bearer_auth("wrong").send().await.unwrap();
@@ -133,5 +133,48 @@ async fn a_heartbeat_that_cannot_be_read_makes_health_unavailable() {
     assert_eq!((body["status"].as_str(), body["database"].as_str()), (Some("unavailable"), Some("ok")));
     let heartbeat = body["heartbeat"].as_str().unwrap();
     assert!(heartbeat.starts_with("error:") && heartbeat.contains("system_state"), "{body}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn jobs_are_listed_read_retried_and_deleted_through_the_api_and_changes_are_audited() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use shared::entities::audit;
+    let app = TestApp::spawn(&[]).await;
+    let url = |path: &str| format!("{}{path}", app.dashboard);
+    // A heartbeat job whose payload does not decode: the worker declares it dead.
+    let id = app.queue.enqueue_raw("heartbeat", b"not json", 3).await.unwrap();
+    let dead = eventually("the job in the dead list", || async {
+        let jobs: serde_json::Value =
+            app.http.get(url("/api/jobs?queue=heartbeat&state=dead")).send().await.unwrap().json().await.unwrap();
+        jobs.as_array().unwrap().iter().find(|j| j["id"] == id.as_str()).cloned()
+    })
+    .await;
+    assert_eq!((dead["state"].as_str(), dead["attempts"].as_u64()), (Some("dead"), Some(1)));
+    assert!(dead["last_error"].as_str().unwrap_or("").contains("payload does not decode"), "{dead}");
+    let one: serde_json::Value =
+        app.http.get(url(&format!("/api/jobs/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(one["queue"], "heartbeat");
+    assert_eq!(app.http.get(url("/api/jobs/no-such-job")).send().await.unwrap().status(), 404);
+
+    // Retry: it runs again (and dies again); a job that is not dead cannot be retried.
+    let res = app.http.post(url(&format!("/api/jobs/{id}/retry"))).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    eventually("the retried job run and dead a second time", || async {
+        let text = app.http.get(url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let job = app.queue.get(&id).await.unwrap()?;
+        let twice = text.contains("teleops_jobs_dead_total{kind=\"heartbeat\"} 2");
+        (twice && job.state == shared::queue::JobState::Dead && job.attempts == 1).then_some(())
+    })
+    .await;
+    assert_eq!(app.http.post(url("/api/jobs/no-such-job/retry")).send().await.unwrap().status(), 409);
+
+    // Delete: gone; deleting again is a conflict.
+    assert_eq!(app.http.delete(url(&format!("/api/jobs/{id}"))).send().await.unwrap().status(), 204);
+    assert_eq!(app.queue.get(&id).await.unwrap(), None);
+    assert_eq!(app.http.delete(url(&format!("/api/jobs/{id}"))).send().await.unwrap().status(), 409);
+    let audited = audit::Entity::find().filter(audit::Column::ObjectId.eq(id.as_str())).all(&app.db).await.unwrap();
+    let actions: Vec<&str> = audited.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["job.retry", "job.delete"]);
     app.stop().await;
 }

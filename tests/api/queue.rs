@@ -422,3 +422,43 @@ async fn the_facade_lists_and_gets_jobs_by_queue_state_and_key() {
     assert_eq!(queue.list(&waiting, 10, 0).await.unwrap().len(), 3);
     assert!(queue.list(&JobFilter::default().state(JobState::Dead), 10, 0).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_dead_job_retried_runs_again_and_jobs_are_deleted_and_purged_but_never_while_running() {
+    let h = Harness::start().await;
+    let id = unique_id();
+    let job = h.queue.enqueue(&Probe { id, behaviour: Behaviour::FailTimes(3) }, Enqueue::default()).await.unwrap();
+    let dead = h.wait_state(&job.id, JobState::Dead).await;
+    assert_eq!(dead.attempts, 3);
+
+    // Retried: its attempts back, it runs a fourth time and succeeds.
+    assert!(h.queue.retry(&job.id).await.unwrap());
+    let done = h.wait_state(&job.id, JobState::Done).await;
+    assert_eq!((done.attempts, seen(id).starts.len()), (1, 4));
+    assert!(!h.queue.retry(&job.id).await.unwrap(), "only a dead job is retried");
+
+    // A running job is neither deleted nor purged; a finished one is deleted.
+    let slow_id = unique_id();
+    let slow = h
+        .queue
+        .enqueue(&Slow(Probe { id: slow_id, behaviour: Behaviour::Sleep(800) }), Enqueue::default())
+        .await
+        .unwrap();
+    eventually("the slow job started", || async { (!seen(slow_id).starts.is_empty()).then_some(()) }).await;
+    assert!(!h.queue.delete(&slow.id).await.unwrap());
+    assert_eq!(h.queue.purge(Slow::QUEUE, JobState::Running).await.unwrap(), 0);
+    assert!(h.queue.delete(&job.id).await.unwrap());
+    assert_eq!(h.queue.get(&job.id).await.unwrap(), None);
+
+    // Purging waiting jobs of one queue leaves the other queue's.
+    let later = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+    for _ in 0..3 {
+        let probe = Probe { id: unique_id(), behaviour: Behaviour::FailTimes(0) };
+        h.queue.enqueue(&probe, Enqueue { run_at: later, ..Default::default() }).await.unwrap();
+    }
+    let other = Slow(Probe { id: unique_id(), behaviour: Behaviour::Sleep(1) });
+    let kept = h.queue.enqueue(&other, Enqueue { run_at: later, ..Default::default() }).await.unwrap();
+    assert_eq!(h.queue.purge(Probe::QUEUE, JobState::Waiting).await.unwrap(), 3);
+    assert_eq!(h.job(&kept.id).await.state, JobState::Waiting);
+    h.stop().await;
+}

@@ -1,16 +1,14 @@
-//! The queue facade: enqueue typed jobs, feed workers, and answer the dashboard's questions.
+//! The embedded queue backend: apalis-sqlite in its own database file.
 //!
-//! The embedded backend is apalis-sqlite in its own database file. Enqueue writes the row itself
-//! (same columns as apalis-sqlite's sink) because apalis' `TaskSink` returns neither the task id
-//! nor whether an idempotency key was already taken, and the scheduler needs both. Workers are fed
-//! by [`Queue::backend`]: apalis-sqlite woken by this process's enqueues and by a short poll (for
-//! enqueues from other processes and for delayed retries).
+//! Enqueue writes the row itself (same columns as apalis-sqlite's sink) because apalis'
+//! `TaskSink` returns neither the task id nor whether an idempotency key was already taken, and
+//! the scheduler needs both. Workers are fed by [`SqliteQueue::backend`]: apalis-sqlite woken by
+//! this process's enqueues and by a short poll (for enqueues from other processes and for delayed
+//! retries).
 //!
 //! apalis-sqlite's row states: `Pending` (waiting, maybe until `run_at`), `Queued`/`Running`
 //! (claimed by a worker), `Done`, `Failed` (will be retried once `run_at` passes) and dead =
-//! `Killed`, or `Failed` with no attempts left. Outside this module jobs are seen as [`JobInfo`]
-//! in a [`JobState`] (waiting, running, retrying, done, dead), the words every backend shares:
-//! tests and the dashboard read jobs through [`Queue::get`] and [`Queue::list`], never through SQL.
+//! `Killed`, or `Failed` with no attempts left; [`state_of_row`] and [`state_sql`] translate them.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,154 +27,9 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnectOptions;
 
+use super::{DeadJob, Enqueue, EnqueueOutcome, JobFilter, JobInfo, JobState, QueueCounts, QueueError, next_id};
 use crate::jobs::Job;
 use crate::metrics::Metrics;
-
-/// A queue operation that failed.
-#[derive(Debug, thiserror::Error)]
-pub enum QueueError {
-    /// The queue database could not be opened or queried.
-    #[error("queue database: {0}")]
-    Database(#[from] sqlx::Error),
-    /// The queue schema could not be migrated.
-    #[error("queue migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// A payload could not be serialized.
-    #[error("job payload: {0}")]
-    Encode(#[from] serde_json::Error),
-}
-
-/// Options for one enqueue.
-#[derive(Debug, Clone, Default)]
-pub struct Enqueue {
-    /// A key unique per queue: a second enqueue with the same key is a no-op. Periodic work uses
-    /// `kind:id:slot`.
-    pub idempotency_key: Option<String>,
-    /// Not before this time (second precision). By default, at once.
-    pub run_at: Option<DateTime<Utc>>,
-}
-
-impl Enqueue {
-    pub fn keyed(key: impl Into<String>) -> Self {
-        Self { idempotency_key: Some(key.into()), run_at: None }
-    }
-}
-
-/// What an enqueue did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnqueueOutcome {
-    pub id: String,
-    /// The idempotency key was taken already; nothing was added.
-    pub duplicate: bool,
-}
-
-/// A job that will not run again: killed, or out of attempts.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct DeadJob {
-    pub id: String,
-    pub queue: String,
-    pub attempts: i64,
-    pub max_attempts: i64,
-    pub last_error: Option<String>,
-    pub payload: Value,
-    pub done_at: Option<i64>,
-}
-
-/// Job counts of one queue by state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct QueueCounts {
-    pub queue: String,
-    /// Waiting to run, including failed jobs waiting for their retry.
-    pub pending: i64,
-    pub running: i64,
-    pub done: i64,
-    pub dead: i64,
-}
-
-/// Where a job stands: the same five words on every backend, whatever it stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    /// Waiting for its first attempt (maybe until `run_at`).
-    Waiting,
-    /// Claimed by a worker.
-    Running,
-    /// An attempt failed or was deferred; waiting for the next one.
-    Retrying,
-    Done,
-    /// Will not run again: failed for good, or out of attempts.
-    Dead,
-}
-
-impl JobState {
-    /// apalis-sqlite's row, read as a state: `Failed` is `Retrying` while attempts are left.
-    fn of_row(status: &str, attempts: i64, max_attempts: i64) -> JobState {
-        match status {
-            "Queued" | "Running" => JobState::Running,
-            "Done" => JobState::Done,
-            "Killed" => JobState::Dead,
-            "Failed" if attempts >= max_attempts => JobState::Dead,
-            "Failed" => JobState::Retrying,
-            _ => JobState::Waiting,
-        }
-    }
-
-    /// The rows of apalis-sqlite's `Jobs` in this state, as SQL.
-    fn sql(self) -> &'static str {
-        match self {
-            JobState::Waiting => "status = 'Pending'",
-            JobState::Running => "status IN ('Queued', 'Running')",
-            JobState::Retrying => "(status = 'Failed' AND attempts < max_attempts)",
-            JobState::Done => "status = 'Done'",
-            JobState::Dead => "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))",
-        }
-    }
-}
-
-/// One job as the facade shows it, on any backend.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct JobInfo {
-    pub id: String,
-    pub queue: String,
-    pub state: JobState,
-    /// Attempts run so far, and allowed in all.
-    pub attempts: u32,
-    pub max_attempts: u32,
-    /// The last attempt's error, when it failed or was deferred.
-    pub last_error: Option<String>,
-    pub payload: Value,
-    pub idempotency_key: Option<String>,
-    /// Not before this time (second precision).
-    pub run_at: DateTime<Utc>,
-    pub done_at: Option<DateTime<Utc>>,
-}
-
-/// Which jobs [`Queue::list`] returns: every field that is set narrows the list.
-#[derive(Debug, Clone, Default)]
-pub struct JobFilter {
-    pub queue: Option<String>,
-    pub state: Option<JobState>,
-    pub idempotency_key: Option<String>,
-}
-
-impl JobFilter {
-    /// The jobs of one queue.
-    pub fn queue(queue: &str) -> Self {
-        Self { queue: Some(queue.to_owned()), ..Default::default() }
-    }
-
-    /// ... in this state.
-    pub fn state(mut self, state: JobState) -> Self {
-        self.state = Some(state);
-        self
-    }
-
-    /// ... with this idempotency key.
-    pub fn key(mut self, key: &str) -> Self {
-        self.idempotency_key = Some(key.to_owned());
-        self
-    }
-}
 
 /// The worker-facing backend type for one queue.
 pub type JobBackend = PollWith<WithCodec<SqliteStorage<Value>, LenientJson>, StreamStrategy<WakeupStream>>;
@@ -202,14 +55,14 @@ impl Codec<Value> for LenientJson {
 
 /// A handle to the job queue; cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Queue {
+pub struct SqliteQueue {
     pool: SqlitePool,
     wakers: Arc<Mutex<Vec<Arc<Wakeup>>>>,
     metrics: Metrics,
     poll_interval: Duration,
 }
 
-impl Queue {
+impl SqliteQueue {
     /// Opens (creating if needed) the queue database. Does not migrate.
     pub async fn connect(url: &str, metrics: Metrics) -> Result<Self, QueueError> {
         crate::db::private_sqlite_file(url).map_err(sqlx::Error::Io)?;
@@ -281,6 +134,45 @@ impl Queue {
         }
     }
 
+    /// Gives a dead job its attempts back and runs it again at once; false when there is no such
+    /// dead job.
+    pub async fn retry(&self, id: &str) -> Result<bool, QueueError> {
+        let mut sql = sqlx::QueryBuilder::new(
+            "UPDATE Jobs SET status = 'Pending', attempts = 0, run_at = strftime('%s', 'now'), done_at = NULL, \
+             lock_by = NULL, lock_at = NULL WHERE id = ",
+        );
+        sql.push_bind(id).push(" AND ").push(state_sql(JobState::Dead));
+        let res = sql.build().execute(&self.pool).await?;
+        self.wake_all();
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Deletes a job that is not running; false when there is no such job (or it runs).
+    pub async fn delete(&self, id: &str) -> Result<bool, QueueError> {
+        let mut sql = sqlx::QueryBuilder::new("DELETE FROM Jobs WHERE id = ");
+        sql.push_bind(id).push(" AND NOT ").push(state_sql(JobState::Running));
+        Ok(sql.build().execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// Deletes every job of `queue` in `state` (running jobs are never purged), in chunks so
+    /// writers are not held up; returns how many.
+    pub async fn purge(&self, queue: &str, state: JobState) -> Result<u64, QueueError> {
+        if state == JobState::Running {
+            return Ok(0);
+        }
+        let mut total = 0;
+        loop {
+            let mut sql =
+                sqlx::QueryBuilder::new("DELETE FROM Jobs WHERE rowid IN (SELECT rowid FROM Jobs WHERE job_type = ");
+            sql.push_bind(queue).push(" AND ").push(state_sql(state)).push(" LIMIT 5000)");
+            let n = sql.build().execute(&self.pool).await?.rows_affected();
+            total += n;
+            if n < 5000 {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Adds one job.
     pub async fn enqueue<J: Job>(&self, job: &J, options: Enqueue) -> Result<EnqueueOutcome, QueueError> {
         let mut tx = self.pool.begin().await?;
@@ -318,10 +210,15 @@ impl Queue {
         .bind(i64::from(max_attempts))
         .execute(&self.pool)
         .await?;
+        self.wake_all();
+        Ok(id)
+    }
+
+    /// Wakes this process's idle workers.
+    fn wake_all(&self) {
         for waker in self.wakers.lock().expect("wakers lock").iter() {
             waker.wake();
         }
-        Ok(id)
     }
 
     fn after_insert<J: Job>(&self, n_added: usize) {
@@ -329,9 +226,7 @@ impl Queue {
             return;
         }
         self.metrics.jobs_enqueued.with_label_values(&[J::QUEUE]).inc_by(n_added as u64);
-        for waker in self.wakers.lock().expect("wakers lock").iter() {
-            waker.wake();
-        }
+        self.wake_all();
     }
 
     /// Moves a failed job's next attempt to `at`; called by the worker before apalis acks the failure.
@@ -349,7 +244,7 @@ impl Queue {
     ///
     /// apalis' ack sets `attempts` to the attempt number it ran, so the attempt cannot be un-
     /// counted; instead `max_attempts` grows by one, which leaves the attempts still allowed as
-    /// they were. The row stays locked by its worker until that ack, as with [`Queue::retry_at`],
+    /// they were. The row stays locked by its worker until that ack, as with [`SqliteQueue::retry_at`],
     /// so no other worker can fetch it in between.
     pub async fn defer(&self, task_id: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
         sqlx::query("UPDATE Jobs SET run_at = ?1, max_attempts = max_attempts + 1 WHERE id = ?2")
@@ -374,7 +269,7 @@ impl Queue {
         self.backend_polling(queue, self.poll_interval)
     }
 
-    /// [`Queue::backend`], polling every `poll` for jobs from other processes.
+    /// [`SqliteQueue::backend`], polling every `poll` for jobs from other processes.
     pub fn backend_polling(&self, queue: &str, poll: Duration) -> JobBackend {
         let wakeup = Arc::new(Wakeup::default());
         self.wakers.lock().expect("wakers lock").push(wakeup.clone());
@@ -474,7 +369,7 @@ impl Queue {
             sql.push(" AND job_type = ").push_bind(queue.clone());
         }
         if let Some(state) = filter.state {
-            sql.push(" AND ").push(state.sql());
+            sql.push(" AND ").push(state_sql(state));
         }
         if let Some(key) = &filter.idempotency_key {
             sql.push(" AND idempotency_key = ").push_bind(key.clone());
@@ -492,16 +387,27 @@ impl Queue {
     }
 }
 
-/// A new job id: a ULID, increasing within the process, so ids sort in enqueue order even within
-/// one millisecond (the plain generator draws the low bits at random).
-fn next_id() -> String {
-    static IDS: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
-    let id = match IDS.lock().expect("id generator lock").generate() {
-        Ok(id) => id,
-        // 2^80 ids in one millisecond: carry into the timestamp rather than fail.
-        Err(overflow) => overflow.commit_overflow_increment(),
-    };
-    id.to_string()
+/// apalis-sqlite's row, read as a state: `Failed` is `Retrying` while attempts are left.
+fn state_of_row(status: &str, attempts: i64, max_attempts: i64) -> JobState {
+    match status {
+        "Queued" | "Running" => JobState::Running,
+        "Done" => JobState::Done,
+        "Killed" => JobState::Dead,
+        "Failed" if attempts >= max_attempts => JobState::Dead,
+        "Failed" => JobState::Retrying,
+        _ => JobState::Waiting,
+    }
+}
+
+/// The rows of apalis-sqlite's `Jobs` in this state, as SQL.
+fn state_sql(state: JobState) -> &'static str {
+    match state {
+        JobState::Waiting => "status = 'Pending'",
+        JobState::Running => "status IN ('Queued', 'Running')",
+        JobState::Retrying => "(status = 'Failed' AND attempts < max_attempts)",
+        JobState::Done => "status = 'Done'",
+        JobState::Dead => "(status = 'Killed' OR (status = 'Failed' AND attempts >= max_attempts))",
+    }
 }
 
 /// The columns [`job_info`] reads.
@@ -516,7 +422,7 @@ fn job_info(r: &sqlx::sqlite::SqliteRow) -> JobInfo {
     JobInfo {
         id: r.get("id"),
         queue: r.get("job_type"),
-        state: JobState::of_row(&status, attempts, max_attempts),
+        state: state_of_row(&status, attempts, max_attempts),
         attempts: u32::try_from(attempts).unwrap_or(0),
         max_attempts: u32::try_from(max_attempts).unwrap_or(0),
         last_error: r.get("last_result"),
