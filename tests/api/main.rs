@@ -18,6 +18,8 @@ mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod policy; // built-in probe denies, admins' rules over them, the "blocked by policy" state
 mod postgres; // a throwaway Postgres server for the tests that need one
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
+mod redis; // a throwaway redis-server for the tests that need one
+mod redis_queue; // the Redis store: enqueue once per key, inspect, retry, delete, purge
 mod russian; // a Russian user reads Russian: durations, reasons, states, uptime since, menus
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat
 mod secrets; // secrets at rest: encrypted phones, key rotation, `teleops rotate-key`

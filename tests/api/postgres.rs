@@ -25,7 +25,7 @@ fn bin_dir() -> Option<PathBuf> {
     dirs.pop()
 }
 
-fn under_ci() -> bool {
+pub fn under_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"))
 }
 

@@ -5,12 +5,14 @@
 //! dead), read through [`Queue::get`] and [`Queue::list`]; tests and the dashboard never read a
 //! backend's own storage. The one backend today is the embedded one, apalis-sqlite in its own
 //! database file ([`sqlite`]); [`Queue`] is its handle until a second backend makes it a choice.
+//! The Redis store ([`redis`]) enqueues and answers the same questions; its workers come next.
 
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+pub mod redis;
 mod sqlite;
 
 pub use sqlite::{JobBackend, LenientJson, SqliteQueue as Queue, Wakeup, WakeupStream};

@@ -1,0 +1,36 @@
+-- Adds jobs to one queue; a job whose idempotency key is taken adds nothing and answers with the
+-- job that holds the key.
+-- ARGV: prefix, queue, now (ms), key TTL (s), then five per job: id, payload, max attempts,
+--       run_at (ms), idempotency key ('' for none).
+-- Returns two strings per job: the id and '1' when it was a duplicate, else '0'.
+local p, q, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local qp = p .. 'q:' .. q .. ':'
+local out = {}
+redis.call('SADD', p .. 'queues', q)
+for i = 5, #ARGV, 5 do
+  local id, payload, max, run_at, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
+  local holder = false
+  if key ~= '' then
+    holder = redis.call('GET', qp .. 'key:' .. key)
+    if not holder then
+      redis.call('SET', qp .. 'key:' .. key, id, 'EX', ttl)
+    end
+  end
+  if holder then
+    out[#out + 1] = holder
+    out[#out + 1] = '1'
+  else
+    redis.call('HSET', p .. 'job:' .. id, 'queue', q, 'payload', payload, 'state', 'waiting', 'attempts', 0,
+      'max', max, 'run_at', run_at, 'key', key)
+    redis.call('ZADD', qp .. 'all', 0, id)
+    redis.call('ZADD', qp .. 's:waiting', 0, id)
+    if run_at > now then
+      redis.call('ZADD', qp .. 'delayed', run_at, id)
+    else
+      redis.call('LPUSH', qp .. 'ready', id)
+    end
+    out[#out + 1] = id
+    out[#out + 1] = '0'
+  end
+end
+return out

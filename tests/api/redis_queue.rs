@@ -1,0 +1,130 @@
+//! The Redis queue store against a real redis-server: an idempotency key enqueues once, jobs are
+//! read back whole and listed by queue, state and key in enqueue order, and deleting and purging
+//! leave other jobs and queues alone.
+
+use serde::{Deserialize, Serialize};
+use shared::backoff::Backoff;
+use shared::jobs::{Job, JobPolicy};
+use shared::queue::redis::RedisQueue;
+use shared::queue::{Enqueue, JobFilter, JobInfo, JobState};
+
+use crate::redis::RedisServer;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Probe {
+    id: u64,
+}
+
+impl Job for Probe {
+    const QUEUE: &'static str = "test-probe";
+    const POLICY: JobPolicy = JobPolicy {
+        max_attempts: 3,
+        timeout: std::time::Duration::from_secs(1),
+        backoff: Backoff::new(std::time::Duration::from_secs(1), std::time::Duration::from_secs(2)),
+    };
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Other(Probe);
+
+impl Job for Other {
+    const QUEUE: &'static str = "test-other";
+    const POLICY: JobPolicy = Probe::POLICY;
+}
+
+async fn store(server: &RedisServer) -> RedisQueue {
+    RedisQueue::connect(&server.url, "teleops-test:").await.unwrap()
+}
+
+fn ids(jobs: Vec<JobInfo>) -> Vec<String> {
+    jobs.into_iter().map(|j| j.id).collect()
+}
+
+#[tokio::test]
+async fn an_idempotency_key_enqueues_once_on_redis() {
+    let Some(server) = RedisServer::start().await else { return };
+    let queue = store(&server).await;
+
+    let first = queue.enqueue(&Probe { id: 1 }, Enqueue::keyed("probe:1:60")).await.unwrap();
+    let again = queue.enqueue(&Probe { id: 1 }, Enqueue::keyed("probe:1:60")).await.unwrap();
+    let other = queue.enqueue(&Probe { id: 1 }, Enqueue::keyed("probe:1:120")).await.unwrap();
+    let batch = queue
+        .enqueue_many::<Probe>(&[
+            (Probe { id: 1 }, Enqueue::keyed("probe:1:60")),
+            (Probe { id: 2 }, Enqueue::keyed("probe:2:60")),
+            (Probe { id: 2 }, Enqueue::keyed("probe:2:60")),
+        ])
+        .await
+        .unwrap();
+
+    assert!(!first.duplicate && again.duplicate && !other.duplicate);
+    assert_eq!(again.id, first.id);
+    assert_eq!(batch.iter().map(|o| o.duplicate).collect::<Vec<_>>(), [true, false, true], "within a batch too");
+    assert_eq!((batch[0].id.as_str(), batch[2].id.as_str()), (first.id.as_str(), batch[1].id.as_str()));
+    assert_eq!(queue.list(&JobFilter::queue(Probe::QUEUE), 10, 0).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn jobs_are_read_and_listed_by_queue_state_and_key_on_redis() {
+    let Some(server) = RedisServer::start().await else { return };
+    let queue = store(&server).await;
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let a = queue.enqueue(&Probe { id: 1 }, Enqueue::keyed("probe:a")).await.unwrap().id;
+    let b =
+        queue.enqueue(&Probe { id: 2 }, Enqueue { run_at: Some(later), ..Enqueue::keyed("probe:b") }).await.unwrap().id;
+    let c = queue.enqueue(&Other(Probe { id: 3 }), Enqueue::default()).await.unwrap().id;
+
+    // One job, whole.
+    let got = queue.get(&b).await.unwrap().expect("enqueued");
+    assert_eq!(
+        (got.queue.as_str(), got.state, got.attempts, got.max_attempts),
+        (Probe::QUEUE, JobState::Waiting, 0, 3)
+    );
+    assert_eq!((got.idempotency_key.as_deref(), got.payload["id"].as_u64()), (Some("probe:b"), Some(2)));
+    assert_eq!(got.run_at.timestamp_millis(), later.timestamp_millis());
+    assert_eq!((got.done_at, got.last_error), (None, None));
+    assert_eq!(queue.get("no-such-id").await.unwrap(), None);
+
+    // Filters narrow; pages follow enqueue order, across queues too.
+    assert_eq!(ids(queue.list(&JobFilter::default(), 10, 0).await.unwrap()), [a.as_str(), b.as_str(), c.as_str()]);
+    assert_eq!(ids(queue.list(&JobFilter::default(), 1, 1).await.unwrap()), [b.as_str()]);
+    assert_eq!(ids(queue.list(&JobFilter::queue(Probe::QUEUE), 10, 0).await.unwrap()), [a.as_str(), b.as_str()]);
+    assert_eq!(ids(queue.list(&JobFilter::queue(Probe::QUEUE).key("probe:b"), 10, 0).await.unwrap()), [b.as_str()]);
+    let waiting = JobFilter::default().state(JobState::Waiting);
+    assert_eq!(queue.list(&waiting, 10, 0).await.unwrap().len(), 3);
+    assert!(queue.list(&JobFilter::default().state(JobState::Dead), 10, 0).await.unwrap().is_empty());
+    assert!(
+        queue
+            .list(&JobFilter::queue(Probe::QUEUE).key("probe:a").state(JobState::Done), 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let counts = queue.counts(&["test-idle"]).await.unwrap();
+    let pending: Vec<(&str, i64)> = counts.iter().map(|c| (c.queue.as_str(), c.pending)).collect();
+    assert_eq!(pending, [("test-idle", 0), ("test-other", 1), ("test-probe", 2)]);
+}
+
+#[tokio::test]
+async fn deleting_and_purging_leave_other_jobs_and_free_the_key_on_redis() {
+    let Some(server) = RedisServer::start().await else { return };
+    let queue = store(&server).await;
+    let keyed = queue.enqueue(&Probe { id: 1 }, Enqueue::keyed("probe:1")).await.unwrap().id;
+    let jobs: Vec<(Probe, Enqueue)> = (2..=2_500).map(|id| (Probe { id }, Enqueue::default())).collect();
+    queue.enqueue_many::<Probe>(&jobs).await.unwrap();
+    let kept = queue.enqueue(&Other(Probe { id: 0 }), Enqueue::default()).await.unwrap().id;
+
+    // Only a dead job is retried; a deleted job is gone and its key is free again.
+    assert!(!queue.retry(&keyed).await.unwrap());
+    assert!(queue.delete(&keyed).await.unwrap());
+    assert!(!queue.delete(&keyed).await.unwrap());
+    assert_eq!(queue.get(&keyed).await.unwrap(), None);
+    assert!(!queue.enqueue(&Probe { id: 1 }, Enqueue::keyed("probe:1")).await.unwrap().duplicate);
+
+    // Purging one queue's waiting jobs, in chunks, leaves the other queue's.
+    assert_eq!(queue.purge(Probe::QUEUE, JobState::Running).await.unwrap(), 0);
+    assert_eq!(queue.purge(Probe::QUEUE, JobState::Waiting).await.unwrap(), 2_500);
+    assert!(queue.list(&JobFilter::queue(Probe::QUEUE), 10, 0).await.unwrap().is_empty());
+    assert_eq!(ids(queue.list(&JobFilter::default(), 10, 0).await.unwrap()), [kept]);
+    queue.ping().await.unwrap();
+}
