@@ -128,3 +128,51 @@ async fn deleting_and_purging_leave_other_jobs_and_free_the_key_on_redis() {
     assert_eq!(ids(queue.list(&JobFilter::default(), 10, 0).await.unwrap()), [kept]);
     queue.ping().await.unwrap();
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct NoAttempts(Probe);
+
+impl Job for NoAttempts {
+    const QUEUE: &'static str = "test-probe";
+    const POLICY: JobPolicy = JobPolicy { max_attempts: 0, ..Probe::POLICY };
+}
+
+#[tokio::test]
+async fn a_claim_takes_due_jobs_oldest_first_counting_the_attempt_on_redis() {
+    let Some(server) = RedisServer::start().await else { return };
+    let queue = store(&server).await;
+    let now = chrono::Utc::now();
+    let soon = now + chrono::Duration::seconds(30);
+    let a = queue.enqueue(&Probe { id: 1 }, Enqueue::default()).await.unwrap().id;
+    let gone = queue.enqueue(&Probe { id: 2 }, Enqueue::default()).await.unwrap().id;
+    let b = queue.enqueue(&Probe { id: 3 }, Enqueue::default()).await.unwrap().id;
+    let later = queue.enqueue(&Probe { id: 4 }, Enqueue { run_at: Some(soon), ..Default::default() }).await.unwrap().id;
+    let spent = queue.enqueue(&NoAttempts(Probe { id: 5 }), Enqueue::default()).await.unwrap().id;
+    assert!(queue.delete(&gone).await.unwrap());
+
+    // Act: a claim for more than there is, now.
+    let (claimed, next_due) = queue.claim(Probe::QUEUE, "w1", 10, now).await.unwrap();
+
+    // Assert: the ready jobs, oldest first, on their first attempt; the deleted one skipped; the
+    // one with no attempts dead, not delivered; the delayed one told as the next due.
+    let got: Vec<(&str, u32)> = claimed.iter().map(|c| (c.id.as_str(), c.attempt)).collect();
+    assert_eq!(got, [(a.as_str(), 1), (b.as_str(), 1)]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&claimed[0].payload).unwrap()["id"], 1);
+    assert_eq!(next_due.map(|d| d.timestamp_millis()), Some(soon.timestamp_millis()));
+    let state = |id: String| {
+        let queue = queue.clone();
+        async move { queue.get(&id).await.unwrap().map(|j| (j.state, j.attempts)) }
+    };
+    assert_eq!(state(a.clone()).await, Some((JobState::Running, 1)));
+    assert_eq!(state(spent.clone()).await, Some((JobState::Dead, 0)));
+    assert_eq!(state(later.clone()).await, Some((JobState::Waiting, 0)));
+    assert!(queue.claim(Probe::QUEUE, "w1", 10, now).await.unwrap().0.is_empty(), "nothing more is ready");
+
+    // Once due, the delayed job is claimed; running jobs are neither deleted nor purged.
+    let (claimed, next_due) = queue.claim(Probe::QUEUE, "w2", 10, soon).await.unwrap();
+    assert_eq!(claimed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [later.as_str()]);
+    assert_eq!(next_due, None);
+    assert!(!queue.delete(&a).await.unwrap());
+    assert_eq!(queue.purge(Probe::QUEUE, JobState::Running).await.unwrap(), 0);
+    assert_eq!(queue.list(&JobFilter::queue(Probe::QUEUE).state(JobState::Running), 10, 0).await.unwrap().len(), 3);
+}

@@ -1,7 +1,7 @@
 //! The Redis queue store (`TELEOPS_QUEUE_URL=redis://…`): lists and sorted sets changed only by
 //! Lua scripts (`lua/*.lua`), each bounded in what it touches, so every change of a job is atomic.
 //!
-//! This file holds what enqueues and inspects; claiming, acknowledging and the worker heartbeat
+//! This file holds what enqueues, inspects and claims; acknowledging and the worker heartbeat
 //! come with the apalis backend built on it.
 //!
 //! Keys, under a prefix (`teleops:` by default, so one Redis can serve several installations):
@@ -59,6 +59,16 @@ struct Scripts {
     enqueue: redis::Script,
     retry: redis::Script,
     delete: redis::Script,
+    claim: redis::Script,
+}
+
+/// A job handed to a worker by [`RedisQueue::claim`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub id: String,
+    pub payload: Vec<u8>,
+    /// Which attempt this is, counted at delivery (1 for the first).
+    pub attempt: u32,
 }
 
 impl std::fmt::Debug for RedisQueue {
@@ -76,6 +86,7 @@ impl RedisQueue {
             enqueue: redis::Script::new(include_str!("lua/enqueue.lua")),
             retry: redis::Script::new(include_str!("lua/retry.lua")),
             delete: redis::Script::new(include_str!("lua/delete.lua")),
+            claim: redis::Script::new(include_str!("lua/claim.lua")),
         };
         Ok(Self { conn, prefix: prefix.to_owned(), key_ttl: Duration::from_secs(2 * 24 * 3600), scripts })
     }
@@ -211,6 +222,31 @@ impl RedisQueue {
             let n: u64 = call.invoke_async(&mut conn).await?;
             total += n;
         }
+    }
+
+    /// Claims up to `n` ready jobs of `queue` for `worker`, each attempt counted now; a job out of
+    /// attempts is dead instead of delivered. Also returns when the next delayed job is due, so
+    /// an idle worker knows how long it may wait.
+    pub async fn claim(
+        &self,
+        queue: &str,
+        worker: &str,
+        n: usize,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<Claimed>, Option<DateTime<Utc>>), RedisQueueError> {
+        let mut call = self.scripts.claim.prepare_invoke();
+        call.arg(&self.prefix).arg(queue).arg(worker).arg(now.timestamp_millis()).arg(n);
+        let mut answer: Vec<Vec<u8>> = call.invoke_async(&mut self.conn.clone()).await?;
+        let next_due = answer.pop().and_then(|ms| String::from_utf8_lossy(&ms).parse::<f64>().ok());
+        let claimed = answer
+            .chunks(3)
+            .map(|job| Claimed {
+                id: String::from_utf8_lossy(&job[0]).into_owned(),
+                payload: job[1].clone(),
+                attempt: String::from_utf8_lossy(&job[2]).parse().unwrap_or(1),
+            })
+            .collect();
+        Ok((claimed, next_due.and_then(|ms| DateTime::from_timestamp_millis(ms as i64))))
     }
 
     /// Cheap liveness check for `/health`.
