@@ -25,7 +25,6 @@ use shared::entities::{developer_attempt, user};
 use shared::equipment::devcode::{self, Attempt, Verdict};
 use shared::equipment::press::{DevPress, Press};
 use shared::equipment::purge::{self, PurgeError};
-use shared::equipment::texts::common::title;
 use shared::equipment::texts::dev::{Text, t};
 use shared::i18n;
 use teloxide::prelude::*;
@@ -313,7 +312,7 @@ async fn purge_category(cx: &Cx, category: &str) -> HandlerResult {
             for (device, loan) in taken {
                 let holder = user::Entity::find_by_id(loan.holder_id).one(&cx.deps.db).await?;
                 let holder = holder.map_or_else(|| loan.holder_id.to_string(), |u| u.first_name);
-                let title = title(device.id, &device.name, &device.inventory_no);
+                let title = device.title();
                 list.push(t(lang, Text::TakenBy { title: &title, holder: &holder }));
             }
             cx.reply(t(lang, Text::PurgeTaken { category, list: &list.join("\n") })).await

@@ -40,6 +40,11 @@ pub fn search_text(name: &str, inventory_no: &str, serial_no: &str) -> String {
 }
 
 impl Model {
+    /// How texts name the device: `#12 Move/5000 (INV-0042)`.
+    pub fn title(&self) -> String {
+        crate::equipment::texts::common::title(self.id, &self.name, &self.inventory_no)
+    }
+
     /// The row's fields as the domain and the files see them.
     pub fn fields(&self) -> DeviceFields {
         DeviceFields {

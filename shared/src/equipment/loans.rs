@@ -21,7 +21,6 @@ use sea_orm::{
 use crate::entities::{device, device_wait, loan, user};
 use crate::equipment::device::DeviceState;
 use crate::equipment::press::{DevicePress, Press};
-use crate::equipment::texts::common::title;
 use crate::equipment::texts::loans::{Text, t};
 use crate::i18n::Lang;
 use crate::outbox::{self, Button, OutboxError};
@@ -182,7 +181,7 @@ async fn take_and_tell(
             let (lang, _) = reader(&tx, take.holder_id, rules.default_zone).await?;
             let by = user::Entity::find_by_id(admin).one(&tx).await?.map(|u| u.first_name);
             let due = take.due_on.map(|d| crate::equipment::texts::common::date(lang, d));
-            let name = title(device.id, &device.name, &device.inventory_no);
+            let name = device.title();
             let text = t(lang, Text::AssignedToYou { title: &name, by: by.as_deref(), due: due.as_deref() });
             Some((queue, outbox::write(&tx, take.holder_id, text, None).await?))
         }
@@ -338,7 +337,7 @@ pub async fn expire_holds(
         let mut messages = Vec::new();
         if let Some(device) = device::Entity::find_by_id(hold.device_id).one(&tx).await? {
             let (lang, _) = reader(&tx, hold.user_id, rules.default_zone).await?;
-            let text = t(lang, Text::HoldLapsed { title: &title(device.id, &device.name, &device.inventory_no) });
+            let text = t(lang, Text::HoldLapsed { title: &device.title() });
             messages.push(outbox::write(&tx, hold.user_id, text, None).await?);
             let (_, message) = offer_next(&tx, &device, rules, now).await?;
             messages.extend(message);
@@ -380,7 +379,7 @@ pub async fn mark(
         (DeviceState::Broken | DeviceState::Retired, Some(hold)) => {
             clear_offer(&tx, hold.id).await?;
             let (lang, _) = reader(&tx, hold.user_id, rules.default_zone).await?;
-            let text = t(lang, Text::HoldWithdrawn { title: &title(device.id, &device.name, &device.inventory_no) });
+            let text = t(lang, Text::HoldWithdrawn { title: &device.title() });
             Some(outbox::write(&tx, hold.user_id, text, None).await?)
         }
         (DeviceState::Available, None) => offer_next(&tx, &device, rules, now).await?.1,
@@ -457,7 +456,7 @@ async fn offer_next(
     row.hold_until = Set(Some(until));
     let row = row.update(tx).await?;
     let (lang, zone) = reader(tx, row.user_id, rules.default_zone).await?;
-    let name = title(device.id, &device.name, &device.inventory_no);
+    let name = device.title();
     let text = t(lang, Text::OfferReady { title: &name, until: &crate::tz::minute(until, zone) });
     let buttons = vec![vec![
         Button { text: t(lang, Text::ClaimButton), data: Press::Device(DevicePress::Claim(device.id)).data() },

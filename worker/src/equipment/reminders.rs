@@ -22,7 +22,7 @@ use shared::entities::{device, loan, reminder_log, user};
 use shared::equipment::calendar::{self, Item, OpenLoan, Overdue};
 use shared::equipment::jobs::{Escalate, Remind};
 use shared::equipment::press::{DevicePress, Press};
-use shared::equipment::texts::common::{date, title};
+use shared::equipment::texts::common::date;
 use shared::equipment::texts::reminders::{Text, t};
 use shared::i18n::Lang;
 use shared::outbox::{self, Button, Buttons};
@@ -219,7 +219,7 @@ async fn users(
 
 /// `#12 Move/5000 (INV-0042)`, or `#12` for a device whose row is gone.
 fn device_title(id: i64, devices: &HashMap<i64, device::Model>) -> String {
-    devices.get(&id).map_or_else(|| format!("#{id}"), |d| title(d.id, &d.name, &d.inventory_no))
+    devices.get(&id).map_or_else(|| format!("#{id}"), device::Model::title)
 }
 
 /// `Ivan Petrov (@ivan)`, shortened for a list line.

@@ -15,7 +15,7 @@ use shared::equipment::press::{EditField, EditPress, Press};
 use shared::equipment::texts::catalog::{Text, t};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
 
-use super::{State, ask, button, check, inventory_owner, is_unique_violation, title};
+use super::{State, ask, button, check, inventory_owner, is_unique_violation};
 use crate::HandlerResult;
 use crate::cx::Cx;
 
@@ -182,7 +182,7 @@ async fn inventory_typed(cx: &Cx, mut draft: Draft, typed: &str) -> HandlerResul
         Err(e) => return reask(cx, t(lang, Text::BadField(&e))).await,
     };
     if let Some(other) = inventory_owner(&cx.deps.db, &inventory_no, None).await? {
-        return reask(cx, t(lang, Text::InventoryTaken { inventory_no: &inventory_no, title: &title(&other) })).await;
+        return reask(cx, t(lang, Text::InventoryTaken { inventory_no: &inventory_no, title: &other.title() })).await;
     }
     settle(cx, EditField::InventoryNo, &inventory_no).await?;
     draft.inventory_no = inventory_no;
@@ -227,7 +227,7 @@ async fn create(cx: &Cx, draft: Draft) -> HandlerResult {
         Err(e) => return cx.reply(t(lang, Text::BadField(&e))).await,
     };
     let taken = |other: &device::Model| {
-        t(lang, Text::InventoryTaken { inventory_no: &fields.inventory_no, title: &title(other) })
+        t(lang, Text::InventoryTaken { inventory_no: &fields.inventory_no, title: &other.title() })
     };
     if let Some(other) = inventory_owner(&cx.deps.db, &fields.inventory_no, None).await? {
         return cx.reply(taken(&other)).await;

@@ -12,7 +12,7 @@ use shared::equipment::texts::catalog::{Text, t};
 use shared::equipment::texts::common;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
 
-use super::{button, names, parse_id, title};
+use super::{button, names, parse_id};
 use crate::HandlerResult;
 use crate::cx::Cx;
 
@@ -95,7 +95,7 @@ pub(crate) async fn text(
     hold: Option<&device_wait::Model>,
 ) -> anyhow::Result<String> {
     let (lang, zone) = (cx.lang(), cx.caller.zone);
-    let mut out = format!("🖥 {}\n{}", title(row), t(lang, Text::CardState { state: common::state(lang, row.state) }));
+    let mut out = format!("🖥 {}\n{}", row.title(), t(lang, Text::CardState { state: common::state(lang, row.state) }));
     let fields = row.fields();
     for column in [
         DeviceColumn::Category,
@@ -153,7 +153,7 @@ async fn show_history(cx: &Cx, id: i64) -> HandlerResult {
         .limit(HISTORY_MAX)
         .all(db)
         .await?;
-    let mut out = t(lang, Text::HistoryHeader { title: &title(&row) });
+    let mut out = t(lang, Text::HistoryHeader { title: &row.title() });
     if found.is_empty() {
         out.push('\n');
         out.push_str(&t(lang, Text::HistoryEmpty));

@@ -21,7 +21,7 @@ use shared::equipment::texts::catalog::{Text, t};
 use shared::equipment::texts::common;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
 
-use super::{State, ask, button, check, inventory_owner, is_unique_violation, names, parse_id, title};
+use super::{State, ask, button, check, inventory_owner, is_unique_violation, names, parse_id};
 use crate::HandlerResult;
 use crate::cx::Cx;
 
@@ -125,7 +125,7 @@ pub async fn on_press(cx: Cx, press: EditPress) -> HandlerResult {
                 Ok(back) => {
                     let detail = format!("holder {}", back.loan.holder_id);
                     cx.audit(Entry::new("device.unassign", "device", id).detail(detail)).await?;
-                    cx.answer(Some(t(lang, Text::Unassigned { title: &title(&row) }))).await?;
+                    cx.answer(Some(t(lang, Text::Unassigned { title: &row.title() }))).await?;
                 }
                 Err(LoanError::NotTaken) => cx.answer(Some(t(lang, Text::NotTaken))).await?,
                 Err(e) => return Err(e.into()),
@@ -137,10 +137,10 @@ pub async fn on_press(cx: Cx, press: EditPress) -> HandlerResult {
                 Ok(_) => {
                     cx.audit(Entry::new("device.mark", "device", id).detail(state.as_str())).await?;
                     let shown = common::state(lang, state);
-                    cx.answer(Some(t(lang, Text::Marked { title: &title(&row), state: shown }))).await?;
+                    cx.answer(Some(t(lang, Text::Marked { title: &row.title(), state: shown }))).await?;
                 }
                 Err(LoanError::Taken(_) | LoanError::NotTaken) => {
-                    cx.answer(Some(t(lang, Text::UnassignFirst { title: &title(&row) }))).await?
+                    cx.answer(Some(t(lang, Text::UnassignFirst { title: &row.title() }))).await?
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -148,23 +148,23 @@ pub async fn on_press(cx: Cx, press: EditPress) -> HandlerResult {
         }
         EditPress::Delete(_) => {
             if loans::open_loan(db, id).await?.is_some() {
-                return cx.answer(Some(t(lang, Text::UnassignFirst { title: &title(&row) }))).await;
+                return cx.answer(Some(t(lang, Text::UnassignFirst { title: &row.title() }))).await;
             }
             cx.answer(None).await?;
             let markup = InlineKeyboardMarkup::new([[
                 button(t(lang, Text::DeleteButton), Press::Edit(EditPress::DeleteConfirmed(id))),
                 button(shared::i18n::t(lang, shared::i18n::Text::CancelButton), Press::Edit(EditPress::Menu(id))),
             ]]);
-            cx.edit(t(lang, Text::DeleteConfirm { title: &title(&row) }), Some(markup)).await
+            cx.edit(t(lang, Text::DeleteConfirm { title: &row.title() }), Some(markup)).await
         }
         EditPress::DeleteConfirmed(_) => match loans::delete(db, id).await {
             Ok(gone) => {
                 cx.audit(Entry::new("device.delete", "device", id).detail(gone.inventory_no.clone())).await?;
                 cx.answer(None).await?;
-                cx.edit(t(lang, Text::Deleted { title: &title(&gone) }), None).await
+                cx.edit(t(lang, Text::Deleted { title: &gone.title() }), None).await
             }
             Err(LoanError::Taken(_)) => {
-                cx.answer(Some(t(lang, Text::UnassignFirst { title: &title(&row) }))).await?;
+                cx.answer(Some(t(lang, Text::UnassignFirst { title: &row.title() }))).await?;
                 redraw(&cx, id).await
             }
             Err(e) => Err(e.into()),
@@ -232,7 +232,7 @@ async fn change(cx: &Cx, row: &device::Model, field: EditField, typed: &str) -> 
         Ok(value) => value,
         Err(e) => return cx.reply(t(lang, Text::Reask { problem: &t(lang, Text::BadField(&e)) })).await,
     };
-    let taken = |other: &device::Model| t(lang, Text::InventoryTaken { inventory_no: &value, title: &title(other) });
+    let taken = |other: &device::Model| t(lang, Text::InventoryTaken { inventory_no: &value, title: &other.title() });
     if field == EditField::InventoryNo
         && let Some(other) = inventory_owner(&cx.deps.db, &value, Some(row.id)).await?
     {
@@ -297,7 +297,7 @@ async fn assign(cx: &Cx, row: &device::Model, holder: i64, due_on: Option<NaiveD
             cx.audit(Entry::new("device.assign", "device", row.id).detail(detail)).await?;
             let who = names(&cx.deps.db, [holder]).await?.remove(&holder).unwrap_or_default();
             let due = due_on.map(|d| common::date(lang, d));
-            t(lang, Text::Assigned { title: &title(row), holder: &who, due: due.as_deref() })
+            t(lang, Text::Assigned { title: &row.title(), holder: &who, due: due.as_deref() })
         }
         Err(LoanError::Taken(open)) => {
             let who = names(&cx.deps.db, [open.holder_id]).await?.remove(&open.holder_id).unwrap_or_default();

@@ -22,7 +22,7 @@ use shared::equipment::texts::catalog::{Text, t};
 use shared::equipment::texts::common;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, ReplyMarkup};
 
-use super::{button, names, title};
+use super::{button, names};
 use crate::HandlerResult;
 use crate::cx::Cx;
 
@@ -152,7 +152,7 @@ async fn device_lines(
     let mut text = String::new();
     let mut keyboard = Vec::with_capacity(rows.len() + 2);
     for row in rows {
-        text.push_str(&format!("\n{} · {}", title(row), common::state(lang, row.state)));
+        text.push_str(&format!("\n{} · {}", row.title(), common::state(lang, row.state)));
         if let Some(holder) = holders.get(&row.id) {
             text.push_str(&format!(" · {}", people[holder]));
         }
@@ -374,7 +374,7 @@ async fn people_lines(cx: &Cx, people: &[(String, Option<i64>)]) -> anyhow::Resu
                 let mine: Vec<String> = open
                     .iter()
                     .filter(|l| l.holder_id == *user)
-                    .filter_map(|l| devices.get(&l.device_id).map(title))
+                    .filter_map(|l| devices.get(&l.device_id).map(device::Model::title))
                     .collect();
                 if mine.is_empty() { t(lang, Text::HoldsNothing) } else { mine.join(", ") }
             }

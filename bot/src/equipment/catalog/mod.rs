@@ -14,7 +14,6 @@ use shared::equipment::field::FieldError;
 use shared::equipment::loans::Rules;
 use shared::equipment::press::{DevicePress, EditField, EditPress, Press};
 use shared::equipment::texts::catalog::{Text, t};
-use shared::equipment::texts::common;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::NAME;
@@ -104,10 +103,6 @@ fn button(label: impl Into<String>, press: Press) -> InlineKeyboardButton {
 /// A device id as typed: `12` or `#12`.
 fn parse_id(args: &str) -> Option<i64> {
     args.trim().trim_start_matches('#').parse().ok().filter(|id| *id > 0)
-}
-
-fn title(d: &device::Model) -> String {
-    common::title(d.id, &d.name, &d.inventory_no)
 }
 
 fn rules(cx: &Cx) -> Rules {

@@ -15,7 +15,7 @@ use shared::equipment::device::DeviceState;
 use shared::equipment::due::{self, DueError};
 use shared::equipment::loans::{self, LoanError, Rules, Take};
 use shared::equipment::press::{DevicePress, Press};
-use shared::equipment::texts::common::{date, title};
+use shared::equipment::texts::common::date;
 use shared::equipment::texts::loans::{Text, t};
 use shared::i18n::Lang;
 use shared::tz;
@@ -187,10 +187,6 @@ fn rules(cx: &Cx) -> Rules {
     Rules { hold: cx.deps.settings.wishlist_hold, default_zone: cx.deps.settings.timezone }
 }
 
-fn name_of(device: &device::Model) -> String {
-    title(device.id, &device.name, &device.inventory_no)
-}
-
 /// The caller takes the device, until `due_on` (their local date) if given.
 async fn take_device(cx: &Cx, device: &device::Model, due_on: Option<NaiveDate>) -> anyhow::Result<Answer> {
     let (lang, id) = (cx.lang(), device.id);
@@ -202,7 +198,7 @@ async fn take_device(cx: &Cx, device: &device::Model, due_on: Option<NaiveDate>)
     let due = loan.due_on.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
     cx.audit(Entry::new("device.take", "device", id).detail(format!("due {due}"))).await?;
     tracing::info!(device_id = id, holder = cx.caller.user_id, "device taken");
-    let name = name_of(device);
+    let name = device.title();
     let text = match loan.due_on {
         Some(day) => t(lang, Text::TakenDue { title: &name, due: &date(lang, day) }),
         None => t(lang, Text::TakenNoDue { title: &name }),
@@ -223,7 +219,7 @@ async fn give_back(cx: &Cx, device: &device::Model) -> anyhow::Result<Answer> {
     let holder = back.loan.holder_id;
     cx.audit(Entry::new("device.return", "device", id).detail(format!("holder {holder}"))).await?;
     tracing::info!(device_id = id, holder, by = caller, offered_to = ?back.offered_to.as_ref().map(|w| w.user_id), "device returned");
-    let name = name_of(device);
+    let name = device.title();
     if holder != caller {
         let holder_lang = reader_lang(cx, holder).await?;
         let text = t(holder_lang, Text::ReturnedForYou { title: &name, admin: &cx.caller.first_name });
@@ -242,7 +238,7 @@ async fn give_back(cx: &Cx, device: &device::Model) -> anyhow::Result<Answer> {
 /// offers Take), and one already held for the caller offers Claim / Pass.
 async fn join(cx: &Cx, device: &device::Model) -> anyhow::Result<Answer> {
     let (lang, id) = (cx.lang(), device.id);
-    let name = name_of(device);
+    let name = device.title();
     if device.state == DeviceState::Available {
         match loans::live_hold(&cx.deps.db, id, cx.now).await? {
             None if loans::open_loan(&cx.deps.db, id).await?.is_none() => {
@@ -271,7 +267,7 @@ async fn join(cx: &Cx, device: &device::Model) -> anyhow::Result<Answer> {
 /// The caller leaves the device's waitlist (passing it on if it was held for them).
 async fn leave(cx: &Cx, device: &device::Model) -> anyhow::Result<Answer> {
     let (lang, id) = (cx.lang(), device.id);
-    let name = name_of(device);
+    let name = device.title();
     let left = match loans::leave(&cx.deps.db, &cx.deps.queue, id, cx.caller.user_id, rules(cx), cx.now).await {
         Ok(left) => left,
         Err(e) => return refusal(cx, device, e).await,
@@ -287,7 +283,7 @@ async fn leave(cx: &Cx, device: &device::Model) -> anyhow::Result<Answer> {
 /// becomes the outcome.
 async fn claim(cx: &Cx, device: &device::Model) -> HandlerResult {
     let (lang, id) = (cx.lang(), device.id);
-    let name = name_of(device);
+    let name = device.title();
     let held = loans::live_hold(&cx.deps.db, id, cx.now).await?;
     if held.is_none_or(|h| h.user_id != cx.caller.user_id) {
         return offer_gone(cx, &name).await;
@@ -309,7 +305,7 @@ async fn claim(cx: &Cx, device: &device::Model) -> HandlerResult {
 /// Pass on the waitlist's offer: the device goes to the next in line (or is simply available).
 async fn pass(cx: &Cx, device: &device::Model) -> HandlerResult {
     let id = device.id;
-    let name = name_of(device);
+    let name = device.title();
     match loans::pass(&cx.deps.db, &cx.deps.queue, id, cx.caller.user_id, rules(cx), cx.now).await {
         Ok(next) => {
             cx.audit(Entry::new("device.pass", "device", id)).await?;
@@ -340,7 +336,7 @@ fn offer_buttons(lang: Lang, id: i64) -> Vec<InlineKeyboardButton> {
 /// Why the device did not change hands, in words, with the way on where there is one.
 async fn refusal(cx: &Cx, device: &device::Model, e: LoanError) -> anyhow::Result<Answer> {
     let (lang, id) = (cx.lang(), device.id);
-    let name = name_of(device);
+    let name = device.title();
     let join = || vec![button(t(lang, Text::JoinButton), DevicePress::JoinWaitlist(id))];
     Ok(match e {
         LoanError::Taken(open) if open.holder_id == cx.caller.user_id => {
