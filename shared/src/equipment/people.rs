@@ -10,13 +10,14 @@
 //!   guess is worse than a gap. Usernames are unique on both sides, compared in lower case.
 //! - A person whose linked user holds devices is not deleted ([`PeopleError::HoldsDevices`]).
 
-use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::entities::{loan, person, user};
+use crate::equipment::person::username_key;
 
 /// Why a person was not changed.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +71,7 @@ pub async fn link_by_username(
     username: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, DbErr> {
-    let username = username.trim_start_matches('@').to_lowercase();
+    let username = username_key(username);
     if username.is_empty()
         || person::Entity::find().filter(person::Column::UserId.eq(user_id)).one(conn).await?.is_some()
     {
@@ -99,7 +100,7 @@ pub async fn link_unlinked(conn: &impl ConnectionTrait, now: DateTime<Utc>) -> R
         .all(conn)
         .await?;
     let by_username: HashMap<String, i64> =
-        users.iter().filter_map(|u| u.username.as_ref().map(|n| (n.to_lowercase(), u.id))).collect();
+        users.iter().filter_map(|u| u.username.as_ref().map(|n| (username_key(n), u.id))).collect();
     let phones: Vec<(i64, String)> =
         users.into_iter().filter_map(|u| u.phone.map(|p| (u.id, p.expose().clone()))).collect();
     let mut n = 0;

@@ -262,7 +262,7 @@ pub fn stored_username(cell: &str) -> Option<String> {
 }
 
 /// A username as written in a list, a link or a message, lower-cased and bare.
-fn username_key(cell: &str) -> String {
+pub fn username_key(cell: &str) -> String {
     let bare = cell.trim();
     let bare = ["https://", "http://"].iter().find_map(|p| bare.strip_prefix(p)).unwrap_or(bare);
     let bare = ["t.me/", "telegram.me/"].iter().find_map(|p| bare.strip_prefix(p)).unwrap_or(bare);
