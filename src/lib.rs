@@ -123,7 +123,8 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
     let queue = Queue::connect(&settings.queue_url, metrics.clone())
         .await
         .map_err(|e| StartError::Setup(format!("TELEOPS_QUEUE_URL: cannot open: {e}")))?
-        .poll_interval(options.poll_interval);
+        .poll_interval(options.poll_interval)
+        .retention(settings.queue_retention);
     if matches!(role, Role::Up | Role::Migrate) {
         Migrator::up(&db, None).await.map_err(|e| anyhow::anyhow!("migrating the database: {e}"))?;
         queue.migrate().await.map_err(|e| anyhow::anyhow!("migrating the queue: {e}"))?;

@@ -1,5 +1,6 @@
 //! The dashboard role: the apalis-board queue UI at `/` with its API at `/api/v1`, teleops' own
-//! admin API under `/api` (counts, dead jobs, and jobs to list, retry and delete: [`jobs`]), `GET /health` (no auth) and `GET /metrics` (Prometheus text).
+//! admin API under `/api` (counts, dead jobs, and jobs to list, retry and delete: [`jobs`]),
+//! `GET /health` (no auth) and `GET /metrics` (Prometheus text).
 //!
 //! Everything but `/health` requires the dashboard token (bearer, or basic-auth password) when one
 //! is set. Without a token the settings only allow a loopback address.
@@ -22,7 +23,7 @@ use shared::clock::SharedClock;
 use shared::config::Secret;
 use shared::entities::system_state::{self, LAST_HEARTBEAT};
 use shared::metrics::Metrics;
-use shared::queue::Queue;
+use shared::queue::{Queue, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -46,8 +47,10 @@ pub const STALE_HEARTBEAT: Duration = Duration::from_secs(300);
 /// The whole router; tests call it without a socket.
 pub fn app(state: AppState) -> Router {
     let mut board = ApiBuilder::new(Router::new());
-    for queue in state.queues.iter().copied() {
-        board = board.register(queue, state.queue.board_storage(queue));
+    if let Store::Sqlite(store) = state.queue.store() {
+        for queue in state.queues.iter().copied() {
+            board = board.register(queue, store.board_storage(queue));
+        }
     }
     let protected = Router::new()
         .route("/metrics", get(metrics))

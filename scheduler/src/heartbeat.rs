@@ -24,8 +24,9 @@ pub fn register(r: &mut Registry, heartbeat_cron: &str) -> anyhow::Result<()> {
         let slot = heartbeat_slot(at);
         (Heartbeat { slot }, slot)
     })?;
-    let keep_done_secs = r.settings.queue_keep_done.as_secs() as i64;
-    r.cron(EVERY_MINUTE, move |at| (PurgeQueue { keep_done_secs }, heartbeat_slot(at)))?;
+    let keep_done_secs = r.settings.queue_retention.keep_done.as_secs() as i64;
+    let keep_done_count = r.settings.queue_retention.keep_count;
+    r.cron(EVERY_MINUTE, move |at| (PurgeQueue { keep_done_secs, keep_done_count }, heartbeat_slot(at)))?;
     r.scan(OutboxSweep::new(r.db.clone()));
     Ok(())
 }

@@ -90,8 +90,10 @@ pub struct Settings {
     pub open_registration: bool,
     /// Concurrent jobs per queue in one worker process. By default, this is 8.
     pub worker_concurrency: usize,
-    /// How long finished jobs stay in the queue (dead ones stay until dropped). By default, 1 h.
-    pub queue_keep_done: std::time::Duration,
+    /// How long, and how many per queue, finished jobs stay in the queue (dead ones stay until
+    /// dropped): `TELEOPS_QUEUE_KEEP_DONE` (by default, 24 h) and `TELEOPS_QUEUE_KEEP_DONE_COUNT`
+    /// (by default, 100,000).
+    pub queue_retention: crate::queue::Retention,
     /// Monitors one user may have; admins have no limit. By default, this is 50.
     pub monitor_quota: usize,
     /// PEM file of extra CA certificates HTTPS monitors trust (internal sites). By default, none.
@@ -139,7 +141,7 @@ impl Settings {
             None => sqlite_url(&data_dir, "teleops.db"),
         };
         let queue_url = match get("TELEOPS_QUEUE_URL") {
-            Some(url) => check_db_url("TELEOPS_QUEUE_URL", &url, &["sqlite"])?,
+            Some(url) => check_db_url("TELEOPS_QUEUE_URL", &url, &["sqlite", "redis", "rediss"])?,
             None => sqlite_url(&data_dir, "queue.db"),
         };
         let bot_token = get("TELEOPS_BOT_TOKEN").or_else(|| get("TELOXIDE_TOKEN"));
@@ -196,11 +198,16 @@ impl Settings {
             })?,
         };
 
-        let queue_keep_done = match get("TELEOPS_QUEUE_KEEP_DONE") {
-            None => std::time::Duration::from_secs(3600),
-            Some(raw) => crate::monitoring::schedule::parse_duration(&raw)
-                .map_err(|e| ConfigError::new("TELEOPS_QUEUE_KEEP_DONE", e.to_string()))?,
-        };
+        let mut queue_retention = crate::queue::Retention::default();
+        if let Some(raw) = get("TELEOPS_QUEUE_KEEP_DONE") {
+            queue_retention.keep_done = crate::monitoring::schedule::parse_duration(&raw)
+                .map_err(|e| ConfigError::new("TELEOPS_QUEUE_KEEP_DONE", e.to_string()))?;
+        }
+        if let Some(raw) = get("TELEOPS_QUEUE_KEEP_DONE_COUNT") {
+            queue_retention.keep_count = raw.trim().replace(['_', ','], "").parse().map_err(|_| {
+                ConfigError::new("TELEOPS_QUEUE_KEEP_DONE_COUNT", format!("{raw:?} is not a whole number like 100000"))
+            })?;
+        }
 
         let timezone = match get("TELEOPS_TIMEZONE") {
             None => chrono_tz::UTC,
@@ -271,7 +278,7 @@ impl Settings {
             require_phone,
             open_registration,
             worker_concurrency,
-            queue_keep_done,
+            queue_retention,
             monitor_quota,
             ca_file: get("TELEOPS_CA_FILE").map(PathBuf::from),
             results_keep,
@@ -441,7 +448,8 @@ mod tests {
         check_err(&[("TELEOPS_BOT_TOKEN", "hello")], "TELEOPS_BOT_TOKEN", "BotFather");
         check_err(&[("TELEOPS_LOG_FORMAT", "xml")], "TELEOPS_LOG_FORMAT", "text or json");
         check_err(&[("TELEOPS_DATABASE_URL", "mysql://x")], "TELEOPS_DATABASE_URL", "sqlite://");
-        check_err(&[("TELEOPS_QUEUE_URL", "postgres://x")], "TELEOPS_QUEUE_URL", "sqlite://");
+        check_err(&[("TELEOPS_QUEUE_URL", "postgres://x")], "TELEOPS_QUEUE_URL", "sqlite:// or redis://");
+        check_err(&[("TELEOPS_QUEUE_KEEP_DONE_COUNT", "lots")], "TELEOPS_QUEUE_KEEP_DONE_COUNT", "whole number");
         check_err(&[("TELEOPS_TELEGRAM_API_URL", "ftp://x")], "TELEOPS_TELEGRAM_API_URL", "http");
         check_err(&[("TELEOPS_SECRET_KEY", "abcd")], "TELEOPS_SECRET_KEY", "64 hex");
         check_err(&[("TELEOPS_REQUIRE_PHONE", "maybe")], "TELEOPS_REQUIRE_PHONE", "true or false");

@@ -67,10 +67,18 @@ impl Job for Notify {
     };
 }
 
-/// Delete finished jobs older than `keep_done_secs`, so the queue stays small.
+/// Delete finished jobs older than `keep_done_secs`, and the oldest beyond `keep_done_count` per
+/// queue, so the queue stays small.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PurgeQueue {
     pub keep_done_secs: i64,
+    /// Absent in jobs enqueued before it existed: the default then.
+    #[serde(default = "default_keep_done_count")]
+    pub keep_done_count: u64,
+}
+
+fn default_keep_done_count() -> u64 {
+    crate::queue::Retention::default().keep_count
 }
 
 impl Job for PurgeQueue {

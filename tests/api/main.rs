@@ -18,9 +18,11 @@ mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod policy; // built-in probe denies, admins' rules over them, the "blocked by policy" state
 mod postgres; // a throwaway Postgres server for the tests that need one
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
+mod queue_redis; // Redis workers: silent workers reaped, attempts at delivery, trimming, pause
 mod redis; // a throwaway redis-server for the tests that need one
 mod redis_queue; // the Redis store: enqueue once per key, inspect, retry, delete, purge
 mod russian; // a Russian user reads Russian: durations, reasons, states, uptime since, menus
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat
 mod secrets; // secrets at rest: encrypted phones, key rotation, `teleops rotate-key`
+mod setup; // TELEOPS_TEST_SETUP: the stores the suite runs on
 mod tally; // a test-only slice registered in one line: its command answers, its job runs

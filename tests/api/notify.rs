@@ -192,7 +192,7 @@ async fn a_message_whose_enqueue_failed_is_sent_by_the_outbox_sweep_once() {
         "CREATE TRIGGER refuse_notify BEFORE INSERT ON Jobs WHEN NEW.job_type = 'notify' \
          BEGIN SELECT RAISE(ABORT, 'queue sabotaged by the test'); END",
     )
-    .execute(app.queue.pool())
+    .execute(app.queue.sqlite_pool().expect("the embedded queue"))
     .await
     .unwrap();
 
@@ -200,7 +200,10 @@ async fn a_message_whose_enqueue_failed_is_sent_by_the_outbox_sweep_once() {
 
     assert_eq!(status_of(&app, id).await, Some(OutboxStatus::Pending), "the row is stored");
     assert!(notify_jobs(&app).await.is_empty(), "but no job was enqueued");
-    sqlx::query("DROP TRIGGER refuse_notify").execute(app.queue.pool()).await.unwrap();
+    sqlx::query("DROP TRIGGER refuse_notify")
+        .execute(app.queue.sqlite_pool().expect("the embedded queue"))
+        .await
+        .unwrap();
     // Past the grace, the sweep (run by the scheduler, on its clock) enqueues it.
     clock.advance(chrono::Duration::seconds(60));
     app.telegram.wait_for_text(3004, "not lost").await;

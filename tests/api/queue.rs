@@ -16,9 +16,10 @@ use tokio_util::sync::CancellationToken;
 use worker::{Deps, JobError};
 
 use crate::helpers::{TempDir, eventually, within};
+use crate::setup::{QueueStore, TestQueue};
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-enum Behaviour {
+pub enum Behaviour {
     FailTimes(u32),
     /// Asks to be run again later (a retry-after of 0 s) this many times, then fails every time.
     DeferThenFail(u32),
@@ -28,9 +29,9 @@ enum Behaviour {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Probe {
-    id: u64,
-    behaviour: Behaviour,
+pub struct Probe {
+    pub id: u64,
+    pub behaviour: Behaviour,
 }
 
 impl Job for Probe {
@@ -44,7 +45,7 @@ impl Job for Probe {
 
 /// One attempt only, short timeout.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct OneShot(Probe);
+pub struct OneShot(pub Probe);
 
 impl Job for OneShot {
     const QUEUE: &'static str = "test-oneshot";
@@ -53,7 +54,7 @@ impl Job for OneShot {
 
 /// One attempt, long timeout: for draining.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Slow(Probe);
+pub struct Slow(pub Probe);
 
 impl Job for Slow {
     const QUEUE: &'static str = "test-slow";
@@ -61,18 +62,18 @@ impl Job for Slow {
 }
 
 #[derive(Debug, Default, Clone)]
-struct Seen {
-    starts: Vec<Instant>,
-    finished: usize,
+pub struct Seen {
+    pub starts: Vec<Instant>,
+    pub finished: usize,
 }
 
 static SEEN: LazyLock<Mutex<HashMap<u64, Seen>>> = LazyLock::new(Mutex::default);
 
-fn seen(id: u64) -> Seen {
+pub fn seen(id: u64) -> Seen {
     SEEN.lock().unwrap().get(&id).cloned().unwrap_or_default()
 }
 
-async fn behave(probe: Probe) -> Result<(), JobError> {
+pub async fn behave(probe: Probe) -> Result<(), JobError> {
     let n = {
         let mut map = SEEN.lock().unwrap();
         let entry = map.entry(probe.id).or_default();
@@ -95,26 +96,35 @@ async fn behave(probe: Probe) -> Result<(), JobError> {
     res
 }
 
-fn unique_id() -> u64 {
+pub fn unique_id() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + (std::process::id() as u64) * 1_000_000
 }
 
-struct Harness {
-    queue: Queue,
+pub struct Harness {
+    pub queue: Queue,
     shutdown: CancellationToken,
     monitor: tokio::task::JoinHandle<()>,
-    _dir: TempDir,
+    store: Option<TestQueue>,
 }
 
 impl Harness {
-    async fn start() -> Self {
+    /// Workers on the queue store of this run's setup.
+    pub async fn start() -> Self {
+        Self::start_on(QueueStore::of_setup()).await.expect("the setup's queue store")
+    }
+
+    async fn start_on(store: QueueStore) -> Option<Self> {
+        let store = TestQueue::start(store).await?;
+        let mut harness = Self::workers(store.queue.clone());
+        harness.store = Some(store);
+        Some(harness)
+    }
+
+    /// Workers for the probe kinds on `queue`, which the caller keeps alive.
+    pub fn workers(queue: Queue) -> Self {
         LazyLock::force(&crate::helpers::TRACING);
-        let dir = TempDir::new();
-        let url = format!("sqlite://{}?mode=rwc", dir.0.join("queue.db").display());
-        let queue = Queue::connect(&url, Metrics::new()).await.unwrap().poll_interval(Duration::from_millis(50));
-        queue.migrate().await.unwrap();
-        let db = shared::db::connect("sqlite::memory:").await.unwrap();
+        let db = sea_orm::DatabaseConnection::default();
         let deps = Arc::new(Deps {
             db,
             queue: queue.clone(),
@@ -141,14 +151,14 @@ impl Harness {
                 .await
                 .unwrap();
         });
-        Self { queue, shutdown, monitor, _dir: dir }
+        Self { queue, shutdown, monitor, store: None }
     }
 
-    async fn job(&self, id: &str) -> JobInfo {
+    pub async fn job(&self, id: &str) -> JobInfo {
         self.queue.get(id).await.unwrap().expect("the job exists")
     }
 
-    async fn wait_state(&self, id: &str, state: JobState) -> JobInfo {
+    pub async fn wait_state(&self, id: &str, state: JobState) -> JobInfo {
         eventually(&format!("job {id} {state:?}"), || async {
             let job = self.job(id).await;
             (job.state == state).then_some(job)
@@ -156,9 +166,11 @@ impl Harness {
         .await
     }
 
-    async fn stop(self) {
+    /// Stops the workers; a store the harness started stays up while the returned handle lives.
+    pub async fn stop(self) -> Option<TestQueue> {
         self.shutdown.cancel();
         tokio::time::timeout(Duration::from_secs(10), self.monitor).await.expect("drained in time").unwrap();
+        self.store
     }
 }
 
@@ -326,7 +338,7 @@ async fn shutdown_lets_running_jobs_finish_and_fetches_nothing_new() {
     eventually("the slow job started", || async { (!seen(id).starts.is_empty()).then_some(()) }).await;
 
     let queue = h.queue.clone();
-    h.stop().await;
+    let _store = h.stop().await;
 
     assert_eq!(seen(id).finished, 1, "the running job finished during the drain");
     assert_eq!(queue.get(&job.id).await.unwrap().map(|j| j.state), Some(JobState::Done));
@@ -359,8 +371,12 @@ async fn purging_deletes_finished_jobs_and_keeps_dead_and_waiting_ones() {
         .await
         .unwrap();
 
-    assert_eq!(h.queue.purge_done(chrono::Utc::now() - chrono::Duration::hours(1)).await.unwrap(), 0, "too recent");
-    let purged = h.queue.purge_done(chrono::Utc::now() + chrono::Duration::hours(1)).await.unwrap();
+    assert_eq!(
+        h.queue.purge_done(chrono::Utc::now() - chrono::Duration::hours(1), 100).await.unwrap(),
+        0,
+        "too recent"
+    );
+    let purged = h.queue.purge_done(chrono::Utc::now() + chrono::Duration::hours(1), 100).await.unwrap();
 
     assert_eq!(purged, 1);
     let ids: Vec<String> =
@@ -382,7 +398,7 @@ async fn the_queue_schema_counts_as_pending_until_migrated() {
 
     assert_eq!(queue.pending_migrations().await.unwrap(), 0);
     let lidx: Option<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = 'LIdx'")
-        .fetch_optional(queue.pool())
+        .fetch_optional(queue.sqlite_pool().expect("the embedded queue"))
         .await
         .unwrap();
     assert_eq!(lidx, None, "the unselective lock_by index is gone");

@@ -34,10 +34,10 @@ pub async fn record(job: Heartbeat, deps: Arc<Deps>) -> Result<(), JobError> {
     Ok(())
 }
 
-/// Deletes finished jobs older than the payload's retention.
+/// Deletes finished jobs past the payload's retention.
 pub async fn purge(job: PurgeQueue, deps: Arc<Deps>) -> Result<(), JobError> {
     let before = deps.clock.now() - chrono::Duration::seconds(job.keep_done_secs.max(0));
-    let n = deps.queue.purge_done(before).await.map_err(anyhow::Error::from)?;
+    let n = deps.queue.purge_done(before, job.keep_done_count).await.map_err(anyhow::Error::from)?;
     if n > 0 {
         tracing::info!(deleted = n, "purged finished jobs");
     }

@@ -13,7 +13,8 @@ use serde_json::Value;
 use shared::clock::SharedClock;
 use shared::jobs::Job;
 use shared::metrics::Metrics;
-use shared::queue::Queue;
+use shared::queue::redis::backend::RedisBackend;
+use shared::queue::{Queue, Settled, Store, Verdict};
 use shared::ratelimit::SendLimiter;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -102,17 +103,30 @@ pub fn register<J: Job>(
     let deps = deps.clone();
     let handler: Handler<J> = Arc::new(handler);
     let run_id = run_id.to_owned();
-    monitor.register(move |restarts| {
-        let runner = Arc::new(Runner::<J> { deps: deps.clone(), handler: handler.clone() });
-        WorkerBuilder::new(format!("{}-{run_id}-{restarts}", J::QUEUE))
-            .backend(match J::POLL {
-                Some(every) => deps.queue.backend_polling(J::QUEUE, every),
-                None => deps.queue.backend(J::QUEUE),
-            })
-            .data(runner)
-            .concurrency(concurrency)
-            .build(execute::<J>)
-    })
+    // One builder chain over two backend types.
+    macro_rules! worker {
+        ($restarts:expr, $backend:expr) => {
+            WorkerBuilder::new(format!("{}-{run_id}-{}", J::QUEUE, $restarts))
+                .backend($backend)
+                .data(Arc::new(Runner::<J> { deps: deps.clone(), handler: handler.clone() }))
+                .concurrency(concurrency)
+                .build(execute::<J>)
+        };
+    }
+    match deps.queue.store().clone() {
+        Store::Sqlite(store) => monitor.register(move |restarts| {
+            worker!(
+                restarts,
+                match J::POLL {
+                    Some(every) => store.backend_polling(J::QUEUE, every),
+                    None => store.backend(J::QUEUE),
+                }
+            )
+        }),
+        Store::Redis(store) => monitor.register(move |restarts| {
+            worker!(restarts, RedisBackend::new(store.clone(), J::QUEUE, &format!("{run_id}-{restarts}"), concurrency))
+        }),
+    }
 }
 
 /// Runs one attempt: decode, time-box, catch panics, then classify the outcome for the queue.
@@ -153,20 +167,23 @@ async fn execute<J: Job>(
             }
             Err(JobError::RetryAfter(wait)) => {
                 let at = deps.clock.now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                match deps.queue.defer(&task_id.to_string(), at).await {
+                let message = format!("deferred: retry after {wait:?}");
+                let verdict = Verdict::Defer { at, reason: message.clone() };
+                match deps.queue.settle(&task_id.to_string(), &verdict).await {
                     Ok(()) => tracing::info!(retry_in = ?wait, "job deferred; the attempt does not count"),
                     Err(db) => tracing::error!(
                         error.message = %db,
                         "could not defer the job; the attempt counts as failed and it runs again at once"
                     ),
                 }
-                Err(format!("deferred: retry after {wait:?}").into())
+                Err(Settled { verdict, message }.into())
             }
             Err(JobError::Transient(e)) => {
                 deps.metrics.jobs_failed.with_label_values(&[kind]).inc();
                 let task_id = task_id.to_string();
-                // Each deferral raised the job's max_attempts by one and ran as an attempt; what
-                // the policy counts is the runs that were not deferred.
+                let message = format!("{e:#}");
+                // On SQLite each deferral raised the job's max_attempts by one and ran as an
+                // attempt; what the policy counts is the runs that were not deferred.
                 let max_attempts = match deps.queue.max_attempts(&task_id).await {
                     Ok(max) => max.unwrap_or(J::POLICY.max_attempts),
                     Err(db) => {
@@ -178,15 +195,16 @@ async fn execute<J: Job>(
                 if attempt_no >= max_attempts {
                     deps.metrics.jobs_dead.with_label_values(&[kind]).inc();
                     tracing::error!(error.cause_chain = ?e, error.message = %e, "job failed its last attempt; it is dead");
-                } else {
-                    let delay = J::POLICY.backoff.delay(counted, rand::random::<f64>());
-                    let at = deps.clock.now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                    tracing::warn!(error.message = %e, retry_in = ?delay, "job attempt failed; will retry");
-                    if let Err(db) = deps.queue.retry_at(&task_id, at).await {
-                        tracing::error!(error.message = %db, "could not delay the retry; it runs at once");
-                    }
+                    return Err(AbortError::new(message).into());
                 }
-                Err(format!("{e:#}").into())
+                let delay = J::POLICY.backoff.delay(counted, rand::random::<f64>());
+                let at = deps.clock.now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                tracing::warn!(error.message = %e, retry_in = ?delay, "job attempt failed; will retry");
+                let verdict = Verdict::Retry { at, error: message.clone() };
+                if let Err(db) = deps.queue.settle(&task_id, &verdict).await {
+                    tracing::error!(error.message = %db, "could not delay the retry; it runs at once");
+                }
+                Err(Settled { verdict, message }.into())
             }
         }
     }

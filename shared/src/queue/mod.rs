@@ -3,19 +3,22 @@
 //!
 //! Outside this module a job is a [`JobInfo`] in a [`JobState`] (waiting, running, retrying, done,
 //! dead), read through [`Queue::get`] and [`Queue::list`]; tests and the dashboard never read a
-//! backend's own storage. The one backend today is the embedded one, apalis-sqlite in its own
-//! database file ([`sqlite`]); [`Queue`] is its handle until a second backend makes it a choice.
-//! The Redis store ([`redis`]) enqueues and answers the same questions; its workers come next.
+//! store's own storage. [`Queue`] ([`facade`]) is a handle over one of two stores: the embedded
+//! default, apalis-sqlite in its own database file ([`sqlite`]), or Redis ([`redis`]), whose
+//! apalis backend is our own. Job runners judge each attempt as a [`Verdict`] and return it as a
+//! [`Settled`] error, so every store records the same outcome.
 
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+mod facade;
 pub mod redis;
 mod sqlite;
 
-pub use sqlite::{JobBackend, LenientJson, SqliteQueue as Queue, Wakeup, WakeupStream};
+pub use facade::{Queue, Store};
+pub use sqlite::{JobBackend, LenientJson, SqliteQueue, Wakeup, WakeupStream};
 
 /// A queue operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,9 @@ pub enum QueueError {
     /// A payload could not be serialized.
     #[error("job payload: {0}")]
     Encode(#[from] serde_json::Error),
+    /// The Redis store failed.
+    #[error("queue: {0}")]
+    Redis(#[from] redis::RedisQueueError),
 }
 
 /// Options for one enqueue.
@@ -93,6 +99,74 @@ pub enum JobState {
     Dead,
 }
 
+impl JobState {
+    pub const ALL: [JobState; 5] = [Self::Waiting, Self::Running, Self::Retrying, Self::Done, Self::Dead];
+
+    /// The state's word, as the API and the Redis store spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Running => "running",
+            Self::Retrying => "retrying",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// The state a word names.
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+}
+
+/// How an attempt ended, as the runner judged it: what the queue does with the job next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Done,
+    /// Will not run again.
+    Dead {
+        error: String,
+    },
+    /// Failed; runs again at `at`, this attempt counted.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    /// Not now (a rate limit's retry-after); runs again at `at`, this attempt not counted.
+    Defer {
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    /// Handed to a worker that never started it (it was stopping): back to the front of the
+    /// queue, the attempt not counted.
+    Release,
+}
+
+/// The error a job runner returns for an attempt that failed or was deferred, carrying its
+/// verdict to the backend that records it when the task is acknowledged.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Settled {
+    pub verdict: Verdict,
+    pub message: String,
+}
+
+/// How long finished jobs are kept, on every backend: `TELEOPS_QUEUE_KEEP_DONE` and
+/// `TELEOPS_QUEUE_KEEP_DONE_COUNT`. Dead jobs stay until an admin drops them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Finished longer ago than this: dropped.
+    pub keep_done: std::time::Duration,
+    /// Beyond this many finished jobs per queue, the oldest are dropped.
+    pub keep_count: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { keep_done: std::time::Duration::from_secs(24 * 3600), keep_count: 100_000 }
+    }
+}
+
 /// One job as the facade shows it, on any backend.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct JobInfo {
@@ -109,6 +183,8 @@ pub struct JobInfo {
     /// Not before this time (second precision).
     pub run_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
+    /// The worker that ran (or runs) the last attempt.
+    pub worker: Option<String>,
 }
 
 /// Which jobs [`Queue::list`] returns: every field that is set narrows the list.

@@ -29,7 +29,6 @@ use sqlx::sqlite::SqliteConnectOptions;
 
 use super::{DeadJob, Enqueue, EnqueueOutcome, JobFilter, JobInfo, JobState, QueueCounts, QueueError, next_id};
 use crate::jobs::Job;
-use crate::metrics::Metrics;
 
 /// The worker-facing backend type for one queue.
 pub type JobBackend = PollWith<WithCodec<SqliteStorage<Value>, LenientJson>, StreamStrategy<WakeupStream>>;
@@ -58,13 +57,12 @@ impl Codec<Value> for LenientJson {
 pub struct SqliteQueue {
     pool: SqlitePool,
     wakers: Arc<Mutex<Vec<Arc<Wakeup>>>>,
-    metrics: Metrics,
     poll_interval: Duration,
 }
 
 impl SqliteQueue {
     /// Opens (creating if needed) the queue database. Does not migrate.
-    pub async fn connect(url: &str, metrics: Metrics) -> Result<Self, QueueError> {
+    pub async fn connect(url: &str) -> Result<Self, QueueError> {
         crate::db::private_sqlite_file(url).map_err(sqlx::Error::Io)?;
         let options: SqliteConnectOptions = url.parse()?;
         let options = options
@@ -73,7 +71,7 @@ impl SqliteQueue {
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool, wakers: Arc::default(), metrics, poll_interval: Duration::from_millis(200) })
+        Ok(Self { pool, wakers: Arc::default(), poll_interval: Duration::from_millis(200) })
     }
 
     /// How often idle workers look for work enqueued by other processes. By default, 200 ms.
@@ -115,9 +113,34 @@ impl SqliteQueue {
         Ok(migrator.iter().filter(|m| !applied.contains(&m.version)).count() + usize::from(ours.is_some()))
     }
 
-    /// Deletes finished (`Done`) jobs that finished before `before`, in chunks so writers are not
-    /// held up; dead jobs stay for the admins. Returns how many were deleted.
-    pub async fn purge_done(&self, before: DateTime<Utc>) -> Result<u64, QueueError> {
+    /// Deletes finished (`Done`) jobs that finished before `before`, and the oldest beyond
+    /// `keep_count` per queue, in chunks so writers are not held up; dead jobs stay for the
+    /// admins. Returns how many were deleted.
+    pub async fn purge_done(&self, before: DateTime<Utc>, keep_count: u64) -> Result<u64, QueueError> {
+        let mut total = self.purge_done_before(before).await?;
+        let queues: Vec<String> = sqlx::query_scalar("SELECT DISTINCT job_type FROM Jobs WHERE status = 'Done'")
+            .fetch_all(&self.pool)
+            .await?;
+        for queue in queues {
+            loop {
+                let res = sqlx::query(
+                    "DELETE FROM Jobs WHERE rowid IN (SELECT rowid FROM Jobs WHERE job_type = ?1 AND status = 'Done' \
+                     ORDER BY done_at DESC, rowid DESC LIMIT 5000 OFFSET ?2)",
+                )
+                .bind(&queue)
+                .bind(i64::try_from(keep_count).unwrap_or(i64::MAX))
+                .execute(&self.pool)
+                .await?;
+                total += res.rows_affected();
+                if res.rows_affected() < 5000 {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn purge_done_before(&self, before: DateTime<Utc>) -> Result<u64, QueueError> {
         let mut total = 0;
         loop {
             let res = sqlx::query(
@@ -178,7 +201,9 @@ impl SqliteQueue {
         let mut tx = self.pool.begin().await?;
         let outcome = insert::<J>(&mut tx, job, &options).await?;
         tx.commit().await?;
-        self.after_insert::<J>(usize::from(!outcome.duplicate));
+        if !outcome.duplicate {
+            self.wake_all();
+        }
         Ok(outcome)
     }
 
@@ -190,7 +215,9 @@ impl SqliteQueue {
             outcomes.push(insert::<J>(&mut tx, job, options).await?);
         }
         tx.commit().await?;
-        self.after_insert::<J>(outcomes.iter().filter(|o| !o.duplicate).count());
+        if outcomes.iter().any(|o| !o.duplicate) {
+            self.wake_all();
+        }
         Ok(outcomes)
     }
 
@@ -199,19 +226,10 @@ impl SqliteQueue {
     /// not decode is dead" rule on every backend.
     #[doc(hidden)]
     pub async fn enqueue_raw(&self, queue: &str, payload: &[u8], max_attempts: u32) -> Result<String, QueueError> {
-        let id = next_id();
-        sqlx::query(
-            "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority, metadata) \
-             VALUES (?1, ?2, ?3, 'Pending', 0, ?4, 0, 0, '{}')",
-        )
-        .bind(payload)
-        .bind(&id)
-        .bind(queue)
-        .bind(i64::from(max_attempts))
-        .execute(&self.pool)
-        .await?;
+        let mut conn = self.pool.acquire().await?;
+        let outcome = insert_row(&mut conn, queue, payload, max_attempts, &Enqueue::default()).await?;
         self.wake_all();
-        Ok(id)
+        Ok(outcome.id)
     }
 
     /// Wakes this process's idle workers.
@@ -221,15 +239,8 @@ impl SqliteQueue {
         }
     }
 
-    fn after_insert<J: Job>(&self, n_added: usize) {
-        if n_added == 0 {
-            return;
-        }
-        self.metrics.jobs_enqueued.with_label_values(&[J::QUEUE]).inc_by(n_added as u64);
-        self.wake_all();
-    }
-
-    /// Moves a failed job's next attempt to `at`; called by the worker before apalis acks the failure.
+    /// Moves a failed job's next attempt to `at`; called by the worker before apalis acks the
+    /// failure.
     pub async fn retry_at(&self, task_id: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
         sqlx::query("UPDATE Jobs SET run_at = ?1 WHERE id = ?2")
             .bind(whole_seconds_after(at))
@@ -244,8 +255,8 @@ impl SqliteQueue {
     ///
     /// apalis' ack sets `attempts` to the attempt number it ran, so the attempt cannot be un-
     /// counted; instead `max_attempts` grows by one, which leaves the attempts still allowed as
-    /// they were. The row stays locked by its worker until that ack, as with [`SqliteQueue::retry_at`],
-    /// so no other worker can fetch it in between.
+    /// they were. The row stays locked by its worker until that ack, as with
+    /// [`SqliteQueue::retry_at`], so no other worker can fetch it in between.
     pub async fn defer(&self, task_id: &str, at: DateTime<Utc>) -> Result<(), QueueError> {
         sqlx::query("UPDATE Jobs SET run_at = ?1, max_attempts = max_attempts + 1 WHERE id = ?2")
             .bind(whole_seconds_after(at))
@@ -411,8 +422,7 @@ fn state_sql(state: JobState) -> &'static str {
 }
 
 /// The columns [`job_info`] reads.
-const JOB_COLUMNS: &str =
-    "SELECT id, job_type, status, attempts, max_attempts, last_result, job, idempotency_key, run_at, done_at FROM Jobs";
+const JOB_COLUMNS: &str = "SELECT id, job_type, status, attempts, max_attempts, last_result, job, idempotency_key, run_at, done_at, lock_by FROM Jobs";
 
 fn job_info(r: &sqlx::sqlite::SqliteRow) -> JobInfo {
     let (attempts, max_attempts): (i64, i64) = (r.get("attempts"), r.get("max_attempts"));
@@ -430,6 +440,7 @@ fn job_info(r: &sqlx::sqlite::SqliteRow) -> JobInfo {
         idempotency_key: r.get("idempotency_key"),
         run_at: at(r.get("run_at")),
         done_at: r.get::<Option<i64>, _>("done_at").map(at),
+        worker: r.get("lock_by"),
     }
 }
 
@@ -443,8 +454,18 @@ async fn insert<J: Job>(
     job: &J,
     options: &Enqueue,
 ) -> Result<EnqueueOutcome, QueueError> {
+    insert_row(tx, J::QUEUE, &serde_json::to_vec(job)?, J::POLICY.max_attempts, options).await
+}
+
+/// Inserts one row in apalis-sqlite's format, unless its idempotency key is taken.
+async fn insert_row(
+    tx: &mut sqlx::SqliteConnection,
+    queue: &str,
+    payload: &[u8],
+    max_attempts: u32,
+    options: &Enqueue,
+) -> Result<EnqueueOutcome, QueueError> {
     let id = next_id();
-    let payload = serde_json::to_vec(job)?;
     let run_at = options.run_at.unwrap_or_else(Utc::now).timestamp();
     let res = sqlx::query(
         "INSERT INTO Jobs (job, id, job_type, status, attempts, max_attempts, run_at, priority, metadata, idempotency_key) \
@@ -453,8 +474,8 @@ async fn insert<J: Job>(
     )
     .bind(payload)
     .bind(&id)
-    .bind(J::QUEUE)
-    .bind(i64::from(J::POLICY.max_attempts))
+    .bind(queue)
+    .bind(i64::from(max_attempts))
     .bind(run_at)
     .bind(options.idempotency_key.as_deref())
     .execute(&mut *tx)
@@ -463,7 +484,7 @@ async fn insert<J: Job>(
         return Ok(EnqueueOutcome { id, duplicate: false });
     }
     let existing: String = sqlx::query_scalar("SELECT id FROM Jobs WHERE job_type = ?1 AND idempotency_key = ?2")
-        .bind(J::QUEUE)
+        .bind(queue)
         .bind(options.idempotency_key.as_deref())
         .fetch_one(&mut *tx)
         .await?;

@@ -13,6 +13,8 @@ for _, id in ipairs(due) do
   redis.call('LPUSH', qp .. 'ready', id)
 end
 if redis.call('EXISTS', qp .. 'paused') == 0 then
+  -- A claim is a sign of life too: a worker declared gone that claims again is back.
+  redis.call('ZADD', p .. 'workers', now, worker)
   local claimed, tries = 0, 0
   while claimed < n and tries < n + 1000 do
     tries = tries + 1
@@ -40,6 +42,10 @@ if redis.call('EXISTS', qp .. 'paused') == 0 then
       end
     end
   end
+end
+-- Jobs left over: wake the next idle worker, so a burst spreads over every worker.
+if redis.call('EXISTS', qp .. 'paused') == 0 and redis.call('LLEN', qp .. 'ready') > 0 then
+  wake(qp)
 end
 local next_due = redis.call('ZRANGE', qp .. 'delayed', 0, 0, 'WITHSCORES')
 out[#out + 1] = next_due[2] or ''

@@ -13,4 +13,5 @@ redis.call('HSET', job, 'state', 'waiting', 'attempts', 0)
 redis.call('HDEL', job, 'done_at')
 redis.call('ZADD', qp .. 's:waiting', 0, id)
 redis.call('LPUSH', qp .. 'ready', id)
+wake(qp)
 return 1

@@ -1,0 +1,366 @@
+//! apalis workers fed by the Redis store: [`RedisBackend`] is one worker's backend for one queue.
+//!
+//! - Fetching: a claim script takes up to `batch` ready jobs at once, counting each attempt at
+//!   delivery. When nothing is ready the worker blocks on the queue's wake list (a connection of
+//!   its own) until a change makes a job ready, or until the next delayed job is due, at most
+//!   [`MAX_IDLE_WAIT`]. Redis errors are logged and retried with backoff: apalis ends a worker
+//!   whose backend returns an error, so none is ever returned.
+//! - Acknowledging: [`AckLayer`], the outermost layer, waits for the handler and then for its
+//!   verdict to be recorded, so a job is acknowledged only after its handler returned. Acks go
+//!   through one task per worker that sends what has gathered in one script call.
+//! - Presence: a task beats every [`Presence::beat`] and reaps workers gone silent, handing
+//!   their jobs to the living. On a graceful stop, jobs claimed but not started go back to the
+//!   front of the queue with their attempt given back.
+//!
+//! Invariant: the worker name is unique per backend (host, pid, random suffix, queue): a worker
+//! started again never finds jobs held under its name, and a reaped worker's late ack is refused.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use apalis_core::backend::finalize::Durable;
+use apalis_core::backend::{Backend, BackendConfig, WireFormatBackend};
+use apalis_core::error::{AbortError, BoxDynError};
+use apalis_core::layers::{Layer, Service};
+use apalis_core::task::Task;
+use apalis_core::task::builder::TaskBuilder;
+use apalis_core::task::task_id::TaskId;
+use apalis_core::worker::context::WorkerContext;
+use chrono::Utc;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use redis::aio::ConnectionManager;
+use tokio::sync::{OnceCell, mpsc, oneshot};
+
+use super::{Claimed, MAX_IDLE_WAIT, RedisQueue, RedisQueueError};
+use crate::queue::{LenientJson, Settled, Verdict};
+
+/// Acks sent in one script call at most.
+const ACK_BATCH: usize = 500;
+
+type AckRequest = (String, Verdict, oneshot::Sender<()>);
+
+/// One worker's backend for one queue of the Redis store.
+pub struct RedisBackend {
+    store: RedisQueue,
+    queue: String,
+    name: String,
+    batch: usize,
+    buffer: VecDeque<Claimed>,
+    /// The claim or idle wait in flight: None when it failed.
+    fetch: Option<BoxFuture<'static, Option<Vec<Claimed>>>>,
+    close: Option<BoxFuture<'static, ()>>,
+    blocking: Arc<OnceCell<ConnectionManager>>,
+    acks: mpsc::UnboundedSender<AckRequest>,
+    /// Taken by the first `poll_ready`, which starts the ack and presence tasks.
+    pending_acks: Option<mpsc::UnboundedReceiver<AckRequest>>,
+    background: Vec<tokio::task::AbortHandle>,
+    failures: u32,
+    codec: LenientJson,
+}
+
+impl RedisBackend {
+    /// A backend for `queue` that claims up to `batch` jobs at a time; `run_id` makes the worker
+    /// name unique (see the module's invariant).
+    pub fn new(store: RedisQueue, queue: &str, run_id: &str, batch: usize) -> Self {
+        let (acks, pending_acks) = mpsc::unbounded_channel();
+        Self {
+            name: format!("{}:{queue}:{run_id}", host_name()),
+            store,
+            queue: queue.to_owned(),
+            batch: batch.max(1),
+            buffer: VecDeque::new(),
+            fetch: None,
+            close: None,
+            blocking: Arc::default(),
+            acks,
+            pending_acks: Some(pending_acks),
+            background: Vec::new(),
+            failures: 0,
+            codec: LenientJson,
+        }
+    }
+
+    /// The worker's name, as finished jobs and the reaper show it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn start_background(&mut self) {
+        let Some(acks) = self.pending_acks.take() else { return };
+        let (store, name) = (self.store.clone(), self.name.clone());
+        self.background.push(tokio::spawn(flush_acks(store.clone(), name.clone(), acks)).abort_handle());
+        let queue = self.queue.clone();
+        self.background.push(tokio::spawn(keep_presence(store, name, queue)).abort_handle());
+    }
+
+    /// Claims jobs; when there are none, waits for a wake-up or the next due time and comes back
+    /// empty, so the caller claims again.
+    fn fetch_future(&self) -> BoxFuture<'static, Result<Vec<Claimed>, RedisQueueError>> {
+        let (store, queue, name, batch) = (self.store.clone(), self.queue.clone(), self.name.clone(), self.batch);
+        let blocking = self.blocking.clone();
+        async move {
+            let now = Utc::now();
+            let (jobs, next_due) = store.claim(&queue, &name, batch, now).await?;
+            if !jobs.is_empty() {
+                return Ok(jobs);
+            }
+            let wait = next_due.map_or(MAX_IDLE_WAIT, |due| (due - now).to_std().unwrap_or(Duration::ZERO));
+            if wait > Duration::ZERO {
+                let conn = blocking.get_or_try_init(|| store.blocking_connection()).await?;
+                store.wait_for_work(&mut conn.clone(), &queue, wait).await?;
+            }
+            Ok(Vec::new())
+        }
+        .boxed()
+    }
+
+    fn task(&self, job: Claimed) -> Task<Vec<u8>> {
+        TaskBuilder::new(job.payload)
+            .task_id(TaskId::from_string(job.id))
+            // apalis counts the attempt again when it starts the task.
+            .attempt(job.attempt.saturating_sub(1) as usize)
+            .build()
+    }
+}
+
+impl Drop for RedisBackend {
+    fn drop(&mut self) {
+        for task in &self.background {
+            task.abort();
+        }
+    }
+}
+
+impl Backend for RedisBackend {
+    type Task = Task<Vec<u8>>;
+    type Error = RedisQueueError;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>, _: &WorkerContext) -> Poll<Result<(), Self::Error>> {
+        self.start_background();
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_next(&mut self, cx: &mut Context<'_>, _: &WorkerContext) -> Poll<Option<Result<Self::Task, Self::Error>>> {
+        loop {
+            if let Some(job) = self.buffer.pop_front() {
+                return Poll::Ready(Some(Ok(self.task(job))));
+            }
+            if self.fetch.is_none() {
+                let fetch = self.fetch_future();
+                let (failures, queue) = (self.failures, self.queue.clone());
+                self.fetch = Some(
+                    async move {
+                        if failures > 0 {
+                            tokio::time::sleep(retry_delay(failures)).await;
+                        }
+                        fetch
+                            .await
+                            .inspect_err(|e| {
+                                tracing::warn!(queue, error.message = %e, "could not fetch jobs from Redis; trying again");
+                            })
+                            .ok()
+                    }
+                    .boxed(),
+                );
+            }
+            let Some(fetch) = self.fetch.as_mut() else { continue };
+            let Poll::Ready(jobs) = fetch.poll_unpin(cx) else { return Poll::Pending };
+            self.fetch = None;
+            match jobs {
+                Some(jobs) => {
+                    self.failures = 0;
+                    self.buffer.extend(jobs);
+                }
+                None => self.failures = self.failures.saturating_add(1),
+            }
+        }
+    }
+
+    fn poll_close(&mut self, cx: &mut Context<'_>, _: &WorkerContext) -> Poll<Result<(), Self::Error>> {
+        if self.close.is_none() {
+            self.fetch = None;
+            let unstarted: Vec<String> = self.buffer.drain(..).map(|job| job.id).collect();
+            let acks = self.acks.clone();
+            let (store, name) = (self.store.clone(), self.name.clone());
+            self.close = Some(
+                async move {
+                    let mut recorded = Vec::new();
+                    for id in unstarted {
+                        let (done, wait) = oneshot::channel();
+                        if acks.send((id, Verdict::Release, done)).is_ok() {
+                            recorded.push(wait);
+                        }
+                    }
+                    for wait in recorded {
+                        let _ = wait.await;
+                    }
+                    if let Err(e) = store.forget(&name).await {
+                        tracing::warn!(worker = name, error.message = %e, "could not deregister the worker");
+                    }
+                }
+                .boxed(),
+            );
+        }
+        let Some(close) = self.close.as_mut() else { return Poll::Ready(Ok(())) };
+        close.poll_unpin(cx).map(Ok)
+    }
+}
+
+impl BackendConfig for RedisBackend {
+    type Args = serde_json::Value;
+    type Id = String;
+    type Kind = Durable;
+    type Config = ();
+    type Layer = AckLayer;
+
+    fn config(&self) -> &Self::Config {
+        &()
+    }
+
+    fn middleware(&mut self, _: &mut WorkerContext) -> Self::Layer {
+        AckLayer { acks: self.acks.clone() }
+    }
+}
+
+impl WireFormatBackend for RedisBackend {
+    type Codec = LenientJson;
+    type Compact = Vec<u8>;
+
+    fn codec(&self) -> &Self::Codec {
+        &self.codec
+    }
+}
+
+/// Records each task's verdict after its handler returns, and only then completes the task.
+#[derive(Clone)]
+pub struct AckLayer {
+    acks: mpsc::UnboundedSender<AckRequest>,
+}
+
+impl<S> Layer<S> for AckLayer {
+    type Service = AckService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AckService { inner, acks: self.acks.clone() }
+    }
+}
+
+#[derive(Clone)]
+pub struct AckService<S> {
+    inner: S,
+    acks: mpsc::UnboundedSender<AckRequest>,
+}
+
+impl<S, Args> Service<Task<Args>> for AckService<S>
+where
+    S: Service<Task<Args>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxDynError>,
+    S::Response: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxDynError;
+    type Future = BoxFuture<'static, Result<S::Response, BoxDynError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, task: Task<Args>) -> Self::Future {
+        let id = task.ctx().task_id().map(ToString::to_string);
+        let run = self.inner.call(task);
+        let acks = self.acks.clone();
+        async move {
+            let result = run.await.map_err(Into::into);
+            if let Some(id) = id {
+                let (done, recorded) = oneshot::channel();
+                if acks.send((id, verdict_of(&result), done)).is_ok() {
+                    let _ = recorded.await;
+                }
+            }
+            result
+        }
+        .boxed()
+    }
+}
+
+/// What the runner's result means for the job: its [`Settled`] verdict, dead for an abort, and
+/// a retry in a minute for an error the runner did not judge (it always does).
+fn verdict_of<R>(result: &Result<R, BoxDynError>) -> Verdict {
+    let Err(e) = result else { return Verdict::Done };
+    if let Some(settled) = e.downcast_ref::<Settled>() {
+        return settled.verdict.clone();
+    }
+    if let Some(abort) = e.downcast_ref::<AbortError>() {
+        let error = std::error::Error::source(abort).map_or_else(|| abort.to_string(), ToString::to_string);
+        return Verdict::Dead { error };
+    }
+    Verdict::Retry { at: Utc::now() + chrono::Duration::minutes(1), error: e.to_string() }
+}
+
+/// Sends acks in batches until the backend is dropped; a failed send is tried again (with
+/// backoff) before anyone waiting on it hears back, so an ack is never lost while the process
+/// lives, and the job is reaped and run again if it dies.
+async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::UnboundedReceiver<AckRequest>) {
+    let mut batch = Vec::new();
+    while acks.recv_many(&mut batch, ACK_BATCH).await > 0 {
+        let pairs: Vec<(String, Verdict)> = batch.iter().map(|(id, v, _)| (id.clone(), v.clone())).collect();
+        let mut failures = 0;
+        loop {
+            match store.ack(&worker, &pairs, Utc::now()).await {
+                Ok(taken) => {
+                    for ((id, _), ok) in pairs.iter().zip(taken) {
+                        if !ok {
+                            tracing::warn!(worker, job = id, "ack refused: the job was handed to another worker");
+                        }
+                    }
+                    break;
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(worker, error.message = %e, "could not record finished jobs in Redis; trying again");
+                    tokio::time::sleep(retry_delay(failures)).await;
+                }
+            }
+        }
+        for (_, _, done) in batch.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Beats and reaps until the backend is dropped.
+async fn keep_presence(store: RedisQueue, worker: String, queue: String) {
+    let started = Utc::now();
+    let mut every = tokio::time::interval(store.presence.beat);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let now = Utc::now();
+        if let Err(e) = store.beat(&worker, &queue, started, now).await {
+            tracing::warn!(worker, error.message = %e, "could not beat in Redis");
+            continue;
+        }
+        match store.reap(now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(jobs = n, "gave the jobs of silent workers to the living"),
+            Err(e) => tracing::warn!(error.message = %e, "could not reap silent workers"),
+        }
+    }
+}
+
+/// 100 ms doubling to 5 s.
+fn retry_delay(failures: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(5))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into())
+}
