@@ -23,6 +23,7 @@ use shared::clock::SharedClock;
 use shared::config::Secret;
 use shared::entities::system_state::{self, LAST_HEARTBEAT};
 use shared::metrics::Metrics;
+use shared::queue::redis::board::RedisBoard;
 use shared::queue::{Queue, Store};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -47,10 +48,11 @@ pub const STALE_HEARTBEAT: Duration = Duration::from_secs(300);
 /// The whole router; tests call it without a socket.
 pub fn app(state: AppState) -> Router {
     let mut board = ApiBuilder::new(Router::new());
-    if let Store::Sqlite(store) = state.queue.store() {
-        for queue in state.queues.iter().copied() {
-            board = board.register(queue, store.board_storage(queue));
-        }
+    for queue in state.queues.iter().copied() {
+        board = match state.queue.store() {
+            Store::Sqlite(store) => board.register(queue, store.board_storage(queue)),
+            Store::Redis(store) => board.register(queue, RedisBoard::new(store.clone(), queue)),
+        };
     }
     let protected = Router::new()
         .route("/metrics", get(metrics))

@@ -136,7 +136,10 @@ impl TestApp {
         LazyLock::force(&TRACING);
         let dir = TempDir::new();
         let telegram = FakeTelegram::start().await;
-        let settings = settings(&dir, Some(&telegram), extra);
+        let stores = crate::setup::app_store_vars().await;
+        let mut vars: Vec<(&str, &str)> = stores.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        vars.extend_from_slice(extra);
+        let settings = settings(&dir, Some(&telegram), &vars);
         let (running, db, queue, limiter) = launch(settings.clone(), options.clone()).await;
         let dashboard = format!("http://{}", running.dashboard_addr.expect("dashboard runs in up"));
         Self {
@@ -179,6 +182,11 @@ impl TestApp {
     }
 
     /// Where the app keeps its SQLite files and key.
+    /// The app's `TELEOPS_QUEUE_URL`.
+    pub fn queue_url(&self) -> &str {
+        &self.settings.queue_url
+    }
+
     pub fn data_dir(&self) -> &std::path::Path {
         &self.settings.data_dir
     }

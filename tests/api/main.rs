@@ -22,6 +22,7 @@ mod queue_redis; // Redis workers: silent workers reaped, attempts at delivery, 
 mod redis; // a throwaway redis-server for the tests that need one
 mod redis_queue; // the Redis store: enqueue once per key, inspect, retry, delete, purge
 mod russian; // a Russian user reads Russian: durations, reasons, states, uptime since, menus
+mod sabotage; // stores made to refuse writes, on either setup
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat
 mod secrets; // secrets at rest: encrypted phones, key rotation, `teleops rotate-key`
 mod setup; // TELEOPS_TEST_SETUP: the stores the suite runs on

@@ -136,20 +136,15 @@ async fn where_icmp_is_not_permitted_ping_monitors_say_so_and_admins_are_told_on
 
 #[tokio::test]
 async fn admins_are_told_about_icmp_only_once_the_notice_is_stored() {
-    use sea_orm::{ConnectionTrait, EntityTrait};
+    use sea_orm::EntityTrait;
     let options = teleops::StartOptions { icmp: false, ..test_options() };
     let app = TestApp::spawn_with(&[("TELEOPS_OPEN_REGISTRATION", "true")], options).await;
     let ann = TgUser::new(4105, "Ann");
     registered(&app, &ann).await;
     let id = added_id(&ask(&app, &ann, "/watch 127.0.0.1 10s", "added").await);
     // Sabotage: the outbox refuses the admin's notice.
-    app.db
-        .execute_unprepared(&format!(
-            "CREATE TRIGGER refuse_notice BEFORE INSERT ON outbox WHEN NEW.chat_id = {ADMIN} \
-             BEGIN SELECT RAISE(ABORT, 'outbox sabotaged by the test'); END"
-        ))
-        .await
-        .unwrap();
+    let when = format!("NEW.chat_id = {ADMIN}");
+    crate::sabotage::refuse_inserts(&app.db, "refuse_notice", "outbox", &when, "outbox sabotaged by the test").await;
 
     force_check(&app, id).await;
     eventually("the check job to hit the sabotage", || async {
@@ -164,7 +159,7 @@ async fn admins_are_told_about_icmp_only_once_the_notice_is_stored() {
     assert!(told.is_none(), "not recorded as told while the notice could not be stored");
 
     // Once the outbox works again, the next check tells them.
-    app.db.execute_unprepared("DROP TRIGGER refuse_notice").await.unwrap();
+    crate::sabotage::allow_inserts(&app.db, "refuse_notice", "outbox").await;
     force_check(&app, id).await;
     let notice = app.telegram.wait_for_text(ADMIN, "may not open ICMP sockets").await;
     assert!(notice.text().contains("setcap"), "{}", notice.text());

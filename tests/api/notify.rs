@@ -188,22 +188,13 @@ async fn a_message_whose_enqueue_failed_is_sent_by_the_outbox_sweep_once() {
     let options = teleops::StartOptions { clock: Arc::new(clock.clone()), ..test_options() };
     let app = TestApp::spawn_with(&[], options).await;
     // Sabotage: the queue refuses notify jobs, as a full disk or a locked file would.
-    sqlx::query(
-        "CREATE TRIGGER refuse_notify BEFORE INSERT ON Jobs WHEN NEW.job_type = 'notify' \
-         BEGIN SELECT RAISE(ABORT, 'queue sabotaged by the test'); END",
-    )
-    .execute(app.queue.sqlite_pool().expect("the embedded queue"))
-    .await
-    .unwrap();
+    crate::sabotage::refuse_enqueues(&app.queue, app.queue_url(), Notify::QUEUE).await;
 
     let id = shared::outbox::send(&app.db, &app.queue, 3004, "not lost".into(), None).await.unwrap();
 
     assert_eq!(status_of(&app, id).await, Some(OutboxStatus::Pending), "the row is stored");
     assert!(notify_jobs(&app).await.is_empty(), "but no job was enqueued");
-    sqlx::query("DROP TRIGGER refuse_notify")
-        .execute(app.queue.sqlite_pool().expect("the embedded queue"))
-        .await
-        .unwrap();
+    crate::sabotage::allow_enqueues(&app.queue, app.queue_url(), Notify::QUEUE).await;
     // Past the grace, the sweep (run by the scheduler, on its clock) enqueues it.
     clock.advance(chrono::Duration::seconds(60));
     app.telegram.wait_for_text(3004, "not lost").await;
@@ -228,8 +219,9 @@ async fn a_message_whose_enqueue_failed_is_sent_by_the_outbox_sweep_once() {
 async fn more_retry_afters_than_attempts_still_deliver_the_message() {
     let app = TestApp::spawn(&[]).await;
     let floods = Notify::POLICY.max_attempts + 1;
-    // Zero-second waits keep the test short; the waits themselves are checked above.
-    app.telegram.fail_chat(3005, Failure::RetryAfter { seconds: 0, times: floods });
+    // One-second waits keep the test short while leaving each rescheduled job in sight for a
+    // moment (the Redis store runs a zero-second deferral again within milliseconds).
+    app.telegram.fail_chat(3005, Failure::RetryAfter { seconds: 1, times: floods });
 
     let id = shared::outbox::send(&app.db, &app.queue, 3005, "flood".into(), None).await.unwrap();
 

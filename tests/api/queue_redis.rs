@@ -154,7 +154,7 @@ async fn idle_workers_pick_up_new_jobs_and_due_retries_and_show_as_alive() {
     let done = h.wait_state(&job.id, JobState::Done).await;
     assert_eq!(done.attempts, 2);
     eventually("the worker seen by the store", || async {
-        store.redis.as_ref().unwrap().workers(Utc::now()).await.unwrap().into_iter().find(|w| w.1 == Probe::QUEUE)
+        store.redis.as_ref().unwrap().workers(Utc::now()).await.unwrap().into_iter().find(|w| w.queue == Probe::QUEUE)
     })
     .await;
     h.stop().await;

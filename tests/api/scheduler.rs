@@ -179,13 +179,7 @@ async fn a_failed_enqueue_leaves_the_slots_to_the_next_tick() {
     let scheduler = Scheduler::new(db.clone(), queue.clone(), Arc::new(clock.clone()), SchedulerOptions::default())
         .scan(MonitorScan::new(db.clone(), Metrics::new()));
     // Sabotage: the queue refuses check jobs, as a full disk or a locked file would.
-    sqlx::query(
-        "CREATE TRIGGER refuse_checks BEFORE INSERT ON Jobs WHEN NEW.job_type = 'check' \
-         BEGIN SELECT RAISE(ABORT, 'queue sabotaged by the test'); END",
-    )
-    .execute(queue.sqlite_pool().expect("the embedded queue"))
-    .await
-    .unwrap();
+    crate::sabotage::refuse_enqueues(&queue, "", "check").await;
 
     let reports = scheduler.tick().await.unwrap().expect("leads");
 
@@ -194,7 +188,7 @@ async fn a_failed_enqueue_leaves_the_slots_to_the_next_tick() {
         let m = monitor::Entity::find_by_id(*id).one(&db).await.unwrap().unwrap();
         assert_eq!(m.next_run_at, slot, "the claim was undone");
     }
-    sqlx::query("DROP TRIGGER refuse_checks").execute(queue.sqlite_pool().expect("the embedded queue")).await.unwrap();
+    crate::sabotage::allow_enqueues(&queue, "", "check").await;
     clock.advance(chrono::Duration::seconds(1));
     let reports = scheduler.tick().await.unwrap().unwrap();
     assert_eq!((reports[0].added, reports[0].duplicates), (1, 0));

@@ -27,6 +27,10 @@ fn ring(current: &str, old: Option<&str>) -> Keyring {
 
 #[tokio::test]
 async fn a_verified_phone_is_in_neither_the_database_file_nor_its_wal() {
+    if crate::setup::setup() != crate::setup::Setup::Sqlite {
+        eprintln!("SQLite files only: on Postgres the database is not in the data directory");
+        return;
+    }
     // Arrange: phone verification on; Ann has a name we can find on disk.
     let app = TestApp::spawn(&[("TELEOPS_REQUIRE_PHONE", "true")]).await;
     let ann = TgUser::new(2101, "Annushka7731");
@@ -329,7 +333,12 @@ async fn the_data_directory_and_every_database_file_are_private() {
         std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| panic!("{name}: {e}"))
     };
     assert_eq!(mode(""), 0o700, "the data directory");
-    for file in ["teleops.db", "teleops.db-wal", "queue.db", "queue.db-wal"] {
+    let files: &[&str] = match crate::setup::setup() {
+        crate::setup::Setup::Sqlite => &["teleops.db", "teleops.db-wal", "queue.db", "queue.db-wal"],
+        // Postgres and Redis keep their files elsewhere; the data directory holds the key.
+        crate::setup::Setup::PostgresRedis => &[],
+    };
+    for file in files {
         assert_eq!(mode(file), 0o600, "{file}");
     }
     app.stop().await;

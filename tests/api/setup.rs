@@ -75,3 +75,31 @@ impl TestQueue {
         }
     }
 }
+
+/// The database and queue a test app uses on this run's setup: nothing to add on SQLite (the
+/// app's data directory holds both); on Postgres + Redis a database of its own on the shared
+/// Postgres and a database number of its own on the shared redis-server, which `.ci/with-servers`
+/// starts and names in `TELEOPS_TEST_POSTGRES_URL` and `TELEOPS_TEST_REDIS_URL`.
+pub async fn app_store_vars() -> Vec<(String, String)> {
+    if setup() == Setup::Sqlite {
+        return Vec::new();
+    }
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("TELEOPS_TEST_SETUP=postgres-redis needs {name}: run the tests through .ci/with-servers")
+        })
+    };
+    let (admin, redis) = (var("TELEOPS_TEST_POSTGRES_URL"), var("TELEOPS_TEST_REDIS_URL"));
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    assert!(n < 4096, "more test apps than redis-server databases");
+    let name = format!("teleops_test_{}_{n}", std::process::id());
+    let db = sea_orm::Database::connect(&admin).await.expect("the test Postgres");
+    sea_orm::ConnectionTrait::execute_unprepared(&db, &format!("CREATE DATABASE {name}")).await.unwrap();
+    db.close().await.unwrap();
+    let (base, _) = admin.rsplit_once('/').expect("a database URL");
+    vec![
+        ("TELEOPS_DATABASE_URL".into(), format!("{base}/{name}")),
+        ("TELEOPS_QUEUE_URL".into(), format!("{redis}/{n}")),
+    ]
+}

@@ -491,13 +491,25 @@ async fn lists_and_search_page_a_hundred_thousand_devices() {
     use sea_orm::{ConnectionTrait, Statement};
     let app = TestApp::spawn(&[]).await;
     let admin = TgUser::new(ADMIN, "Boss");
-    let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
-               INSERT INTO devices (name, category, inventory_no, serial_no, model, location, description, condition, \
-               state, search, created_at, updated_at) \
-               SELECT 'Device ' || i, 'Category ' || (i % 100), 'INV-' || i, 'SN-' || i, '', '', '', '', 'available', \
-               'device ' || i || char(10) || 'inv-' || i || char(10) || 'sn-' || i, \
-               '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00' FROM n";
-    app.db.execute_raw(Statement::from_string(app.db.get_database_backend(), sql)).await.unwrap();
+    let backend = app.db.get_database_backend();
+    let (numbers, newline, at) = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            ("generate_series(1, 100000) AS n(i)", "chr(10)", "TIMESTAMPTZ '2026-01-01 00:00:00+00:00'")
+        }
+        _ => (
+            "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) SELECT i FROM n)",
+            "char(10)",
+            "'2026-01-01 00:00:00+00:00'",
+        ),
+    };
+    let sql = format!(
+        "INSERT INTO devices (name, category, inventory_no, serial_no, model, location, description, condition, \
+         state, search, created_at, updated_at) \
+         SELECT 'Device ' || i, 'Category ' || (i % 100), 'INV-' || i, 'SN-' || i, '', '', '', '', 'available', \
+         'device ' || i || {newline} || 'inv-' || i || {newline} || 'sn-' || i, \
+         {at}, {at} FROM {numbers}"
+    );
+    app.db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
 
     // Speed is the bench's (`teleops bench equipment`); here: the right page of a large catalog.
     for (command, needle) in [

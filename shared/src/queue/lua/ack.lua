@@ -33,8 +33,9 @@ for i = 6, #ARGV, 4 do
       if verdict ~= 'retry' then
         attempts = redis.call('HINCRBY', job, 'attempts', -1)
       end
+      -- A released job that never ran is waiting again; anything else waits for a next attempt.
       local next_state = 'retrying'
-      if attempts == 0 then next_state = 'waiting' end
+      if verdict == 'release' and attempts == 0 then next_state = 'waiting' end
       redis.call('HSET', job, 'state', next_state)
       if verdict ~= 'release' then
         redis.call('HSET', job, 'run_at', at, 'last_error', err)

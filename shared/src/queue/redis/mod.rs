@@ -40,6 +40,7 @@ use super::{Enqueue, EnqueueOutcome, JobFilter, JobInfo, JobState, QueueCounts, 
 use crate::jobs::Job;
 
 pub mod backend;
+pub mod board;
 
 /// A Redis operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +121,15 @@ impl Default for Presence {
     }
 }
 
+/// A live worker, as [`RedisQueue::workers`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerInfo {
+    pub name: String,
+    pub queue: String,
+    pub started: DateTime<Utc>,
+    pub last_beat: DateTime<Utc>,
+}
+
 /// A job handed to a worker by [`RedisQueue::claim`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claimed {
@@ -198,7 +208,7 @@ impl RedisQueue {
         Ok(outcomes[0].id.clone())
     }
 
-    async fn enqueue_encoded(
+    pub(super) async fn enqueue_encoded(
         &self,
         queue: &str,
         max_attempts: u32,
@@ -427,9 +437,8 @@ impl RedisQueue {
         Ok(())
     }
 
-    /// The workers that showed a sign of life within [`Presence::gone_after`], with their queue
-    /// and last beat.
-    pub async fn workers(&self, now: DateTime<Utc>) -> Result<Vec<(String, String, DateTime<Utc>)>, RedisQueueError> {
+    /// The workers that showed a sign of life within [`Presence::gone_after`].
+    pub async fn workers(&self, now: DateTime<Utc>) -> Result<Vec<WorkerInfo>, RedisQueueError> {
         let mut conn = self.conn.clone();
         let since = now.timestamp_millis() - self.presence.gone_after.as_millis() as i64;
         let alive: Vec<(String, i64)> =
@@ -439,14 +448,18 @@ impl RedisQueue {
         }
         let mut pipe = redis::pipe();
         for (name, _) in &alive {
-            pipe.hget(format!("{}worker:{name}", self.prefix), "queue");
+            pipe.cmd("HMGET").arg(format!("{}worker:{name}", self.prefix)).arg("queue").arg("started");
         }
-        let queues: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+        let details: Vec<(Option<String>, Option<i64>)> = pipe.query_async(&mut conn).await?;
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
         Ok(alive
             .into_iter()
-            .zip(queues)
-            .map(|((name, ms), queue)| {
-                (name, queue.unwrap_or_default(), DateTime::from_timestamp_millis(ms).unwrap_or_default())
+            .zip(details)
+            .map(|((name, beat), (queue, started))| WorkerInfo {
+                name,
+                queue: queue.unwrap_or_default(),
+                started: at(started.unwrap_or(beat)),
+                last_beat: at(beat),
             })
             .collect())
     }
