@@ -3,6 +3,7 @@
 mod audit; // /timezone, times in the caller's zone, audit rows for changes
 mod bot; // /start, approval, /help, unknown commands, rate limit, dialogue across a restart
 mod buttons; // forged, stale and failing buttons and dialogue steps are answered
+mod chaos; // worker processes killed mid-run on Redis + Postgres
 mod checks; // check batches: each slot recorded once; late slots skipped and counted
 mod cli; // exit codes and start-up rules of the real binary
 mod dashboard; // /health, /metrics, auth, dead-job list

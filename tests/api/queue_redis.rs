@@ -159,3 +159,28 @@ async fn idle_workers_pick_up_new_jobs_and_due_retries_and_show_as_alive() {
     .await;
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_backlog_of_a_hundred_thousand_drains_with_workers_started_afterwards() {
+    let Some((store, _redis)) = redis_store().await else { return };
+    let total = 100_000;
+    let jobs: Vec<(Probe, Enqueue)> =
+        (0..total).map(|_| (probe(Behaviour::FailTimes(0)), Enqueue::default())).collect();
+    store.queue.enqueue_many(&jobs).await.unwrap();
+
+    let started = std::time::Instant::now();
+    let h = Harness::workers(store.queue.clone());
+    let done = || async {
+        let counts = store.queue.counts(&[Probe::QUEUE]).await.unwrap();
+        counts.into_iter().find(|c| c.queue == Probe::QUEUE).map_or(0, |c| c.done)
+    };
+    crate::helpers::within(
+        Duration::from_secs(240),
+        "the backlog drained",
+        || async { (done().await == total).then_some(()) },
+        String::new,
+    )
+    .await;
+    eprintln!("backlog: {total} jobs drained in {:?}", started.elapsed());
+    h.stop().await;
+}

@@ -9,9 +9,10 @@ use crate::helpers::TempDir;
 
 pub struct RedisServer {
     child: Child,
+    port: u16,
     pub url: String,
     // Last: removed after the server has stopped.
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl RedisServer {
@@ -23,21 +24,46 @@ impl RedisServer {
         }
         let dir = TempDir::new();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
-            .arg("--dir")
-            .arg(&dir.0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let server = RedisServer { child, url: format!("redis://127.0.0.1:{port}/"), _dir: dir };
-        crate::helpers::eventually("redis to accept connections", || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(|_| ())
-        })
-        .await;
+        let child = spawn(port, &dir);
+        let server = RedisServer { child, port, url: format!("redis://127.0.0.1:{port}/"), dir };
+        server.wait_ready().await;
         Some(server)
     }
+
+    /// Stops the server as an operator would (SIGTERM: the AOF is written out) and starts it
+    /// again on the same port and files.
+    pub async fn restart(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        self.child = spawn(self.port, &self.dir);
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&self) {
+        let port = self.port;
+        crate::helpers::eventually("redis to accept connections", || async {
+            let mut conn = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+                .ok()?
+                .get_multiplexed_async_connection()
+                .await
+                .ok()?;
+            // PING answers while the AOF is still loading; INFO persistence tells.
+            let info: String = redis::cmd("INFO").arg("persistence").query_async(&mut conn).await.ok()?;
+            info.contains("loading:0").then_some(())
+        })
+        .await;
+    }
+}
+
+fn spawn(port: u16, dir: &TempDir) -> Child {
+    Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
+        .arg("--dir")
+        .arg(&dir.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server starts")
 }
 
 impl Drop for RedisServer {

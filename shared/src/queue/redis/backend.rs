@@ -58,6 +58,8 @@ pub struct RedisBackend {
     pending_acks: Option<mpsc::UnboundedReceiver<AckRequest>>,
     background: Vec<tokio::task::AbortHandle>,
     failures: u32,
+    /// Jobs this worker was handed and has not had acknowledged yet.
+    held: Held,
     codec: LenientJson,
 }
 
@@ -79,6 +81,7 @@ impl RedisBackend {
             pending_acks: Some(pending_acks),
             background: Vec::new(),
             failures: 0,
+            held: Held::default(),
             codec: LenientJson,
         }
     }
@@ -91,20 +94,31 @@ impl RedisBackend {
     fn start_background(&mut self) {
         let Some(acks) = self.pending_acks.take() else { return };
         let (store, name) = (self.store.clone(), self.name.clone());
-        self.background.push(tokio::spawn(flush_acks(store.clone(), name.clone(), acks)).abort_handle());
+        let held = self.held.clone();
+        self.background.push(tokio::spawn(flush_acks(store.clone(), name.clone(), acks, held)).abort_handle());
         let queue = self.queue.clone();
         self.background.push(tokio::spawn(keep_presence(store, name, queue)).abort_handle());
     }
 
     /// Claims jobs; when there are none, waits for a wake-up or the next due time and comes back
-    /// empty, so the caller claims again.
+    /// empty, so the caller claims again. After a failed call it first gives back what Redis
+    /// says this worker holds but the worker never received: a claim whose answer was lost.
     fn fetch_future(&self) -> BoxFuture<'static, Result<Vec<Claimed>, RedisQueueError>> {
         let (store, queue, name, batch) = (self.store.clone(), self.queue.clone(), self.name.clone(), self.batch);
-        let blocking = self.blocking.clone();
+        let (blocking, held, recover) = (self.blocking.clone(), self.held.clone(), self.failures > 0);
         async move {
+            if recover {
+                let lost = held.unknown(store.held(&name).await?);
+                if !lost.is_empty() {
+                    tracing::warn!(worker = name, jobs = lost.len(), "giving back jobs whose claim was lost");
+                    let release: Vec<(String, Verdict)> = lost.into_iter().map(|id| (id, Verdict::Release)).collect();
+                    store.ack(&name, &release, Utc::now()).await?;
+                }
+            }
             let now = Utc::now();
             let (jobs, next_due) = store.claim(&queue, &name, batch, now).await?;
             if !jobs.is_empty() {
+                held.add(jobs.iter().map(|job| job.id.clone()));
                 return Ok(jobs);
             }
             let wait = next_due.map_or(MAX_IDLE_WAIT, |due| (due - now).to_std().unwrap_or(Duration::ZERO));
@@ -304,7 +318,7 @@ fn verdict_of<R>(result: &Result<R, BoxDynError>) -> Verdict {
 /// Sends acks in batches until the backend is dropped; a failed send is tried again (with
 /// backoff) before anyone waiting on it hears back, so an ack is never lost while the process
 /// lives, and the job is reaped and run again if it dies.
-async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::UnboundedReceiver<AckRequest>) {
+async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::UnboundedReceiver<AckRequest>, held: Held) {
     let mut batch = Vec::new();
     while acks.recv_many(&mut batch, ACK_BATCH).await > 0 {
         let pairs: Vec<(String, Verdict)> = batch.iter().map(|(id, v, _)| (id.clone(), v.clone())).collect();
@@ -312,6 +326,7 @@ async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::Unbounded
         loop {
             match store.ack(&worker, &pairs, Utc::now()).await {
                 Ok(taken) => {
+                    held.remove(pairs.iter().map(|(id, _)| id));
                     for ((id, _), ok) in pairs.iter().zip(taken) {
                         if !ok {
                             tracing::warn!(worker, job = id, "ack refused: the job was handed to another worker");
@@ -349,6 +364,30 @@ async fn keep_presence(store: RedisQueue, worker: String, queue: String) {
             Ok(n) => tracing::warn!(jobs = n, "gave the jobs of silent workers to the living"),
             Err(e) => tracing::warn!(error.message = %e, "could not reap silent workers"),
         }
+    }
+}
+
+/// The ids a worker was handed and has not had acknowledged, shared by its fetches and its ack
+/// task.
+#[derive(Clone, Default)]
+struct Held(Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+
+impl Held {
+    fn add(&self, ids: impl IntoIterator<Item = String>) {
+        self.0.lock().expect("held lock").extend(ids);
+    }
+
+    fn remove<'a>(&self, ids: impl IntoIterator<Item = &'a String>) {
+        let mut held = self.0.lock().expect("held lock");
+        for id in ids {
+            held.remove(id);
+        }
+    }
+
+    /// Of `ids`, those this worker does not know it holds.
+    fn unknown(&self, ids: Vec<String>) -> Vec<String> {
+        let held = self.0.lock().expect("held lock");
+        ids.into_iter().filter(|id| !held.contains(id)).collect()
     }
 }
 

@@ -426,6 +426,11 @@ impl RedisQueue {
         Ok(call.invoke_async(&mut self.conn.clone()).await?)
     }
 
+    /// The jobs Redis counts as held by `worker`.
+    pub async fn held(&self, worker: &str) -> Result<Vec<String>, RedisQueueError> {
+        Ok(self.conn.clone().smembers(format!("{}worker:{worker}:jobs", self.prefix)).await?)
+    }
+
     /// Forgets a stopping worker, unless it still holds jobs (they are reaped once it is silent).
     pub async fn forget(&self, worker: &str) -> Result<(), RedisQueueError> {
         let mut conn = self.conn.clone();

@@ -1,0 +1,136 @@
+//! Chaos against real processes: `teleops worker` processes (the test build's binary) on Redis and
+//! Postgres servers of the test's own, with one killed by SIGKILL mid-run. Bounded in count and
+//! time.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use shared::jobs::{Heartbeat, Job};
+use shared::metrics::Metrics;
+use shared::queue::redis::RedisQueue;
+use shared::queue::{Enqueue, JobFilter, JobState, Queue};
+
+use crate::helpers::{TEST_KEY, TempDir, within};
+use crate::postgres::PgServer;
+use crate::redis::RedisServer;
+
+/// A `teleops` process, killed (SIGKILL) if still running when dropped.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Servers {
+    pg: PgServer,
+    redis: RedisServer,
+    dir: TempDir,
+}
+
+impl Servers {
+    async fn start() -> Option<Self> {
+        let pg = PgServer::start().await?;
+        let redis = RedisServer::start().await?;
+        let servers = Servers { pg, redis, dir: TempDir::new() };
+        let status = servers.command("migrate").status().expect("teleops migrate runs");
+        assert!(status.success(), "teleops migrate");
+        Some(servers)
+    }
+
+    fn command(&self, role: &str) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_teleops"));
+        command
+            .arg(role)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TELEOPS_DATA_DIR", self.dir.0.join("data"))
+            .env("TELEOPS_DATABASE_URL", &self.pg.url)
+            .env("TELEOPS_QUEUE_URL", &self.redis.url)
+            .env("TELEOPS_SECRET_KEY", TEST_KEY)
+            .env("TELEOPS_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    }
+
+    fn worker(&self) -> Process {
+        Process(self.command("worker").spawn().expect("teleops worker starts"))
+    }
+}
+
+/// Enqueues `total` heartbeat jobs.
+async fn backlog(queue: &Queue, total: i64) {
+    let jobs: Vec<(Heartbeat, Enqueue)> =
+        (0..total).map(|i| (Heartbeat { slot: i * 60 }, Enqueue::default())).collect();
+    queue.enqueue_many(&jobs).await.unwrap();
+}
+
+/// Finished jobs; 0 while the test's own connection finds Redis gone (it reconnects on the next call).
+async fn done(queue: &Queue) -> i64 {
+    let counts = queue.counts(&[Heartbeat::QUEUE]).await.unwrap_or_default();
+    counts.into_iter().find(|c| c.queue == Heartbeat::QUEUE).map_or(0, |c| c.done)
+}
+
+async fn wait_done(queue: &Queue, what: &str, n: i64) {
+    within(Duration::from_secs(120), what, || async { (done(queue).await >= n).then_some(()) }, String::new).await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_run_loses_nothing_and_its_jobs_run_elsewhere_within_10_s() {
+    let Some(servers) = Servers::start().await else { return };
+    let queue = Queue::redis(RedisQueue::connect(&servers.redis.url, "teleops:").await.unwrap(), Metrics::new());
+    let total = 10_000;
+    backlog(&queue, total).await;
+
+    let mut doomed = servers.worker();
+    let _survivor = servers.worker();
+    wait_done(&queue, "a tenth of the jobs done", total / 10).await;
+    doomed.0.kill().expect("SIGKILL");
+    let killed_at = Utc::now();
+
+    wait_done(&queue, "every job done", total).await;
+
+    let all = queue.list(&JobFilter::queue(Heartbeat::QUEUE), total as u64, 0).await.unwrap();
+    assert_eq!(all.len() as i64, total);
+    assert!(all.iter().all(|j| j.state == JobState::Done));
+    let handed_on: Vec<_> = all.iter().filter(|j| j.attempts > 1).collect();
+    // At most what the killed worker held: its running jobs and the rest of its last claim.
+    let concurrency = 8;
+    assert!(handed_on.len() <= 2 * concurrency, "{} jobs ran twice", handed_on.len());
+    for job in &handed_on {
+        assert!(job.last_error.as_deref().unwrap_or("").contains("stopped answering"), "{job:?}");
+        let after = job.done_at.expect("done") - killed_at;
+        assert!(after <= chrono::Duration::seconds(10), "{} ran again {after} after the kill", job.id);
+    }
+    eprintln!("chaos: {} of {total} jobs were handed on after the kill", handed_on.len());
+}
+
+#[tokio::test]
+async fn a_redis_restart_mid_run_loses_no_job_and_no_worker_exits() {
+    let Some(mut servers) = Servers::start().await else { return };
+    let queue = Queue::redis(RedisQueue::connect(&servers.redis.url, "teleops:").await.unwrap(), Metrics::new());
+    let total = 10_000;
+    backlog(&queue, total).await;
+    let mut workers = [servers.worker(), servers.worker()];
+    wait_done(&queue, "a tenth of the jobs done", total / 10).await;
+
+    servers.redis.restart().await;
+    let at_restart = crate::helpers::eventually("the store read again", || async {
+        let counts = queue.counts(&[Heartbeat::QUEUE]).await.ok()?;
+        counts.into_iter().find(|c| c.queue == Heartbeat::QUEUE).map(|c| c.done)
+    })
+    .await;
+    assert!(at_restart < total, "the restart came mid-run");
+
+    wait_done(&queue, "every job done after the restart", total).await;
+    let all = queue.list(&JobFilter::queue(Heartbeat::QUEUE), total as u64, 0).await.unwrap();
+    assert_eq!(all.len() as i64, total, "no enqueued job lost");
+    for worker in &mut workers {
+        assert!(worker.0.try_wait().unwrap().is_none(), "the worker process still runs");
+    }
+    eprintln!("chaos: {at_restart} of {total} jobs were done when Redis came back");
+}
