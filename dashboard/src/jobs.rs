@@ -6,6 +6,9 @@
 //! - `GET /api/jobs/{id}`: one job, or 404.
 //! - `POST /api/jobs/{id}/retry`: a dead job runs again with its attempts back; 409 otherwise.
 //! - `DELETE /api/jobs/{id}`: 204; 409 while it runs (or when there is no such job).
+//! - `POST /api/queues/{queue}/pause` and `/resume`: workers of every process stop taking jobs
+//!   from the queue (running ones finish; enqueues still add) or take them again; 204, or 404
+//!   for a queue no slice declares. `GET /api/queues` shows `paused`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -22,6 +25,30 @@ pub fn routes() -> Router<AppState> {
         .route("/api/jobs", get(list))
         .route("/api/jobs/{id}", get(one).delete(delete))
         .route("/api/jobs/{id}/retry", post(retry))
+        .route("/api/queues/{queue}/pause", post(pause))
+        .route("/api/queues/{queue}/resume", post(resume))
+}
+
+async fn pause(state: State<AppState>, queue: Path<String>) -> Result<Response, AppError> {
+    set_paused(state, queue, true).await
+}
+
+async fn resume(state: State<AppState>, queue: Path<String>) -> Result<Response, AppError> {
+    set_paused(state, queue, false).await
+}
+
+async fn set_paused(
+    State(state): State<AppState>,
+    Path(queue): Path<String>,
+    paused: bool,
+) -> Result<Response, AppError> {
+    if !state.queues.contains(&queue.as_str()) {
+        return Ok((StatusCode::NOT_FOUND, "no such queue\n").into_response());
+    }
+    state.queue.set_paused(&queue, paused).await?;
+    let action = if paused { "queue.pause" } else { "queue.resume" };
+    audit::record(&state.db, Actor::dashboard(), state.clock.now(), Entry::new(action, "queue", &queue)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -188,3 +188,38 @@ async fn jobs_are_listed_read_retried_and_deleted_through_the_api_and_changes_ar
     assert_eq!(actions, ["job.retry", "job.delete"]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_paused_queue_takes_no_job_until_resumed_and_both_are_audited() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use shared::entities::audit;
+    let app = TestApp::spawn(&[]).await;
+    let url = |path: &str| format!("{}{path}", app.dashboard);
+
+    assert_eq!(app.http.post(url("/api/queues/heartbeat/pause")).send().await.unwrap().status(), 204);
+    assert_eq!(app.http.post(url("/api/queues/no-such-queue/pause")).send().await.unwrap().status(), 404);
+    let counts: serde_json::Value = app.http.get(url("/api/queues")).send().await.unwrap().json().await.unwrap();
+    let heartbeat = counts.as_array().unwrap().iter().find(|c| c["queue"] == "heartbeat").cloned().unwrap();
+    assert_eq!(heartbeat["paused"], true, "{counts}");
+    // Enqueued while paused: it waits. A job of another queue still runs meanwhile.
+    let held = app.queue.enqueue(&Heartbeat { slot: 120 }, Enqueue::default()).await.unwrap();
+    let other = app.queue.enqueue_raw("purge-queue", b"not json", 1).await.unwrap();
+    eventually("the other queue's job run", || async {
+        let job = app.queue.get(&other).await.unwrap()?;
+        (job.state == shared::queue::JobState::Dead).then_some(())
+    })
+    .await;
+    assert_eq!(app.queue.get(&held.id).await.unwrap().unwrap().state, shared::queue::JobState::Waiting);
+
+    assert_eq!(app.http.post(url("/api/queues/heartbeat/resume")).send().await.unwrap().status(), 204);
+
+    eventually("the held job run once resumed", || async {
+        let job = app.queue.get(&held.id).await.unwrap()?;
+        (job.state == shared::queue::JobState::Done).then_some(())
+    })
+    .await;
+    let audited = audit::Entity::find().filter(audit::Column::ObjectId.eq("heartbeat")).all(&app.db).await.unwrap();
+    let actions: Vec<&str> = audited.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, ["queue.pause", "queue.resume"]);
+    app.stop().await;
+}

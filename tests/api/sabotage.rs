@@ -37,14 +37,12 @@ pub async fn allow_inserts(db: &DatabaseConnection, name: &str, table: &str) {
 pub async fn refuse_enqueues(queue: &Queue, redis_url: &str, queue_name: &str) {
     match queue.store() {
         Store::Sqlite(store) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
+            let sql = format!(
                 "CREATE TRIGGER refuse_{name} BEFORE INSERT ON Jobs WHEN NEW.job_type = '{queue_name}' \
                  BEGIN SELECT RAISE(ABORT, 'queue sabotaged by the test'); END",
                 name = queue_name.replace('-', "_")
-            )))
-            .execute(store.pool())
-            .await
-            .unwrap();
+            );
+            sqlite(store, sql).await;
         }
         Store::Redis(_) => {
             let mut conn = redis_connection(redis_url).await;
@@ -68,10 +66,7 @@ pub async fn refuse_enqueues(queue: &Queue, redis_url: &str, queue_name: &str) {
 pub async fn allow_enqueues(queue: &Queue, redis_url: &str, queue_name: &str) {
     match queue.store() {
         Store::Sqlite(store) => {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER refuse_{}", queue_name.replace('-', "_"))))
-                .execute(store.pool())
-                .await
-                .unwrap();
+            sqlite(store, format!("DROP TRIGGER refuse_{}", queue_name.replace('-', "_"))).await;
         }
         Store::Redis(_) => {
             let mut conn = redis_connection(redis_url).await;
@@ -81,6 +76,10 @@ pub async fn allow_enqueues(queue: &Queue, redis_url: &str, queue_name: &str) {
                 redis::cmd("RENAME").arg(format!("{key}:saved")).arg(key).query_async(&mut conn).await;
         }
     }
+}
+
+async fn sqlite(store: &shared::queue::SqliteQueue, sql: String) {
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(store.pool()).await.unwrap();
 }
 
 /// The Redis store's set of queues, which the enqueue script writes first.

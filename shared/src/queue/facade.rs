@@ -201,12 +201,18 @@ impl Queue {
         }
     }
 
-    /// Counts by state for every queue that has had jobs, plus the named ones.
+    /// Counts by state for every queue that has had jobs, plus the named ones, and whether each
+    /// is paused.
     pub async fn counts(&self, known: &[&str]) -> Result<Vec<QueueCounts>, QueueError> {
-        Ok(match &self.store {
+        let mut counts = match &self.store {
             Store::Sqlite(q) => q.counts(known).await?,
             Store::Redis(q) => q.counts(known).await?,
-        })
+        };
+        let paused = self.paused().await?;
+        for c in &mut counts {
+            c.paused = paused.contains(&c.queue);
+        }
+        Ok(counts)
     }
 
     /// Gives a dead job its attempts back and runs it again at once; false when it is not dead.
@@ -240,6 +246,23 @@ impl Queue {
             Store::Sqlite(q) => q.purge_done(before, keep_count).await?,
             Store::Redis(q) => q.trim(before, keep_count).await?,
         })
+    }
+
+    /// Stops workers of every process taking jobs from `queue` (running jobs finish; enqueues
+    /// still add), or lets them again.
+    pub async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), QueueError> {
+        match &self.store {
+            Store::Sqlite(q) => q.set_paused(queue, paused).await,
+            Store::Redis(q) => Ok(q.set_paused(queue, paused).await?),
+        }
+    }
+
+    /// The paused queues, by name.
+    pub async fn paused(&self) -> Result<Vec<String>, QueueError> {
+        match &self.store {
+            Store::Sqlite(q) => q.paused().await,
+            Store::Redis(q) => Ok(q.paused().await?),
+        }
     }
 
     /// Cheap liveness check for `/health`.

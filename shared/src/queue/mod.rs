@@ -16,9 +16,11 @@ use serde_json::Value;
 mod facade;
 pub mod redis;
 mod sqlite;
+mod sqlite_pause;
 
 pub use facade::{Queue, Store};
 pub use sqlite::{JobBackend, LenientJson, SqliteQueue, Wakeup, WakeupStream};
+pub use sqlite_pause::Pausable;
 
 /// A queue operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +84,8 @@ pub struct QueueCounts {
     pub running: i64,
     pub done: i64,
     pub dead: i64,
+    /// Workers take nothing from it until it is resumed.
+    pub paused: bool,
 }
 
 /// Where a job stands: the same five words on every backend, whatever it stores.

@@ -27,11 +27,12 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnectOptions;
 
+use super::sqlite_pause::{PAUSED_TABLE, Pausable, Paused};
 use super::{DeadJob, Enqueue, EnqueueOutcome, JobFilter, JobInfo, JobState, QueueCounts, QueueError, next_id};
 use crate::jobs::Job;
 
 /// The worker-facing backend type for one queue.
-pub type JobBackend = PollWith<WithCodec<SqliteStorage<Value>, LenientJson>, StreamStrategy<WakeupStream>>;
+pub type JobBackend = Pausable<PollWith<WithCodec<SqliteStorage<Value>, LenientJson>, StreamStrategy<WakeupStream>>>;
 
 /// Decodes stored bytes as JSON, and bytes that are not JSON at all as a JSON string, so a corrupt
 /// row reaches the job runner (which declares it dead) instead of stopping the worker: apalis ends
@@ -57,6 +58,7 @@ impl Codec<Value> for LenientJson {
 pub struct SqliteQueue {
     pool: SqlitePool,
     wakers: Arc<Mutex<Vec<Arc<Wakeup>>>>,
+    paused: Arc<Paused>,
     poll_interval: Duration,
 }
 
@@ -71,7 +73,7 @@ impl SqliteQueue {
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool, wakers: Arc::default(), poll_interval: Duration::from_millis(200) })
+        Ok(Self { pool, wakers: Arc::default(), paused: Arc::default(), poll_interval: Duration::from_millis(200) })
     }
 
     /// How often idle workers look for work enqueued by other processes. By default, 200 ms.
@@ -91,6 +93,7 @@ impl SqliteQueue {
         // ever locked (finished rows keep `lock_by`): 115 ms per ack at 22,000 rows. Without it
         // the ack goes through the primary key; the other statements have their own indexes.
         sqlx::query("DROP INDEX IF EXISTS LIdx").execute(&self.pool).await?;
+        sqlx::query(PAUSED_TABLE).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -110,7 +113,13 @@ impl SqliteQueue {
             sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'LIdx'")
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(migrator.iter().filter(|m| !applied.contains(&m.version)).count() + usize::from(ours.is_some()))
+        let paused: Option<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'teleops_paused'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(migrator.iter().filter(|m| !applied.contains(&m.version)).count()
+            + usize::from(ours.is_some())
+            + usize::from(paused.is_none()))
     }
 
     /// Deletes finished (`Done`) jobs that finished before `before`, and the oldest beyond
@@ -295,8 +304,31 @@ impl SqliteQueue {
             .lock_tasks(false);
         let mut tick = tokio::time::interval(poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        self.paused.refresh_from(&self.pool, self.poll_interval);
         let strategy = StreamStrategy::new(WakeupStream { wakeup, tick });
-        PollWith::new(WithCodec::new(SqliteStorage::new(&self.pool).with_config(config), LenientJson), strategy)
+        let storage = WithCodec::new(SqliteStorage::new(&self.pool).with_config(config), LenientJson);
+        Pausable::new(PollWith::new(storage, strategy), self.paused.clone(), queue, poll)
+    }
+
+    /// Stops workers of every process fetching from `queue` (running jobs finish), or lets them
+    /// again. Other processes see it within their poll interval.
+    pub async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), QueueError> {
+        let sql = if paused {
+            "INSERT INTO teleops_paused (queue) VALUES (?1) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM teleops_paused WHERE queue = ?1"
+        };
+        sqlx::query(sql).bind(queue).execute(&self.pool).await?;
+        self.paused.set(queue, paused);
+        if !paused {
+            self.wake_all();
+        }
+        Ok(())
+    }
+
+    /// The paused queues.
+    pub async fn paused(&self) -> Result<Vec<String>, QueueError> {
+        Ok(sqlx::query_scalar("SELECT queue FROM teleops_paused ORDER BY queue").fetch_all(&self.pool).await?)
     }
 
     /// A plain storage handle for the board's read API (no polling).
@@ -353,6 +385,7 @@ impl SqliteQueue {
                 running: r.get("running"),
                 done: r.get("done"),
                 dead: r.get("dead"),
+                paused: false,
             })
             .collect();
         for name in known {

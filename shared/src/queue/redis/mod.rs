@@ -298,7 +298,7 @@ impl RedisQueue {
                 pipe.zcard(format!("{}s:{}", self.queue_prefix(&queue), state.as_str()));
             }
             let [waiting, running, retrying, done, dead]: [i64; 5] = pipe.query_async(&mut conn).await?;
-            counts.push(QueueCounts { queue, pending: waiting + retrying, running, done, dead });
+            counts.push(QueueCounts { queue, pending: waiting + retrying, running, done, dead, paused: false });
         }
         Ok(counts)
     }
@@ -495,7 +495,9 @@ impl RedisQueue {
         let mut conn = self.conn.clone();
         let flag = format!("{}paused", self.queue_prefix(queue));
         if paused {
-            let _: () = conn.set(flag, "1").await?;
+            let mut pipe = redis::pipe();
+            pipe.set(flag, "1").ignore().sadd(format!("{}queues", self.prefix), queue).ignore();
+            pipe.query_async::<()>(&mut conn).await?;
         } else {
             let mut pipe = redis::pipe();
             pipe.del(flag).ignore().lpush(format!("{}wake", self.queue_prefix(queue)), "1").ignore();
@@ -508,6 +510,20 @@ impl RedisQueue {
     /// Whether `queue` is paused.
     pub async fn is_paused(&self, queue: &str) -> Result<bool, RedisQueueError> {
         Ok(self.conn.clone().exists(format!("{}paused", self.queue_prefix(queue))).await?)
+    }
+
+    /// The paused queues among those that ever had a job.
+    pub async fn paused(&self) -> Result<Vec<String>, RedisQueueError> {
+        let mut conn = self.conn.clone();
+        let mut queues: Vec<String> = conn.smembers(format!("{}queues", self.prefix)).await?;
+        queues.sort();
+        let mut paused = Vec::new();
+        for queue in queues {
+            if self.is_paused(&queue).await? {
+                paused.push(queue);
+            }
+        }
+        Ok(paused)
     }
 
     /// A connection of its own, for blocking reads that would hold up everyone sharing one.
