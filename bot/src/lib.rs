@@ -37,6 +37,7 @@ pub mod monitoring;
 mod reply;
 mod router;
 mod slice;
+pub mod standby;
 mod storage;
 
 /// What every handler may use; slices' own dependencies are captured by their handlers.
@@ -72,10 +73,31 @@ pub fn telegram(token: &str, api_url: url::Url) -> Bot {
     Bot::new(token).set_api_url(api_url)
 }
 
-/// Long-polls until `shutdown`; handlers in flight finish first. While the Bot API cannot be
-/// reached (at start or later), it retries with backoff and logs why; it never fails the other
-/// roles.
+/// Long-polls until `shutdown` while this process holds the bot lease ([`standby`]), waiting as
+/// a standby while another bot holds it; handlers in flight finish first. While the Bot API
+/// cannot be reached (at start or later), it retries with backoff and logs why; it never fails
+/// the other roles.
 pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let holder = standby::holder();
+    while standby::wait_for_lease(&deps.db, &holder, &shutdown).await {
+        let lost = shutdown.child_token();
+        // In this task, not spawned: when the bot role ends, however it ends, so do its renewals.
+        let serving = async {
+            let served = poll(&bot, &deps, &lost).await;
+            lost.cancel();
+            served
+        };
+        let (served, ()) = tokio::join!(serving, standby::keep_lease(deps.db.clone(), holder.clone(), lost.clone()));
+        if shutdown.is_cancelled() {
+            standby::release(&deps.db, &holder).await;
+            return served;
+        }
+    }
+    Ok(())
+}
+
+/// Polls Telegram until `shutdown`, reconnecting with backoff.
+async fn poll(bot: &Bot, deps: &BotDeps, shutdown: &CancellationToken) -> anyhow::Result<()> {
     const BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
     let mut failures = 0;
     while !shutdown.is_cancelled() {
@@ -83,8 +105,8 @@ pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow
             Ok(me) => {
                 tracing::info!(username = %me.username(), "bot connected");
                 failures = 0;
-                router::set_menus(&bot, &deps.registry, &deps.settings).await;
-                match dispatch(&bot, &deps, &shutdown).await {
+                router::set_menus(bot, &deps.registry, &deps.settings).await;
+                match dispatch(bot, deps, shutdown).await {
                     Ok(()) => return Ok(()),
                     Err(e) => tracing::warn!(error.message = %e, "the bot lost the Bot API; reconnecting"),
                 }

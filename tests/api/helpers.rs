@@ -182,6 +182,16 @@ impl TestApp {
     }
 
     /// Where the app keeps its SQLite files and key.
+    /// The app's settings, for a second process of the same installation.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Ends every role at once, as a killed process would: nothing is drained or given up.
+    pub fn crash(&mut self) {
+        drop(self.running.take());
+    }
+
     /// The app's `TELEOPS_QUEUE_URL`.
     pub fn queue_url(&self) -> &str {
         &self.settings.queue_url

@@ -27,4 +27,5 @@ mod sabotage; // stores made to refuse writes, on either setup
 mod scheduler; // due-scans enqueue once; leader lease; cron heartbeat
 mod secrets; // secrets at rest: encrypted phones, key rotation, `teleops rotate-key`
 mod setup; // TELEOPS_TEST_SETUP: the stores the suite runs on
+mod standby; // a second bot waits, then takes over from a dead first
 mod tally; // a test-only slice registered in one line: its command answers, its job runs
