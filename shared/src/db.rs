@@ -88,3 +88,51 @@ pub async fn all_each<E: EntityTrait>(
         })
         .collect())
 }
+
+/// Whether `e` says the database could not be reached (connection refused or lost, the pool
+/// timed out, the server shutting down or starting up), as opposed to a statement it refused.
+/// Work that fails so is worth doing again once the database is back, without counting it as a
+/// failed attempt.
+pub fn unreachable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        sea_orm::sqlx::Error::Io(_)
+        | sea_orm::sqlx::Error::PoolTimedOut
+        | sea_orm::sqlx::Error::PoolClosed
+        | sea_orm::sqlx::Error::WorkerCrashed
+        | sea_orm::sqlx::Error::Tls(_) => true,
+        // SQLSTATE class 08 (connection exception) and 57P01-57P03 (admin shutdown, crash
+        // shutdown, cannot connect now).
+        sea_orm::sqlx::Error::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod unreachable_tests {
+    use std::sync::Arc;
+
+    use sea_orm::{DbErr, RuntimeErr};
+
+    use super::unreachable;
+
+    #[test]
+    fn a_lost_connection_is_unreachable_and_a_refused_statement_is_not() {
+        let io = sea_orm::sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(unreachable(&DbErr::Exec(RuntimeErr::SqlxError(Arc::new(io)))));
+        assert!(unreachable(&DbErr::Query(RuntimeErr::SqlxError(Arc::new(sea_orm::sqlx::Error::PoolTimedOut)))));
+        assert!(!unreachable(&DbErr::Query(RuntimeErr::SqlxError(Arc::new(sea_orm::sqlx::Error::RowNotFound)))));
+        assert!(!unreachable(&DbErr::RecordNotFound("user 7".into())));
+        assert!(!unreachable(&DbErr::Custom("constraint".into())));
+    }
+}

@@ -134,3 +134,28 @@ async fn a_redis_restart_mid_run_loses_no_job_and_no_worker_exits() {
     }
     eprintln!("chaos: {at_restart} of {total} jobs were done when Redis came back");
 }
+
+#[tokio::test]
+async fn a_postgres_restart_mid_run_fails_no_job_and_no_worker_exits() {
+    let Some(mut servers) = Servers::start().await else { return };
+    let queue = Queue::redis(RedisQueue::connect(&servers.redis.url, "teleops:").await.unwrap(), Metrics::new());
+    let total = 5_000;
+    backlog(&queue, total).await;
+    let mut workers = [servers.worker(), servers.worker()];
+    wait_done(&queue, "a tenth of the jobs done", total / 10).await;
+
+    // Heartbeat jobs write to the database: those running meanwhile fail to reach it.
+    servers.pg.restart().await;
+    let at_restart = done(&queue).await;
+    assert!(at_restart < total, "the restart came mid-run");
+
+    wait_done(&queue, "every job done after the restart", total).await;
+    assert!(queue.dead(10, 0).await.unwrap().is_empty(), "no job died of the restart");
+    let waited = queue.list(&JobFilter::queue(Heartbeat::QUEUE), total as u64, 0).await.unwrap();
+    let waited = waited.iter().filter(|j| j.last_error.as_deref().is_some_and(|e| e.contains("retry after"))).count();
+    assert!(waited > 0, "some jobs met the restart");
+    for worker in &mut workers {
+        assert!(worker.0.try_wait().unwrap().is_none(), "the worker process still runs");
+    }
+    eprintln!("chaos: {waited} jobs waited for the database; {at_restart} of {total} were done at the restart");
+}

@@ -11,6 +11,9 @@ use crate::helpers::TempDir;
 pub struct PgServer {
     child: Child,
     pub url: String,
+    bin: PathBuf,
+    port: u16,
+    ids: Option<(u32, u32)>,
     // Last: removed after the server has stopped.
     _dir: TempDir,
 }
@@ -75,17 +78,24 @@ impl PgServer {
             .expect("initdb runs");
         assert!(initdb.success(), "initdb failed");
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = command(&bin, "postgres", ids)
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-k"])
-            .arg(&data)
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("postgres starts");
-        let server = PgServer { child, url: format!("postgres://postgres@127.0.0.1:{port}/postgres"), _dir: dir };
+        let child = spawn_postgres(&bin, &data, port, ids);
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let server = PgServer { child, url, bin, port, ids, _dir: dir };
+        server.wait_ready().await;
+        Some(server)
+    }
+
+    /// Stops the server (a fast shutdown: clients are disconnected) and starts it again on the
+    /// same port and files, as an operator's restart would.
+    pub async fn restart(&mut self) {
+        let _ = Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        self.child = spawn_postgres(&self.bin, &self._dir.0.join("data"), self.port, self.ids);
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&self) {
+        let (bin, port) = (self.bin.clone(), self.port);
         crate::helpers::eventually("postgres to accept connections", || async {
             let ready = tokio::process::Command::new(bin.join("pg_isready"))
                 .args(["-h", "127.0.0.1", "-p", &port.to_string()])
@@ -95,8 +105,20 @@ impl PgServer {
             ready.is_ok_and(|s| s.success()).then_some(())
         })
         .await;
-        Some(server)
     }
+}
+
+fn spawn_postgres(bin: &Path, data: &Path, port: u16, ids: Option<(u32, u32)>) -> Child {
+    command(bin, "postgres", ids)
+        .arg("-D")
+        .arg(data)
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(data)
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("postgres starts")
 }
 
 impl Drop for PgServer {

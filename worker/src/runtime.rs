@@ -154,7 +154,7 @@ async fn execute<J: Job>(
             }
         };
         deps.metrics.job_duration.with_label_values(&[kind]).observe(started.elapsed().as_secs_f64());
-        match outcome {
+        match outcome.map_err(unless_database_unreachable) {
             Ok(()) => {
                 deps.metrics.jobs_succeeded.with_label_values(&[kind]).inc();
                 Ok(())
@@ -210,6 +210,23 @@ async fn execute<J: Job>(
     }
     .instrument(span)
     .await
+}
+
+/// How long a job waits when the database could not be reached.
+const DATABASE_WAIT: Duration = Duration::from_secs(3);
+
+/// A failure because the database could not be reached (restarting, a network blip) is a
+/// deferral, not a failed attempt: the job waits for the database instead of dying of it.
+fn unless_database_unreachable(e: JobError) -> JobError {
+    match e {
+        JobError::Transient(cause)
+            if cause.chain().any(|c| c.downcast_ref::<sea_orm::DbErr>().is_some_and(shared::db::unreachable)) =>
+        {
+            tracing::warn!(error.message = %cause, retry_in = ?DATABASE_WAIT, "the database could not be reached");
+            JobError::RetryAfter(DATABASE_WAIT)
+        }
+        other => other,
+    }
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
