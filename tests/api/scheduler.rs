@@ -271,3 +271,46 @@ async fn the_claim_and_its_undo_run_on_postgres() {
     assert_eq!(again.due(later).await.unwrap().iter().map(|d| d.job.slots.len()).sum::<usize>(), 3);
     db.close().await.unwrap();
 }
+
+/// The database and queue of this run's setup (Postgres + Redis, or SQLite files in `dir`).
+async fn setup_stores(dir: &TempDir) -> (sea_orm::DatabaseConnection, Queue) {
+    let vars = crate::setup::app_store_vars().await;
+    if vars.is_empty() {
+        return stores(dir).await;
+    }
+    let url = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    let db = shared::db::connect(&url("TELEOPS_DATABASE_URL")).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    (db, Queue::connect(&url("TELEOPS_QUEUE_URL"), Metrics::new()).await.unwrap())
+}
+
+#[tokio::test]
+async fn two_schedulers_over_180_slots_enqueue_each_slot_once() {
+    let dir = TempDir::new();
+    let (db, queue) = setup_stores(&dir).await;
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 5).unwrap());
+    let (a, b) = (replica(&db, &queue, &clock, "a"), replica(&db, &queue, &clock, "b"));
+
+    for minute in 0..180 {
+        if minute == 90 {
+            // The leader falls silent past its lease: the other takes over.
+            clock.advance(chrono::Duration::seconds(11));
+            b.tick().await.unwrap().expect("b leads after a's lease lapsed");
+        }
+        // Both replicas tick at once, twice per slot, as their loops would.
+        let (x, y) = tokio::join!(a.tick(), b.tick());
+        let leaders = [x.unwrap(), y.unwrap()].iter().filter(|r| r.is_some()).count();
+        assert_eq!(leaders, 1, "one leader at minute {minute}");
+        let (x, y) = tokio::join!(b.tick(), a.tick());
+        x.unwrap();
+        y.unwrap();
+        clock.advance(chrono::Duration::seconds(60));
+    }
+
+    let jobs = queue.list(&JobFilter::queue(<Heartbeat as shared::jobs::Job>::QUEUE), 10_000, 0).await.unwrap();
+    let mut keys: Vec<String> = jobs.into_iter().filter_map(|j| j.idempotency_key).collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!((n, keys.len()), (3 * 180, 3 * 180), "every (item, slot) once");
+}
