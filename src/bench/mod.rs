@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 mod equipment;
 mod monitoring;
+mod redis;
 
 use apalis::prelude::{BoxDynError, Monitor, TaskSink, WorkerBuilder, WorkerBuilderExt};
 use apalis_sqlite::SqliteStorage;
@@ -55,6 +56,16 @@ pub enum Bench {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// The Redis queue store: enqueue and drain rates, idle pickup, CPU per job (Redis and
+    /// worker), peak RSS, on a redis-server the bench starts on loopback.
+    Redis {
+        #[arg(long, default_value_t = 200_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// The loopback HTTP server `bench monitoring` checks (run as its child process).
     #[command(hide = true)]
     Target,
@@ -78,6 +89,14 @@ pub async fn run(what: Bench) -> anyhow::Result<()> {
                 samples: samples.clamp(10, 10_000),
             };
             equipment::run(options).await
+        }
+        Bench::Redis { jobs, samples, concurrency } => {
+            let options = redis::Options {
+                jobs: jobs.clamp(100, 2_000_000),
+                samples: samples.clamp(10, 10_000),
+                concurrency: concurrency.clamp(1, 256),
+            };
+            redis::run(options).await
         }
         Bench::Target => monitoring::target().await,
     }
