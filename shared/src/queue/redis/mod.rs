@@ -516,14 +516,16 @@ impl RedisQueue {
     pub async fn paused(&self) -> Result<Vec<String>, RedisQueueError> {
         let mut conn = self.conn.clone();
         let mut queues: Vec<String> = conn.smembers(format!("{}queues", self.prefix)).await?;
-        queues.sort();
-        let mut paused = Vec::new();
-        for queue in queues {
-            if self.is_paused(&queue).await? {
-                paused.push(queue);
-            }
+        if queues.is_empty() {
+            return Ok(queues);
         }
-        Ok(paused)
+        queues.sort();
+        let mut pipe = redis::pipe();
+        for queue in &queues {
+            pipe.exists(format!("{}paused", self.queue_prefix(queue)));
+        }
+        let flags: Vec<bool> = pipe.query_async(&mut conn).await?;
+        Ok(queues.into_iter().zip(flags).filter_map(|(queue, paused)| paused.then_some(queue)).collect())
     }
 
     /// A connection of its own, for blocking reads that would hold up everyone sharing one.
