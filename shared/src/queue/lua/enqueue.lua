@@ -5,7 +5,7 @@
 -- Returns two strings per job: the id and '1' when it was a duplicate, else '0'.
 local p, q, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local qp = p .. 'q:' .. q .. ':'
-local out, ready = {}, false
+local out, added = {}, false
 redis.call('SADD', p .. 'queues', q)
 for i = 5, #ARGV, 5 do
   local id, payload, max, run_at, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
@@ -28,13 +28,15 @@ for i = 5, #ARGV, 5 do
       redis.call('ZADD', qp .. 'delayed', run_at, id)
     else
       redis.call('LPUSH', qp .. 'ready', id)
-      ready = true
     end
+    added = true
     out[#out + 1] = id
     out[#out + 1] = '0'
   end
 end
-if ready then
+-- A ready job is there to claim; a delayed one may be due before an idle worker would look
+-- again on its own. Either way one idle worker claims or recomputes its wait.
+if added then
   wake(qp)
 end
 return out
