@@ -20,8 +20,7 @@ const EVERY: Duration = Duration::from_secs(1);
 
 /// This process's name on the lease: host, pid and a random suffix, unique per start.
 pub fn holder() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-    format!("bot-{}-{}-{:08x}", host.trim(), std::process::id(), rand::random::<u32>())
+    format!("bot-{}-{}-{:08x}", shared::lease::host_name(), std::process::id(), rand::random::<u32>())
 }
 
 /// Waits until `holder` holds the lease; false when `shutdown` came first.

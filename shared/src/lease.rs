@@ -44,3 +44,13 @@ pub async fn release(db: &DatabaseConnection, name: &str, holder: &str) -> Resul
         .await?;
     Ok(())
 }
+
+/// This machine's name (the container's, in Docker), for naming leaseholders and workers; "host"
+/// when it cannot be read.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into())
+}

@@ -404,13 +404,18 @@ async fn health_ok(port: u16) -> bool {
 }
 
 pub(crate) fn vm_rss_kb(pid: u32) -> anyhow::Result<u64> {
+    status_kb(pid, "VmRSS")
+}
+
+/// A kB figure of `/proc/<pid>/status`, e.g. `VmRSS` or `VmHWM` (the peak).
+pub(crate) fn status_kb(pid: u32, field: &str) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field).and_then(|rest| rest.strip_prefix(':')))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no VmRSS for {pid}"))
+        .ok_or_else(|| anyhow::anyhow!("no {field} for {pid}"))
 }
 
 pub(crate) fn num_cpus() -> usize {

@@ -11,7 +11,7 @@ use shared::metrics::Metrics;
 use shared::queue::redis::RedisQueue;
 use shared::queue::{Enqueue, Queue};
 
-use super::{Dir, Noop, cpu_seconds, drain, num_cpus, pickup, start_ours};
+use super::{Dir, Noop, cpu_seconds, drain, num_cpus, pickup, start_ours, status_kb};
 
 pub struct Options {
     pub jobs: usize,
@@ -55,14 +55,6 @@ async fn info_field(url: &str, section: &str, field: &str) -> anyhow::Result<f64
         .find_map(|l| l.strip_prefix(&format!("{field}:")))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| anyhow::anyhow!("no {field} in INFO {section}"))
-}
-
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:")).map(str::to_owned))
-        .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
 }
 
 pub async fn run(options: Options) -> anyhow::Result<()> {
@@ -119,7 +111,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     println!("| drain no-op jobs, one worker process (jobs/s) | {} |", drained.describe());
     println!("| idle pickup p50 / p99 / max (ms) | {} |", idle.describe());
     println!("| CPU per job while draining: Redis / worker (us) | {redis_us:.1} / {worker_us:.1} |");
-    println!("| worker peak RSS (MB) | {:.1} |", peak_rss_kb() as f64 / 1024.0);
+    println!("| worker peak RSS (MB) | {:.1} |", status_kb(std::process::id(), "VmHWM")? as f64 / 1024.0);
     println!(
         "| Redis used memory with the backlog / after the drain (MB) | {:.1} / {:.1} |",
         memory_backlog / 1e6,

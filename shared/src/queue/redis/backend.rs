@@ -35,6 +35,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
 use super::{Claimed, MAX_IDLE_WAIT, RedisQueue, RedisQueueError};
+use crate::backoff::Backoff;
 use crate::queue::{LenientJson, Settled, Verdict};
 
 /// Acks sent in one script call at most.
@@ -69,7 +70,7 @@ impl RedisBackend {
     pub fn new(store: RedisQueue, queue: &str, run_id: &str, batch: usize) -> Self {
         let (acks, pending_acks) = mpsc::unbounded_channel();
         Self {
-            name: format!("{}:{queue}:{run_id}", host_name()),
+            name: format!("{}:{queue}:{run_id}", crate::lease::host_name()),
             store,
             queue: queue.to_owned(),
             batch: batch.max(1),
@@ -391,15 +392,9 @@ impl Held {
     }
 }
 
-/// 100 ms doubling to 5 s.
-fn retry_delay(failures: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(5))
-}
+/// Between failed Redis calls: 200 ms after the first, doubling to 5 s.
+const REDIS_RETRY: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".into())
+fn retry_delay(failures: u32) -> Duration {
+    REDIS_RETRY.ceiling(failures.saturating_add(1))
 }
