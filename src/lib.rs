@@ -145,15 +145,8 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
             )));
         }
     }
-    Ok(Context {
-        settings: Arc::new(settings),
-        db,
-        queue,
-        metrics,
-        clock: options.clock.clone(),
-        limiter: SendLimiter::new(options.send_limits),
-        keyring,
-    })
+    let limiter = SendLimiter::beside(options.send_limits, &queue);
+    Ok(Context { settings: Arc::new(settings), db, queue, metrics, clock: options.clock.clone(), limiter, keyring })
 }
 
 /// The current key (`TELEOPS_SECRET_KEY`, else `$DATA_DIR/secret.key`, which `up` and `migrate`

@@ -79,7 +79,8 @@ pub fn telegram(token: &str, api_url: url::Url) -> Bot {
 /// the other roles.
 pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow::Result<()> {
     let holder = standby::holder();
-    while standby::wait_for_lease(&deps.db, &holder, &shutdown).await {
+    let leases = shared::lease::Leases::beside(&deps.queue, &deps.db);
+    while standby::wait_for_lease(&leases, &holder, &shutdown).await {
         let lost = shutdown.child_token();
         // In this task, not spawned: when the bot role ends, however it ends, so do its renewals.
         let serving = async {
@@ -87,9 +88,9 @@ pub async fn run(bot: Bot, deps: BotDeps, shutdown: CancellationToken) -> anyhow
             lost.cancel();
             served
         };
-        let (served, ()) = tokio::join!(serving, standby::keep_lease(deps.db.clone(), holder.clone(), lost.clone()));
+        let (served, ()) = tokio::join!(serving, standby::keep_lease(leases.clone(), holder.clone(), lost.clone()));
         if shutdown.is_cancelled() {
-            standby::release(&deps.db, &holder).await;
+            standby::release(&leases, &holder).await;
             return served;
         }
     }

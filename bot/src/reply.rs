@@ -40,7 +40,7 @@ pub async fn sent(
         }
         match request.await {
             Ok(message) => return Ok(message.id),
-            Err(RequestError::RetryAfter(wait)) => deps.limiter.pause_for(wait.duration()),
+            Err(RequestError::RetryAfter(wait)) => deps.limiter.pause_for(wait.duration()).await,
             Err(e) => return Err(anyhow::Error::new(e).context("replying to a user")),
         }
     }

@@ -1,6 +1,6 @@
 //! One bot at a time: Telegram serves getUpdates to one poller, and a second one makes both fail
-//! with 409 Conflict. Every bot process takes the `bot` lease in the database before it polls; the
-//! others wait as standbys and take over within [`LEASE`] of the holder's last renewal, at once
+//! with 409 Conflict. Every bot process takes the `bot` lease before it polls (in Redis when the
+//! queue is there, else in the database: [`Leases`]); the others wait as standbys and take over within [`LEASE`] of the holder's last renewal, at once
 //! when it stops cleanly (it gives the lease up).
 //!
 //! Lease times are the wall clock's, not the app's injected clock: they measure whether a process
@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::DatabaseConnection;
+use shared::lease::{LeaseError, Leases};
 use tokio_util::sync::CancellationToken;
 
 const NAME: &str = "bot";
@@ -24,12 +24,12 @@ pub fn holder() -> String {
 }
 
 /// Waits until `holder` holds the lease; false when `shutdown` came first.
-pub async fn wait_for_lease(db: &DatabaseConnection, holder: &str, shutdown: &CancellationToken) -> bool {
+pub async fn wait_for_lease(leases: &Leases, holder: &str, shutdown: &CancellationToken) -> bool {
     let mut told = false;
     loop {
-        match acquire(db, holder).await {
+        match acquire(leases, holder).await {
             Ok(true) => {
-                tracing::info!(holder, "this bot polls Telegram now");
+                tracing::info!(holder, kept_in = leases.kept_in(), "this bot polls Telegram now");
                 return true;
             }
             Ok(false) if !told => {
@@ -48,14 +48,14 @@ pub async fn wait_for_lease(db: &DatabaseConnection, holder: &str, shutdown: &Ca
 
 /// Renews the lease until `lost` is cancelled by the caller, or cancels `lost` itself when the
 /// lease is gone (another bot took it) or could not be renewed for a whole [`LEASE`].
-pub async fn keep_lease(db: DatabaseConnection, holder: String, lost: CancellationToken) {
+pub async fn keep_lease(leases: Leases, holder: String, lost: CancellationToken) {
     let mut last_renewed = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = lost.cancelled() => return,
             _ = tokio::time::sleep(EVERY) => {}
         }
-        match acquire(&db, &holder).await {
+        match acquire(&leases, &holder).await {
             Ok(true) => last_renewed = tokio::time::Instant::now(),
             Ok(false) => {
                 tracing::warn!(holder, "another bot took the lease; this one stops polling");
@@ -73,13 +73,12 @@ pub async fn keep_lease(db: DatabaseConnection, holder: String, lost: Cancellati
 }
 
 /// Gives the lease up, so a standby takes over at once.
-pub async fn release(db: &DatabaseConnection, holder: &str) {
-    if let Err(e) = shared::lease::release(db, NAME, holder).await {
+pub async fn release(leases: &Leases, holder: &str) {
+    if let Err(e) = leases.release(NAME, holder).await {
         tracing::warn!(error.message = %e, "could not give up the bot lease; a standby takes over when it lapses");
     }
 }
 
-async fn acquire(db: &DatabaseConnection, holder: &str) -> Result<bool, sea_orm::DbErr> {
-    let ttl = chrono::Duration::from_std(LEASE).unwrap_or_default();
-    shared::lease::acquire(db, NAME, holder, Utc::now(), ttl).await
+async fn acquire(leases: &Leases, holder: &str) -> Result<bool, LeaseError> {
+    Ok(leases.acquire(NAME, holder, Utc::now(), LEASE).await?.is_some())
 }

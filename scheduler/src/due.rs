@@ -8,7 +8,8 @@ use futures::future::BoxFuture;
 use sea_orm::DatabaseConnection;
 use shared::clock::SharedClock;
 use shared::jobs::Job;
-use shared::queue::{Enqueue, Queue};
+use shared::lease::{Fence, Leases};
+use shared::queue::{Enqueue, Queue, QueueError};
 use tokio_util::sync::CancellationToken;
 
 /// One due item: the job to run for entity `id` in time slot `slot`.
@@ -98,10 +99,10 @@ impl<S: DueScan> ErasedScan for S {
 pub struct SchedulerOptions {
     /// How often due-scans run. By default, every second.
     pub tick: Duration,
-    /// How long the leader lease lasts without renewal. By default, 10 s: a lost leader is
-    /// replaced within that.
+    /// How long the leader lease lasts without renewal. By default, 6 s: renewed once half is
+    /// gone, so a killed leader is replaced within 3 to 6 s (plus a tick).
     pub lease_ttl: Duration,
-    /// This replica's name in the lease table.
+    /// This replica's name on the lease: host, pid and a random suffix by default.
     pub holder: String,
 }
 
@@ -109,26 +110,42 @@ impl Default for SchedulerOptions {
     fn default() -> Self {
         Self {
             tick: Duration::from_secs(1),
-            lease_ttl: Duration::from_secs(10),
-            holder: format!("scheduler-{}-{:08x}", std::process::id(), rand::random::<u32>()),
+            lease_ttl: Duration::from_secs(6),
+            holder: format!(
+                "scheduler-{}-{}-{:08x}",
+                shared::lease::host_name(),
+                std::process::id(),
+                rand::random::<u32>()
+            ),
         }
     }
 }
 
-/// Runs the registered due-scans while it holds the lease.
+/// Runs the registered due-scans while it holds the `scheduler` lease (in Redis when the queue
+/// is there, with its enqueues fenced by the lease term; else in the database).
 pub struct Scheduler {
-    db: DatabaseConnection,
+    leases: Leases,
     queue: Queue,
     clock: SharedClock,
     options: SchedulerOptions,
     scans: Vec<Arc<dyn ErasedScan>>,
-    /// Until when this replica holds the lease, as of its last renewal.
-    held_until: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// The term this replica holds and until when, as of its last renewal.
+    held: std::sync::Mutex<Option<(Fence, DateTime<Utc>)>>,
+    metrics: Option<shared::metrics::Metrics>,
 }
+
+const LEASE: &str = "scheduler";
 
 impl Scheduler {
     pub fn new(db: DatabaseConnection, queue: Queue, clock: SharedClock, options: SchedulerOptions) -> Self {
-        Self { db, queue, clock, options, scans: Vec::new(), held_until: std::sync::Mutex::new(None) }
+        let leases = Leases::beside(&queue, &db);
+        Self { leases, queue, clock, options, scans: Vec::new(), held: std::sync::Mutex::new(None), metrics: None }
+    }
+
+    /// Reports each leading tick in `metrics` (`scheduler_last_tick_seconds`).
+    pub fn metrics(mut self, metrics: shared::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Adds a slice's scan.
@@ -147,21 +164,35 @@ impl Scheduler {
         let now = self.clock.now();
         let ttl = chrono::Duration::from_std(self.options.lease_ttl)?;
         // Nobody else can take the lease before it expires, so it is renewed only once half of
-        // it is gone: two writes every few seconds instead of every tick.
-        let held = self.held_until.lock().expect("lease lock").is_some_and(|until| now + ttl / 2 < until);
-        if !held {
-            let acquired = shared::lease::acquire(&self.db, "scheduler", &self.options.holder, now, ttl).await?;
-            *self.held_until.lock().expect("lease lock") = acquired.then_some(now + ttl);
-            if !acquired {
-                return Ok(None);
+        // it is gone: two writes every few seconds instead of every tick. Should that reckoning
+        // be wrong (a paused process, a clock that jumped), the fence refuses the enqueues.
+        let held = self.held.lock().expect("lease lock").clone().filter(|(_, until)| now + ttl / 2 < *until);
+        let fence = match held {
+            Some((fence, _)) => fence,
+            None => {
+                let fence = self.leases.acquire(LEASE, &self.options.holder, now, self.options.lease_ttl).await?;
+                *self.held.lock().expect("lease lock") = fence.clone().map(|f| (f, now + ttl));
+                match fence {
+                    Some(fence) => fence,
+                    None => return Ok(None),
+                }
             }
-        }
+        };
+        let queue = self.queue.clone().fenced(Some(fence));
         let mut reports = Vec::with_capacity(self.scans.len());
         for scan in &self.scans {
-            match scan.run(&self.queue, now).await {
+            match scan.run(&queue, now).await {
                 Ok(report) => reports.push(report),
+                Err(e) if e.downcast_ref::<QueueError>().is_some_and(QueueError::is_fenced) => {
+                    tracing::warn!(holder = %self.options.holder, "another scheduler leads now; this one stops scanning");
+                    *self.held.lock().expect("lease lock") = None;
+                    return Ok(None);
+                }
                 Err(e) => tracing::error!(error.cause_chain = ?e, error.message = %e, "due-scan failed"),
             }
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.scheduler_tick.set(now.timestamp());
         }
         Ok(Some(reports))
     }
@@ -184,13 +215,13 @@ impl Scheduler {
                 Ok(reports) => {
                     if reports.is_some() != leading {
                         leading = reports.is_some();
-                        tracing::info!(holder = %self.options.holder, leading, "scheduler leadership changed");
+                        tracing::info!(holder = %self.options.holder, leading, kept_in = self.leases.kept_in(), "scheduler leadership changed");
                     }
                 }
                 Err(e) => tracing::error!(error.cause_chain = ?e, error.message = %e, "scheduler tick failed"),
             }
         }
-        if let Err(e) = shared::lease::release(&self.db, "scheduler", &self.options.holder).await {
+        if let Err(e) = self.leases.release(LEASE, &self.options.holder).await {
             tracing::warn!(error.message = %e, "could not release the scheduler lease");
         }
     }

@@ -48,7 +48,7 @@ impl Registry {
         clock: SharedClock,
         options: SchedulerOptions,
     ) -> Self {
-        let scheduler = Scheduler::new(db.clone(), queue.clone(), clock, options);
+        let scheduler = Scheduler::new(db.clone(), queue.clone(), clock, options).metrics(metrics.clone());
         Self { db, queue, metrics, settings, scheduler, cron: Vec::new() }
     }
 

@@ -66,6 +66,10 @@ pub struct Settings {
     pub bot_token: Option<Secret<String>>,
     /// By default, this is `https://api.telegram.org`.
     pub telegram_api_url: url::Url,
+    /// The Docker engine every role that uses one talks to (`TELEOPS_DOCKER_HOST`):
+    /// `unix:///path/to.sock`, `tcp://host:port` or `http://host:port`. By default, this is the
+    /// local socket `unix:///var/run/docker.sock`. See [`crate::docker`].
+    pub docker_host: String,
     /// Telegram user ids with the admin role. By default, there are none.
     pub admins: Vec<i64>,
     /// Telegram user ids with the developer role: they see the hidden developer commands, which
@@ -157,6 +161,8 @@ impl Settings {
             }
             url
         };
+        let docker_host = get("TELEOPS_DOCKER_HOST").unwrap_or_else(|| crate::docker::LOCAL_SOCKET.into());
+        crate::docker::check_host(&docker_host).map_err(|why| ConfigError::new("TELEOPS_DOCKER_HOST", why))?;
         let admins = user_ids(get("TELEOPS_ADMINS").as_deref(), "TELEOPS_ADMINS")?;
         let developers = user_ids(get("TELEOPS_DEVELOPERS").as_deref(), "TELEOPS_DEVELOPERS")?;
         let dashboard_addr = {
@@ -267,6 +273,7 @@ impl Settings {
             queue_url,
             bot_token: bot_token.map(Secret::new),
             telegram_api_url,
+            docker_host,
             admins,
             developers,
             dashboard_addr,
@@ -423,6 +430,7 @@ mod tests {
         assert_eq!(s.database_url, "sqlite://./data/teleops.db?mode=rwc");
         assert_eq!(s.queue_url, "sqlite://./data/queue.db?mode=rwc");
         assert_eq!(s.dashboard_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.docker_host, "unix:///var/run/docker.sock");
         assert!(s.bot_token.is_none() && s.admins.is_empty() && !s.open_registration);
         assert_eq!(s.reminder_hour.to_string(), "10:00:00");
         assert_eq!((s.overdue_escalate_days, s.wishlist_hold.as_secs()), (3, 86_400));
@@ -451,6 +459,7 @@ mod tests {
         check_err(&[("TELEOPS_QUEUE_URL", "postgres://x")], "TELEOPS_QUEUE_URL", "sqlite:// or redis://");
         check_err(&[("TELEOPS_QUEUE_KEEP_DONE_COUNT", "lots")], "TELEOPS_QUEUE_KEEP_DONE_COUNT", "whole number");
         check_err(&[("TELEOPS_TELEGRAM_API_URL", "ftp://x")], "TELEOPS_TELEGRAM_API_URL", "http");
+        check_err(&[("TELEOPS_DOCKER_HOST", "/var/run/docker.sock")], "TELEOPS_DOCKER_HOST", "unix:///");
         check_err(&[("TELEOPS_SECRET_KEY", "abcd")], "TELEOPS_SECRET_KEY", "64 hex");
         check_err(&[("TELEOPS_REQUIRE_PHONE", "maybe")], "TELEOPS_REQUIRE_PHONE", "true or false");
         check_err(&[("TELEOPS_WORKER_CONCURRENCY", "0")], "TELEOPS_WORKER_CONCURRENCY", "1 to 1024");

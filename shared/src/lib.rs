@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod docker;
 pub mod dump;
 pub mod duration;
 pub mod entities;

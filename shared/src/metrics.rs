@@ -27,6 +27,9 @@ pub struct Metrics {
     pub check_lag: prometheus::Histogram,
     /// Time a check batch spent per phase (`load`, `probe`, `write`).
     pub check_phase: HistogramVec,
+    /// The app-clock time (Unix seconds) of the last tick this process's scheduler ran as the
+    /// leader, its scans included: 0 while it does not lead.
+    pub scheduler_tick: prometheus::IntGauge,
 }
 
 impl Default for Metrics {
@@ -72,11 +75,18 @@ impl Metrics {
         )
         .expect("valid histogram");
         registry.register(Box::new(job_duration.clone())).expect("unique histogram");
+        let scheduler_tick = prometheus::IntGauge::new(
+            "scheduler_last_tick_seconds",
+            "App-clock time of the last due-scan tick this scheduler ran as the leader.",
+        )
+        .expect("valid gauge");
+        registry.register(Box::new(scheduler_tick.clone())).expect("unique gauge");
         let queue_depth = IntGaugeVec::new(Opts::new("queue_depth", "Jobs by queue and state."), &["kind", "state"])
             .expect("valid gauge");
         registry.register(Box::new(queue_depth.clone())).expect("unique gauge");
         Self {
             registry,
+            scheduler_tick,
             jobs_enqueued,
             jobs_succeeded,
             jobs_failed,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 mod equipment;
 mod monitoring;
 mod redis;
+mod redis_procs;
 
 use apalis::prelude::{BoxDynError, Monitor, TaskSink, WorkerBuilder, WorkerBuilderExt};
 use apalis_sqlite::SqliteStorage;
@@ -65,6 +66,17 @@ pub enum Bench {
         samples: usize,
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
+        /// Also measure apalis-redis, BullMQ and arq (bench/peers/run) in the same run.
+        #[arg(long)]
+        peers: bool,
+    },
+    /// A worker process of `bench redis` (run as its child process).
+    #[command(hide = true)]
+    RedisWorker {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
     },
     /// The loopback HTTP server `bench monitoring` checks (run as its child process).
     #[command(hide = true)]
@@ -90,14 +102,16 @@ pub async fn run(what: Bench) -> anyhow::Result<()> {
             };
             equipment::run(options).await
         }
-        Bench::Redis { jobs, samples, concurrency } => {
+        Bench::Redis { jobs, samples, concurrency, peers } => {
             let options = redis::Options {
                 jobs: jobs.clamp(100, 2_000_000),
                 samples: samples.clamp(10, 10_000),
                 concurrency: concurrency.clamp(1, 256),
+                peers,
             };
             redis::run(options).await
         }
+        Bench::RedisWorker { url, concurrency } => redis_procs::child(url, concurrency.clamp(1, 256)).await,
         Bench::Target => monitoring::target().await,
     }
 }

@@ -2,7 +2,9 @@
 //! worker runner, one worker process: this one) against a redis-server this bench starts on a
 //! free loopback port (AOF on, as in production). It prints enqueue and drain rates, idle pickup
 //! latency, CPU per job split between Redis and the worker, the worker's peak RSS and Redis'
-//! memory. Peers (apalis-redis, BullMQ, arq) are measured by the harness under bench/, not here.
+//! memory, with one and with two worker processes (`bench redis-worker` children). With
+//! `--peers`, apalis-redis, BullMQ and arq run the same through `bench/peers/run`, each on a fresh
+//! redis-server, and the table shows them side by side with our drain ratios.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,12 +13,15 @@ use shared::metrics::Metrics;
 use shared::queue::redis::RedisQueue;
 use shared::queue::{Enqueue, Queue};
 
-use super::{Dir, Noop, cpu_seconds, drain, num_cpus, pickup, start_ours, status_kb};
+use super::redis_procs::{Peer, ProcessDrain, backlog, drain_in_processes, peer};
+use super::{Dir, Noop, cpu_seconds, num_cpus, pickup, start_ours};
 
 pub struct Options {
     pub jobs: usize,
     pub samples: usize,
     pub concurrency: usize,
+    /// Also run the peers under bench/peers, each on a fresh redis-server.
+    pub peers: bool,
 }
 
 /// The redis-server this bench started, stopped when dropped.
@@ -57,20 +62,52 @@ async fn info_field(url: &str, section: &str, field: &str) -> anyhow::Result<f64
         .ok_or_else(|| anyhow::anyhow!("no {field} in INFO {section}"))
 }
 
-pub async fn run(options: Options) -> anyhow::Result<()> {
-    let server = start_server()?;
+/// Key prefix of the bench's jobs.
+pub(super) const PREFIX: &str = "teleops-bench:";
+
+/// Peers `bench/peers/run` knows.
+const PEERS: [&str; 3] = ["apalis-redis", "bullmq", "arq"];
+
+/// One drain's figures, ours or a peer's.
+struct Column {
+    name: String,
+    enqueue: Option<f64>,
+    drain: [Option<f64>; 2],
+    pickup: Option<(f64, f64)>,
+    redis_us: [Option<f64>; 2],
+    worker_us: [Option<f64>; 2],
+    rss_mb: Option<f64>,
+}
+
+fn cell(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "—".into(), |v| format!("{v:.digits$}"))
+}
+
+async fn connect(server: &Server) -> anyhow::Result<Queue> {
     let deadline = Instant::now() + Duration::from_secs(10);
-    let store = loop {
-        match RedisQueue::connect(&server.url, "teleops-bench:").await {
-            Ok(store) => break store,
+    loop {
+        match RedisQueue::connect(&server.url, PREFIX).await {
+            Ok(store) => return Ok(Queue::redis(store, Metrics::new())),
             Err(e) if Instant::now() > deadline => return Err(e.into()),
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
         }
-    };
-    let queue = Queue::redis(store, Metrics::new());
+    }
+}
+
+/// Drains `n` jobs already enqueued with `processes` worker processes; Redis' CPU per job too.
+fn drain_with(server: &Server, processes: usize, concurrency: usize, n: usize) -> anyhow::Result<(ProcessDrain, f64)> {
+    let redis_cpu = cpu_seconds(server.child.id())?;
+    let drained = drain_in_processes(&server.url, processes, concurrency, n as u64, Duration::from_secs(900))?;
+    let redis_us = (cpu_seconds(server.child.id())? - redis_cpu) * 1e6 / drained.done.max(1) as f64;
+    Ok((drained, redis_us))
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let server = start_server()?;
+    let queue = connect(&server).await?;
     let (n, concurrency) = (options.jobs, options.concurrency);
     println!(
-        "bench redis: {n} no-op jobs, {} pickup samples, one worker process with concurrency {concurrency}, {} cores",
+        "bench redis: {n} no-op jobs, {} pickup samples, worker processes with concurrency {concurrency}, {} cores",
         options.samples,
         num_cpus()
     );
@@ -85,42 +122,90 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Let the stopped workers give back what they held before the backlog goes in.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let enqueue = {
-        let started = Instant::now();
-        for chunk in (0..n as u64).collect::<Vec<_>>().chunks(500) {
-            let jobs: Vec<_> = chunk.iter().map(|n| (Noop { n: *n }, Enqueue::default())).collect();
-            queue.enqueue_many(&jobs).await?;
-        }
-        n as f64 / started.elapsed().as_secs_f64()
-    };
+    let enqueue = backlog(&queue, n).await?;
     let memory_backlog = info_field(&server.url, "memory", "used_memory").await?;
-
-    let redis_pid = server.child.id();
-    let (redis_cpu, self_cpu) = (cpu_seconds(redis_pid)?, cpu_seconds(std::process::id())?);
-    let workers = start_ours(&queue, concurrency);
-    let drained = drain(n, Duration::from_secs(900)).await;
-    let redis_us = (cpu_seconds(redis_pid)? - redis_cpu) * 1e6 / drained.done.max(1) as f64;
-    let worker_us = (cpu_seconds(std::process::id())? - self_cpu) * 1e6 / drained.done.max(1) as f64;
-    workers.cancel();
+    let (one, one_redis) = drain_with(&server, 1, concurrency, n)?;
+    backlog(&queue, n).await?;
+    let (two, two_redis) = drain_with(&server, 2, concurrency, n)?;
     let memory_after = info_field(&server.url, "memory", "used_memory").await?;
+    drop(server);
+    let ours = Column {
+        name: "teleops".into(),
+        enqueue: Some(enqueue),
+        drain: [Some(one.rate), Some(two.rate)],
+        pickup: Some((idle.p50, idle.p99)),
+        redis_us: [Some(one_redis), Some(two_redis)],
+        worker_us: [Some(one.worker_us), Some(two.worker_us)],
+        rss_mb: Some(one.peak_rss_kb.max(two.peak_rss_kb) as f64 / 1024.0),
+    };
+    if one.done < n as u64 || two.done < n as u64 {
+        println!("(only {} and {} of {n} jobs ran within the limit)", one.done, two.done);
+    }
+
+    let mut columns = vec![ours];
+    if options.peers {
+        for name in PEERS {
+            let runs: Vec<Option<Peer>> =
+                (1..=2).map(|w| start_server().ok().and_then(|server| peer(name, &server.url, n, w))).collect();
+            let pick = |i: usize, f: &str| runs[i].as_ref().and_then(|p| p.get(f));
+            columns.push(Column {
+                name: runs.iter().flatten().next().map_or(name.to_owned(), |p| {
+                    let version = p.line.get("version").and_then(|v| v.as_str()).unwrap_or("?");
+                    format!("{} {version}", p.name)
+                }),
+                enqueue: pick(0, "enqueue_per_s"),
+                drain: [pick(0, "drain_per_s"), pick(1, "drain_per_s")],
+                pickup: pick(0, "pickup_p50_ms").zip(pick(0, "pickup_p99_ms")),
+                redis_us: [pick(0, "redis_cpu_us_per_job"), pick(1, "redis_cpu_us_per_job")],
+                worker_us: [pick(0, "worker_cpu_us_per_job"), pick(1, "worker_cpu_us_per_job")],
+                rss_mb: pick(0, "worker_peak_rss_kb").map(|kb| kb / 1024.0),
+            });
+            for run in runs.iter().flatten() {
+                if let Some(notes) = run.line.get("notes").and_then(|v| v.as_str()).filter(|n| !n.is_empty()) {
+                    println!(
+                        "{} ({} workers): {notes}",
+                        run.name,
+                        run.line.get("workers").unwrap_or(&serde_json::Value::Null)
+                    );
+                }
+            }
+        }
+    }
 
     println!();
-    println!("| measure | teleops on Redis |");
-    println!("|---|---|");
-    println!("| enqueue, batches of 500 (jobs/s) | {enqueue:.0} |");
-    println!("| drain no-op jobs, one worker process (jobs/s) | {} |", drained.describe());
-    println!("| idle pickup p50 / p99 / max (ms) | {} |", idle.describe());
-    println!("| CPU per job while draining: Redis / worker (us) | {redis_us:.1} / {worker_us:.1} |");
-    println!("| worker peak RSS (MB) | {:.1} |", status_kb(std::process::id(), "VmHWM")? as f64 / 1024.0);
+    println!("| measure | {} |", columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(" | "));
+    println!("|---{}|", "|---".repeat(columns.len()));
+    let row = |label: &str, f: &dyn Fn(&Column) -> String| {
+        println!("| {label} | {} |", columns.iter().map(f).collect::<Vec<_>>().join(" | "));
+    };
+    row("enqueue, batches (jobs/s)", &|c| cell(c.enqueue, 0));
+    row("drain, 1 worker process (jobs/s)", &|c| cell(c.drain[0], 0));
+    row("drain, 2 worker processes (jobs/s)", &|c| cell(c.drain[1], 0));
+    row("idle pickup p50 / p99 (ms)", &|c| c.pickup.map_or("—".into(), |(a, b)| format!("{a:.2} / {b:.2}")));
+    row("Redis CPU per job, 1 / 2 processes (us)", &|c| {
+        format!("{} / {}", cell(c.redis_us[0], 1), cell(c.redis_us[1], 1))
+    });
+    row("worker CPU per job, 1 / 2 processes (us)", &|c| {
+        format!("{} / {}", cell(c.worker_us[0], 1), cell(c.worker_us[1], 1))
+    });
+    row("worker peak RSS (MB)", &|c| cell(c.rss_mb, 1));
+    let ours = &columns[0];
+    for peer in &columns[1..] {
+        let ratio = |i: usize| match (ours.drain[i], peer.drain[i]) {
+            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+            _ => "—".into(),
+        };
+        println!("\ndrain vs {}: {} with 1 process, {} with 2", peer.name, ratio(0), ratio(1));
+    }
     println!(
-        "| Redis used memory with the backlog / after the drain (MB) | {:.1} / {:.1} |",
+        "Redis used memory with the backlog / after both drains (MB): {:.1} / {:.1}",
         memory_backlog / 1e6,
         memory_after / 1e6
     );
     println!(
-        "\ngoals: pickup p50 <= 2 ms and p99 <= 10 ms -> {}; Redis CPU <= 30 us/job -> {}",
+        "goals: pickup p50 <= 2 ms and p99 <= 10 ms -> {}; Redis CPU <= 30 us/job -> {}",
         if idle.p50 <= 2.0 && idle.p99 <= 10.0 { "met" } else { "NOT met" },
-        if redis_us <= 30.0 { "met" } else { "NOT met" }
+        if one_redis <= 30.0 { "met" } else { "NOT met" }
     );
     Ok(())
 }

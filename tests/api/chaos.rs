@@ -2,7 +2,6 @@
 //! Postgres servers of the test's own, with one killed by SIGKILL mid-run. Bounded in count and
 //! time.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -11,56 +10,8 @@ use shared::metrics::Metrics;
 use shared::queue::redis::RedisQueue;
 use shared::queue::{Enqueue, JobFilter, JobState, Queue};
 
-use crate::helpers::{TEST_KEY, TempDir, within};
-use crate::postgres::PgServer;
-use crate::redis::RedisServer;
-
-/// A `teleops` process, killed (SIGKILL) if still running when dropped.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Servers {
-    pg: PgServer,
-    redis: RedisServer,
-    dir: TempDir,
-}
-
-impl Servers {
-    async fn start() -> Option<Self> {
-        let pg = PgServer::start().await?;
-        let redis = RedisServer::start().await?;
-        let servers = Servers { pg, redis, dir: TempDir::new() };
-        let status = servers.command("migrate").status().expect("teleops migrate runs");
-        assert!(status.success(), "teleops migrate");
-        Some(servers)
-    }
-
-    fn command(&self, role: &str) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_teleops"));
-        command
-            .arg(role)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("TELEOPS_DATA_DIR", self.dir.0.join("data"))
-            .env("TELEOPS_DATABASE_URL", &self.pg.url)
-            .env("TELEOPS_QUEUE_URL", &self.redis.url)
-            .env("TELEOPS_SECRET_KEY", TEST_KEY)
-            .env("TELEOPS_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        command
-    }
-
-    fn worker(&self) -> Process {
-        Process(self.command("worker").spawn().expect("teleops worker starts"))
-    }
-}
+use crate::helpers::{eventually, within};
+use crate::processes::Servers;
 
 /// Enqueues `total` heartbeat jobs.
 async fn backlog(queue: &Queue, total: i64) {
@@ -158,4 +109,37 @@ async fn a_postgres_restart_mid_run_fails_no_job_and_no_worker_exits() {
         assert!(worker.0.try_wait().unwrap().is_none(), "the worker process still runs");
     }
     eprintln!("chaos: {waited} jobs waited for the database; {at_restart} of {total} were done at the restart");
+}
+
+#[tokio::test]
+async fn killing_the_leading_scheduler_hands_the_lease_over_within_10_s() {
+    let Some(servers) = Servers::start().await else { return };
+    let redis = RedisQueue::connect(&servers.redis.url, "teleops:").await.unwrap();
+    let mut schedulers = vec![servers.spawn("scheduler"), servers.spawn("scheduler")];
+    // Holder names carry the process id: `scheduler-<host>-<pid>-<suffix>`.
+    let pid_of = |holder: &str| holder.split('-').rev().nth(1).and_then(|p| p.parse::<u32>().ok());
+    let leader = eventually("a scheduler to lead", || async {
+        redis.lease_holder("scheduler").await.unwrap().and_then(|h| pid_of(&h))
+    })
+    .await;
+    let at = schedulers.iter().position(|p| p.0.id() == leader).expect("the leader is one of ours");
+    let mut doomed = schedulers.remove(at);
+    let survivor = schedulers[0].0.id();
+
+    doomed.0.kill().expect("SIGKILL");
+    let killed = std::time::Instant::now();
+    within(
+        Duration::from_secs(15),
+        "the other scheduler to lead",
+        || async {
+            let holder = redis.lease_holder("scheduler").await.unwrap();
+            (holder.as_deref().and_then(pid_of) == Some(survivor)).then_some(())
+        },
+        String::new,
+    )
+    .await;
+
+    let took = killed.elapsed();
+    assert!(took <= Duration::from_secs(10), "the lease passed on {took:?} after the kill");
+    eprintln!("chaos: the scheduler lease passed on {took:?} after the leader was killed");
 }

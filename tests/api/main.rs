@@ -6,11 +6,13 @@ mod buttons; // forged, stale and failing buttons and dialogue steps are answere
 mod chaos; // worker processes killed mid-run on Redis + Postgres
 mod checks; // check batches: each slot recorded once; late slots skipped and counted
 mod cli; // exit codes and start-up rules of the real binary
+mod containers; // worker containers through bollard on an imported image
 mod dashboard; // /health, /metrics, auth, dead-job list
 mod dialogue; // /add steps typed or pressed, stale buttons, /monitors cards and pages, /mute and /watch wording
 mod equipment; // devices: taking, returning, waitlists, files
 mod fake_telegram; // the fake Bot API server
 mod helpers; // TestApp and friends
+mod limits; // Telegram limits shared by worker processes through Redis
 mod long_targets; // long targets capped and shortened; URL passwords encrypted and masked
 mod migrations; // data survives schema changes
 mod monitoring; // /watch -> checks -> DOWN/UP alerts; ownership; bad input
@@ -18,6 +20,7 @@ mod monitoring_options; // /set, certificate warnings, the ICMP notice
 mod notify; // outbox -> Telegram: blocked chats, 429 retry-after
 mod policy; // built-in probe denies, admins' rules over them, the "blocked by policy" state
 mod postgres; // a throwaway Postgres server for the tests that need one
+mod processes; // real teleops processes on the test's own Redis and Postgres
 mod queue; // backoff, idempotency, dead-lettering, timeouts, panics, bad payloads, drain
 mod queue_redis; // Redis workers: silent workers reaped, attempts at delivery, trimming, pause
 mod redis; // a throwaway redis-server for the tests that need one

@@ -184,3 +184,30 @@ async fn a_backlog_of_a_hundred_thousand_drains_with_workers_started_afterwards(
     eprintln!("backlog: {total} jobs drained in {:?}", started.elapsed());
     h.stop().await;
 }
+
+#[tokio::test]
+async fn a_lease_has_one_holder_and_a_writer_whose_term_ended_is_fenced_off() {
+    let Some((store, redis)) = redis_store().await else { return };
+    let ttl = Duration::from_millis(300);
+    let a = redis.lease("probe", "a", ttl).await.unwrap().expect("a takes the free lease");
+    assert!(redis.lease("probe", "b", ttl).await.unwrap().is_none(), "b waits while a holds it");
+    assert_eq!(redis.lease("probe", "a", ttl).await.unwrap(), Some(a.clone()), "a renewal keeps the term");
+
+    // a falls silent (a paused process, say); its lease lapses and b takes it: a new term.
+    let b = eventually("b to take the lapsed lease", || async { redis.lease("probe", "b", ttl).await.unwrap() }).await;
+    assert!(b.token > a.token, "{b:?} after {a:?}");
+    let stale = store.queue.clone().fenced(Some(a.clone()));
+    let refused = stale.enqueue(&probe(Behaviour::FailTimes(0)), Enqueue::default()).await.unwrap_err();
+    let current = store.queue.clone().fenced(Some(b.clone()));
+    let added = current.enqueue(&probe(Behaviour::FailTimes(0)), Enqueue::default()).await.unwrap();
+
+    assert!(refused.is_fenced(), "{refused}");
+    let jobs = store.queue.list(&JobFilter::queue(Probe::QUEUE), 10, 0).await.unwrap();
+    assert_eq!(jobs.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), [added.id], "the fenced write added nothing");
+    // Only the holder gives a lease up; then another takes it at once, in a new term.
+    redis.release_lease("probe", "a").await.unwrap();
+    assert_eq!(redis.lease_holder("probe").await.unwrap().as_deref(), Some("b"));
+    redis.release_lease("probe", "b").await.unwrap();
+    let again = redis.lease("probe", "a", ttl).await.unwrap().expect("a takes the given-up lease");
+    assert!(again.token > b.token);
+}

@@ -289,13 +289,19 @@ async fn two_schedulers_over_180_slots_enqueue_each_slot_once() {
     let dir = TempDir::new();
     let (db, queue) = setup_stores(&dir).await;
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 5).unwrap());
-    let (a, b) = (replica(&db, &queue, &clock, "a"), replica(&db, &queue, &clock, "b"));
+    // A short lease: Redis times it by the wall clock, which the test does not move.
+    let replica = |name: &str| {
+        let options = SchedulerOptions { lease_ttl: Duration::from_secs(2), holder: name.into(), ..Default::default() };
+        Scheduler::new(db.clone(), queue.clone(), Arc::new(clock.clone()), options).scan(EveryMinute)
+    };
+    let (a, b) = (replica("a"), replica("b"));
 
     for minute in 0..180 {
         if minute == 90 {
-            // The leader falls silent past its lease: the other takes over.
+            // The leader falls silent past its lease (by the app's clock for a database lease, by
+            // Redis' for a Redis one): the other takes over.
             clock.advance(chrono::Duration::seconds(11));
-            b.tick().await.unwrap().expect("b leads after a's lease lapsed");
+            eventually("b to lead after a's lease lapsed", || async { b.tick().await.unwrap() }).await;
         }
         // Both replicas tick at once, twice per slot, as their loops would.
         let (x, y) = tokio::join!(a.tick(), b.tick());
@@ -313,4 +319,32 @@ async fn two_schedulers_over_180_slots_enqueue_each_slot_once() {
     keys.sort();
     keys.dedup();
     assert_eq!((n, keys.len()), (3 * 180, 3 * 180), "every (item, slot) once");
+}
+
+#[tokio::test]
+async fn a_scheduler_whose_redis_lease_lapsed_unknown_to_it_is_fenced_off() {
+    let Some(store) = crate::setup::TestQueue::start(crate::setup::QueueStore::Redis).await else { return };
+    let dir = TempDir::new();
+    let (db, _) = stores(&dir).await;
+    // The app clock stands still: by its reckoning `a` holds the lease for good, but Redis times
+    // the lease itself and lets it lapse.
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 5).unwrap());
+    let short = |name: &str| {
+        let options =
+            SchedulerOptions { lease_ttl: Duration::from_millis(300), holder: name.into(), ..Default::default() };
+        Scheduler::new(db.clone(), store.queue.clone(), Arc::new(clock.clone()), options).scan(EveryMinute)
+    };
+    let (a, b) = (short("a"), short("b"));
+    assert_eq!(a.tick().await.unwrap().expect("a leads")[0].added, 3);
+
+    let took_over = eventually("b to take the lapsed lease", || async { b.tick().await.unwrap() }).await;
+    clock.advance(chrono::Duration::seconds(60));
+    let stale = a.tick().await.unwrap();
+    let next = b.tick().await.unwrap().expect("b still leads");
+
+    assert_eq!((took_over[0].added, took_over[0].duplicates), (0, 3));
+    assert!(stale.is_none(), "a's enqueues were refused: {stale:?}");
+    assert_eq!(next[0].added, 3, "b enqueued the new slot");
+    let jobs = store.queue.list(&JobFilter::queue("heartbeat"), 100, 0).await.unwrap();
+    assert_eq!(jobs.len(), 6, "two slots of three, each once");
 }

@@ -55,7 +55,7 @@ pub async fn send(job: Notify, deps: Arc<Deps>) -> Result<(), JobError> {
         )),
         Some(Err(e)) => return Err(JobError::Permanent(format!("outbox buttons do not decode: {e}"))),
     };
-    if let Some(left) = deps.limiter.paused_for() {
+    if let Some(left) = deps.limiter.paused_for().await {
         return Err(JobError::RetryAfter(left));
     }
     if let Err(wait) = deps.limiter.acquire_within(row.chat_id, MAX_TURN_WAIT).await {
@@ -74,7 +74,7 @@ pub async fn send(job: Notify, deps: Arc<Deps>) -> Result<(), JobError> {
         Err(RequestError::RetryAfter(wait)) => {
             deps.metrics.messages_sent.with_label_values(&["retry_after"]).inc();
             tracing::warn!(retry_after = ?wait.duration(), "telegram asked to slow down; holding all sends");
-            deps.limiter.pause_for(wait.duration());
+            deps.limiter.pause_for(wait.duration()).await;
             Err(JobError::RetryAfter(wait.duration()))
         }
         Err(RequestError::Api(api)) if chat_is_gone(&api) => {

@@ -88,6 +88,16 @@ impl Queue {
         self
     }
 
+    /// Enqueues through this handle check `fence` first (Redis): once a later term of that lease
+    /// has begun they fail with [`QueueError::is_fenced`]. The database leases of the embedded
+    /// store have no fencing.
+    pub fn fenced(mut self, fence: Option<crate::lease::Fence>) -> Self {
+        if let Store::Redis(q) = self.store {
+            self.store = Store::Redis(q.fenced(fence));
+        }
+        self
+    }
+
     /// Applies the store's schema migrations (Redis has none).
     pub async fn migrate(&self) -> Result<(), QueueError> {
         match &self.store {

@@ -39,6 +39,13 @@ pub enum QueueError {
     Redis(#[from] redis::RedisQueueError),
 }
 
+impl QueueError {
+    /// The enqueue was fenced by a lease term that has ended (see `Queue::fenced`).
+    pub fn is_fenced(&self) -> bool {
+        matches!(self, QueueError::Redis(redis::RedisQueueError::Fenced(_)))
+    }
+}
+
 /// Options for one enqueue.
 #[derive(Debug, Clone, Default)]
 pub struct Enqueue {

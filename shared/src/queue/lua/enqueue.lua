@@ -1,13 +1,19 @@
 -- Adds jobs to one queue; a job whose idempotency key is taken adds nothing and answers with the
 -- job that holds the key.
--- ARGV: prefix, queue, now (ms), key TTL (s), then five per job: id, payload, max attempts,
---       run_at (ms), idempotency key ('' for none).
+-- ARGV: prefix, queue, now (ms), key TTL (s), fence lease name ('' for none), fencing token,
+--       then five per job: id, payload, max attempts, run_at (ms), idempotency key ('' for none).
 -- Returns two strings per job: the id and '1' when it was a duplicate, else '0'.
+-- A fenced enqueue (from a lease holder) adds nothing once a later term of that lease has begun:
+-- a leader that lost its lease without knowing it cannot write behind its successor.
 local p, q, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local fence_name, fence_token = ARGV[5], ARGV[6]
+if fence_name ~= '' and redis.call('GET', p .. 'lease:' .. fence_name .. ':fence') ~= fence_token then
+  return redis.error_reply('FENCED lease ' .. fence_name .. ' has a later term than ' .. fence_token)
+end
 local qp = p .. 'q:' .. q .. ':'
 local out, added = {}, false
 redis.call('SADD', p .. 'queues', q)
-for i = 5, #ARGV, 5 do
+for i = 7, #ARGV, 5 do
   local id, payload, max, run_at, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
   local holder = false
   if key ~= '' then

@@ -41,6 +41,7 @@ use crate::jobs::Job;
 
 pub mod backend;
 pub mod board;
+mod lease;
 
 /// A Redis operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,17 @@ pub enum RedisQueueError {
     Redis(#[from] redis::RedisError),
     #[error("job payload: {0}")]
     Encode(#[from] serde_json::Error),
+    /// A fenced enqueue came from a lease holder whose term has ended; nothing was added.
+    #[error("fenced: {0}")]
+    Fenced(String),
+}
+
+/// A script's `FENCED` refusal as [`RedisQueueError::Fenced`].
+fn fenced(e: redis::RedisError) -> RedisQueueError {
+    match e.code() {
+        Some("FENCED") => RedisQueueError::Fenced(e.detail().unwrap_or("lease term ended").to_owned()),
+        _ => RedisQueueError::Redis(e),
+    }
 }
 
 /// Jobs per script call when enqueueing many: a script holds Redis while it runs.
@@ -78,6 +90,8 @@ pub struct RedisQueue {
     /// not free again while its job can still be seen.
     key_ttl: Duration,
     scripts: std::sync::Arc<Scripts>,
+    /// The lease term this handle's enqueues are fenced by, if any.
+    fence: Option<crate::lease::Fence>,
 }
 
 #[derive(Clone)]
@@ -89,6 +103,8 @@ struct Scripts {
     ack: redis::Script,
     reap: redis::Script,
     trim: redis::Script,
+    lease: redis::Script,
+    release: redis::Script,
 }
 
 impl Scripts {
@@ -102,6 +118,8 @@ impl Scripts {
             ack: script(include_str!("../lua/ack.lua")),
             reap: script(include_str!("../lua/reap.lua")),
             trim: script(include_str!("../lua/trim_main.lua")),
+            lease: script(include_str!("../lua/lease.lua")),
+            release: script(include_str!("../lua/release.lua")),
         }
     }
 }
@@ -161,6 +179,7 @@ impl RedisQueue {
             retention: Retention::default(),
             presence: Presence::default(),
             scripts: std::sync::Arc::new(Scripts::load()),
+            fence: None,
         })
     }
 
@@ -218,6 +237,10 @@ impl RedisQueue {
         for chunk in jobs.chunks(ENQUEUE_CHUNK) {
             let mut call = self.scripts.enqueue.prepare_invoke();
             call.arg(&self.prefix).arg(queue).arg(Utc::now().timestamp_millis()).arg(self.key_ttl.as_secs());
+            match &self.fence {
+                Some(fence) => call.arg(&fence.name).arg(fence.token),
+                None => call.arg("").arg(""),
+            };
             for (payload, options) in chunk {
                 let run_at = options.run_at.unwrap_or_else(Utc::now).timestamp_millis();
                 call.arg(next_id())
@@ -226,7 +249,7 @@ impl RedisQueue {
                     .arg(run_at)
                     .arg(options.idempotency_key.as_deref().unwrap_or(""));
             }
-            let answer: Vec<String> = call.invoke_async(&mut self.conn.clone()).await?;
+            let answer: Vec<String> = call.invoke_async(&mut self.conn.clone()).await.map_err(fenced)?;
             outcomes
                 .extend(answer.chunks(2).map(|pair| EnqueueOutcome { id: pair[0].clone(), duplicate: pair[1] == "1" }));
         }

@@ -42,7 +42,7 @@ pub async fn run(job: ExportDevices, deps: Arc<Deps>) -> Result<(), JobError> {
         match bot.send_document(ChatId(job.chat_id), document).caption(caption.clone()).await {
             Ok(_) => {}
             Err(RequestError::RetryAfter(wait)) => {
-                deps.limiter.pause_for(wait.duration());
+                deps.limiter.pause_for(wait.duration()).await;
                 return Err(JobError::RetryAfter(wait.duration()));
             }
             Err(e) => return Err(JobError::Transient(anyhow::Error::new(e).context("sending the export"))),

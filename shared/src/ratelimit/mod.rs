@@ -2,8 +2,10 @@
 //!
 //! [`SendSchedule::reserve`] answers "when may the next message to this chat go out?" and books that
 //! slot, so callers wait instead of dropping: about 30 messages/s overall, 1/s per chat and 20/min per
-//! group chat. [`SendLimiter`] is the async face every sender in the process shares. Time is passed
-//! in, so the rules are unit-tested without sleeping.
+//! group chat. [`SendLimiter`] is the async face every sender in the process shares: over this
+//! schedule in memory (the embedded default, one process), or over the same limits kept in Redis
+//! when the queue is there ([`redis`]), so that every process of an installation shares them. Time
+//! is passed in, so the rules are unit-tested without sleeping.
 //!
 //! The overall rate is kept apart from each chat's own slots: a reservation first finds when the
 //! chat may next be written to, then books a global send slot at that instant (booked sends are at
@@ -14,6 +16,11 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use self::redis::{RedisTurns, Turn};
+use crate::queue::{Queue, Store};
+
+mod redis;
 
 /// The limits to respect. By default, Telegram's published bot limits.
 #[derive(Debug, Clone, Copy)]
@@ -79,8 +86,9 @@ impl SendSchedule {
     /// then nothing is booked and the error is how long until that turn.
     pub fn reserve_within(&mut self, chat_id: i64, now: Instant, max_wait: Duration) -> Result<Instant, Duration> {
         let earliest = self.chat_earliest(chat_id, now);
-        if earliest > now + max_wait {
-            return Err(earliest - now);
+        let wait = earliest.saturating_duration_since(now);
+        if wait > max_wait {
+            return Err(wait);
         }
         Ok(self.book(chat_id, earliest, now))
     }
@@ -174,10 +182,14 @@ fn forget_past(booked: &mut BTreeSet<Instant>, gap: Duration, now: Instant) {
     }
 }
 
-/// The process-wide limiter: the bot's replies and the notify worker both wait on it.
+/// The limiter every sender waits on: the bot's replies and the notify worker. In memory for one
+/// process, or in Redis for all of them ([`SendLimiter::beside`]).
 #[derive(Debug, Clone)]
 pub struct SendLimiter {
+    /// The in-memory schedule; with Redis, the fallback while Redis cannot be reached (each
+    /// process then keeps the limits on its own rather than stop sending).
     schedule: Arc<Mutex<SendSchedule>>,
+    redis: Option<RedisTurns>,
 }
 
 impl Default for SendLimiter {
@@ -187,39 +199,100 @@ impl Default for SendLimiter {
 }
 
 impl SendLimiter {
+    /// A limiter for this process alone.
     pub fn new(limits: SendLimits) -> Self {
-        Self { schedule: Arc::new(Mutex::new(SendSchedule::new(limits))) }
+        Self { schedule: Arc::new(Mutex::new(SendSchedule::new(limits))), redis: None }
+    }
+
+    /// Shared by every process through Redis when `queue` is kept there; else [`SendLimiter::new`].
+    pub fn beside(limits: SendLimits, queue: &Queue) -> Self {
+        let mut limiter = Self::new(limits);
+        if let Store::Redis(q) = queue.store() {
+            let (conn, prefix) = q.connection();
+            limiter.redis = Some(RedisTurns::new(conn, prefix.to_owned(), limits));
+        }
+        limiter
+    }
+
+    /// `"redis"` or `"memory"`, for logs.
+    pub fn kept_in(&self) -> &'static str {
+        if self.redis.is_some() { "redis" } else { "memory" }
     }
 
     /// Waits until a message to `chat_id` may be sent.
     pub async fn acquire(&self, chat_id: i64) {
-        let at = self.schedule.lock().expect("limiter lock").reserve(chat_id, Instant::now());
-        tokio::time::sleep_until(at.into()).await;
+        let _ = self.acquire_within(chat_id, Duration::MAX).await;
     }
 
     /// Waits until a message to `chat_id` may be sent, if that is within `max_wait`; otherwise
     /// books nothing and returns how long until the chat's turn. A job uses it to be rescheduled
     /// for a busy chat's turn rather than hold a worker while it waits.
     pub async fn acquire_within(&self, chat_id: i64, max_wait: Duration) -> Result<(), Duration> {
-        let at = self.schedule.lock().expect("limiter lock").reserve_within(chat_id, Instant::now(), max_wait)?;
-        tokio::time::sleep_until(at.into()).await;
-        Ok(())
+        let Some(redis) = &self.redis else {
+            let at = self.schedule().reserve_within(chat_id, Instant::now(), max_wait)?;
+            tokio::time::sleep_until(at.into()).await;
+            return Ok(());
+        };
+        let started = Instant::now();
+        loop {
+            match redis.turn(chat_id, false).await {
+                Ok(Turn::Booked(wait)) => {
+                    tokio::time::sleep(wait).await;
+                    return Ok(());
+                }
+                Ok(Turn::NotYet(wait)) if started.elapsed().saturating_add(wait) > max_wait => return Err(wait),
+                // Asked again then: another process may take the turn first, and this one waits on.
+                Ok(Turn::NotYet(wait)) => tokio::time::sleep(wait).await,
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "the shared send limits cannot be read; keeping them in this process");
+                    let left = max_wait.saturating_sub(started.elapsed());
+                    let at = self.schedule().reserve_within(chat_id, Instant::now(), left)?;
+                    tokio::time::sleep_until(at.into()).await;
+                    return Ok(());
+                }
+            }
+        }
     }
 
-    pub fn pause_for(&self, wait: Duration) {
-        self.schedule.lock().expect("limiter lock").pause_until(Instant::now() + wait);
+    /// Holds every send for `wait`: Telegram answered 429 with a retry-after. With Redis, every
+    /// process's sends.
+    pub async fn pause_for(&self, wait: Duration) {
+        self.schedule().pause_until(Instant::now() + wait);
+        if let Some(redis) = &self.redis
+            && let Err(e) = redis.pause_for(wait).await
+        {
+            tracing::warn!(error.message = %e, "could not share a 429 pause; only this process holds its sends");
+        }
     }
 
     /// How much longer a 429 holds every send; None when sends are not paused. Jobs use it to be
     /// rescheduled past a long pause rather than wait it out inside their timeout.
-    pub fn paused_for(&self) -> Option<Duration> {
-        self.schedule.lock().expect("limiter lock").paused_for(Instant::now())
+    pub async fn paused_for(&self) -> Option<Duration> {
+        let here = self.schedule().paused_for(Instant::now());
+        let shared = match &self.redis {
+            Some(redis) => redis.paused_for().await.unwrap_or_else(|e| {
+                tracing::warn!(error.message = %e, "the shared send pause cannot be read");
+                None
+            }),
+            None => None,
+        };
+        here.max(shared)
     }
 
-    /// When a message to `chat_id` could go out at the earliest by its per-chat limit, if it has a
-    /// booking (see [`SendSchedule::chat_next`]).
-    pub fn chat_next(&self, chat_id: i64) -> Option<Instant> {
-        self.schedule.lock().expect("limiter lock").chat_next(chat_id)
+    /// How long until a message to `chat_id` may go out by the chat's own limits (its interval,
+    /// a group's minute, a pause); zero when it may now.
+    pub async fn chat_wait(&self, chat_id: i64) -> Duration {
+        if let Some(redis) = &self.redis
+            && let Ok(Turn::NotYet(wait) | Turn::Booked(wait)) = redis.turn(chat_id, true).await
+        {
+            return wait;
+        }
+        let now = Instant::now();
+        self.schedule().chat_earliest(chat_id, now) - now
+    }
+
+    fn schedule(&self) -> std::sync::MutexGuard<'_, SendSchedule> {
+        self.schedule.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -289,6 +362,14 @@ mod tests {
         let mut s = SendSchedule::new(SendLimits::default());
         let slots: Vec<u128> = (0..3).map(|_| ms(s.reserve(42, t0) - t0)).collect();
         assert_eq!(slots, vec![0, 1000, 2000]);
+    }
+
+    #[test]
+    fn an_unbounded_wait_books_like_reserve() {
+        let t0 = Instant::now();
+        let mut s = SendSchedule::new(SendLimits::default());
+        s.reserve(42, t0);
+        assert_eq!(s.reserve_within(42, t0, Duration::MAX).map(|at| ms(at - t0)), Ok(1000));
     }
 
     #[test]
