@@ -14,17 +14,24 @@ use shared::queue::{Enqueue, Queue};
 
 use super::{DONE, Noop, cpu_seconds, start_ours, status_kb};
 
-/// The hidden `bench redis-worker` role: runs no-op jobs from `url` until its stdin closes,
-/// printing `done <n>` every 50 ms and `hwm <kB>` (peak RSS) before it exits.
+/// The hidden `bench redis-worker` role: connects to `url`, says `ready`, starts its workers on
+/// the line `go`, then prints `done <n>` every 50 ms until its stdin closes, and `hwm <kB>` (peak
+/// RSS) before it exits. Start-up is thus outside the drain, as the peers measure it.
 pub async fn child(url: String, concurrency: usize) -> anyhow::Result<()> {
     let queue = Queue::redis(RedisQueue::connect(&url, super::redis::PREFIX).await?, Metrics::new());
-    let workers = start_ours(&queue, concurrency);
-    let closed = tokio::task::spawn_blocking(|| {
-        let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel();
+    let closed = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        let _ = go_tx.send(());
+        while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {}
     });
-    tokio::pin!(closed);
     let mut out = std::io::stdout();
+    writeln!(out, "ready")?;
+    out.flush()?;
+    go_rx.await?;
+    let workers = start_ours(&queue, concurrency);
+    tokio::pin!(closed);
     loop {
         writeln!(out, "done {}", DONE.load(Ordering::Relaxed))?;
         out.flush()?;
@@ -46,8 +53,9 @@ pub struct ProcessDrain {
     pub peak_rss_kb: u64,
 }
 
-/// Spawns `processes` children on `url`, waits until they have run `n` jobs (at most `limit`),
-/// and stops them. CPU is the children's own, read just before they stop.
+/// Spawns `processes` children on `url`, starts them together once all are ready, waits until
+/// they have run `n` jobs (at most `limit`), and stops them. CPU is the children's own over the
+/// drain, read just before they stop.
 pub fn drain_in_processes(
     url: &str,
     processes: usize,
@@ -56,10 +64,10 @@ pub fn drain_in_processes(
     limit: Duration,
 ) -> anyhow::Result<ProcessDrain> {
     let exe = std::env::current_exe()?;
-    let started = Instant::now();
     let mut children = Vec::new();
     let mut counts = Vec::new();
     let mut peaks = Vec::new();
+    let ready = Arc::new(AtomicU64::new(0));
     for _ in 0..processes {
         let mut child = Command::new(&exe)
             .args(["bench", "redis-worker", "--url", url, "--concurrency", &concurrency.to_string()])
@@ -68,11 +76,13 @@ pub fn drain_in_processes(
             .stderr(Stdio::null())
             .spawn()?;
         let stdout = child.stdout.take().expect("piped");
-        let (count, peak) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (count, peak, ready) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), ready.clone());
         let (c, p) = (count.clone(), peak.clone());
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(v) = line.strip_prefix("done ").and_then(|v| v.parse().ok()) {
+                if line == "ready" {
+                    ready.fetch_add(1, Ordering::Relaxed);
+                } else if let Some(v) = line.strip_prefix("done ").and_then(|v| v.parse().ok()) {
                     c.store(v, Ordering::Relaxed);
                 } else if let Some(v) = line.strip_prefix("hwm ").and_then(|v| v.parse().ok()) {
                     p.store(v, Ordering::Relaxed);
@@ -83,19 +93,31 @@ pub fn drain_in_processes(
         counts.push(count);
         peaks.push(peak);
     }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ready.load(Ordering::Relaxed) < processes as u64 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let cpu_before: f64 = children.iter().map(|c| cpu_seconds(c.id()).unwrap_or(0.0)).sum();
+    let started = Instant::now();
+    for child in &mut children {
+        let stdin = child.stdin.as_mut().expect("piped");
+        stdin.write_all(b"go\n")?;
+        stdin.flush()?;
+    }
     let total = || counts.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u64>();
     while total() < n && started.elapsed() < limit {
         std::thread::sleep(Duration::from_millis(5));
     }
     let secs = started.elapsed().as_secs_f64();
     let done = total();
-    let cpu: f64 = children.iter().map(|c| cpu_seconds(c.id()).unwrap_or(0.0)).sum();
+    let cpu: f64 = children.iter().map(|c| cpu_seconds(c.id()).unwrap_or(0.0)).sum::<f64>() - cpu_before;
     for child in &mut children {
         drop(child.stdin.take());
     }
     for child in &mut children {
         let _ = child.wait();
     }
+    // The reader threads take the last lines (`hwm`) after the exit.
     std::thread::sleep(Duration::from_millis(100));
     Ok(ProcessDrain {
         rate: done as f64 / secs,
@@ -131,7 +153,16 @@ impl Peer {
 pub fn peer(peer: &str, url: &str, jobs: usize, workers: usize) -> Option<Peer> {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/peers/run");
     let output = Command::new(&script)
-        .args([peer, "--redis-url", url, "--jobs", &jobs.to_string(), "--workers", &workers.to_string()])
+        // Without the trailing slash: arq reads an empty path as a bad database number.
+        .args([
+            peer,
+            "--redis-url",
+            url.trim_end_matches('/'),
+            "--jobs",
+            &jobs.to_string(),
+            "--workers",
+            &workers.to_string(),
+        ])
         .stderr(Stdio::inherit())
         .output();
     let output = match output {
