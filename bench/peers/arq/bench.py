@@ -77,6 +77,8 @@ def parse_args(argv):
         o[name] = conv(next(it))
     if not o.get('url') or o.get('jobs', 0) <= 0 or o.get('workers', 0) <= 0:
         raise SystemExit('need --redis-url, --jobs N, --workers W')
+    # arq's RedisSettings.from_dsn reads an empty path ("redis://host:port/") as database ''.
+    o['url'] = o['url'].rstrip('/')
     return o
 
 
