@@ -124,7 +124,8 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
         .await
         .map_err(|e| StartError::Setup(format!("TELEOPS_QUEUE_URL: cannot open: {e}")))?
         .poll_interval(options.poll_interval)
-        .retention(settings.queue_retention);
+        .retention(settings.queue_retention)
+        .presence(settings.worker_presence);
     if matches!(role, Role::Up | Role::Migrate) {
         Migrator::up(&db, None).await.map_err(|e| anyhow::anyhow!("migrating the database: {e}"))?;
         queue.migrate().await.map_err(|e| anyhow::anyhow!("migrating the queue: {e}"))?;

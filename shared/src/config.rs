@@ -98,6 +98,10 @@ pub struct Settings {
     /// dropped): `TELEOPS_QUEUE_KEEP_DONE` (by default, 24 h) and `TELEOPS_QUEUE_KEEP_DONE_COUNT`
     /// (by default, 100,000).
     pub queue_retention: crate::queue::Retention,
+    /// With the queue in Redis, how often a worker says it is alive and after how much silence
+    /// its jobs go to other workers: `TELEOPS_WORKER_BEAT` (by default, 2s) and
+    /// `TELEOPS_WORKER_GONE_AFTER` (by default, 6s; at least two beats).
+    pub worker_presence: crate::queue::redis::Presence,
     /// Monitors one user may have; admins have no limit. By default, this is 50.
     pub monitor_quota: usize,
     /// PEM file of extra CA certificates HTTPS monitors trust (internal sites). By default, none.
@@ -215,6 +219,8 @@ impl Settings {
             })?;
         }
 
+        let worker_presence = presence(&get)?;
+
         let timezone = match get("TELEOPS_TIMEZONE") {
             None => chrono_tz::UTC,
             Some(name) => crate::tz::parse(&name).map_err(|e| ConfigError::new("TELEOPS_TIMEZONE", e.to_string()))?,
@@ -286,6 +292,7 @@ impl Settings {
             open_registration,
             worker_concurrency,
             queue_retention,
+            worker_presence,
             monitor_quota,
             ca_file: get("TELEOPS_CA_FILE").map(PathBuf::from),
             results_keep,
@@ -400,6 +407,35 @@ fn check_token(token: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// `TELEOPS_WORKER_BEAT` and `TELEOPS_WORKER_GONE_AFTER`: a beat of 1 s to 1 min; gone after at
+/// least two beats (one late beat is not a death) and at most an hour.
+fn presence(get: &impl Fn(&str) -> Option<String>) -> Result<crate::queue::redis::Presence, ConfigError> {
+    use std::time::Duration;
+    let mut presence = crate::queue::redis::Presence::default();
+    if let Some(raw) = get("TELEOPS_WORKER_BEAT") {
+        presence.beat = crate::duration::parse(&raw)
+            .ok()
+            .filter(|d| (Duration::from_secs(1)..=Duration::from_secs(60)).contains(d))
+            .ok_or_else(|| {
+                ConfigError::new("TELEOPS_WORKER_BEAT", format!("{raw:?} is not a duration from 1s to 1m, like 2s"))
+            })?;
+        presence.gone_after = presence.gone_after.max(presence.beat * 3);
+    }
+    if let Some(raw) = get("TELEOPS_WORKER_GONE_AFTER") {
+        let at_least = presence.beat * 2;
+        presence.gone_after = crate::duration::parse(&raw)
+            .ok()
+            .filter(|d| (at_least..=Duration::from_secs(3600)).contains(d))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "TELEOPS_WORKER_GONE_AFTER",
+                    format!("{raw:?} is not a duration from two beats ({}s) to 1h, like 6s", at_least.as_secs()),
+                )
+            })?;
+    }
+    Ok(presence)
+}
+
 fn parse_bool(vars: &HashMap<String, String>, var: &'static str) -> Result<bool, ConfigError> {
     match vars.get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
         None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
@@ -468,6 +504,27 @@ mod tests {
         check_err(&[("TELEOPS_WISHLIST_HOLD", "5s")], "TELEOPS_WISHLIST_HOLD", "at least 1m");
         check_err(&[("TELEOPS_DEVELOPER_CODE", "123")], "TELEOPS_DEVELOPER_CODE", "6 characters");
         check_err(&[("TELEOPS_QUEUE_KEEP_DONE", "a while")], "TELEOPS_QUEUE_KEEP_DONE", "like 30s");
+        check_err(&[("TELEOPS_WORKER_BEAT", "500ms")], "TELEOPS_WORKER_BEAT", "1s to 1m");
+        check_err(
+            &[("TELEOPS_WORKER_BEAT", "5s"), ("TELEOPS_WORKER_GONE_AFTER", "8s")],
+            "TELEOPS_WORKER_GONE_AFTER",
+            "two beats (10s)",
+        );
+    }
+
+    #[test]
+    fn worker_presence_defaults_and_follows_a_longer_beat() {
+        use std::time::Duration;
+        let presence = |vars: &[(&str, &str)]| check(vars).unwrap().worker_presence;
+        assert_eq!(
+            presence(&[]),
+            crate::queue::redis::Presence { beat: Duration::from_secs(2), gone_after: Duration::from_secs(6) }
+        );
+        assert_eq!(presence(&[("TELEOPS_WORKER_BEAT", "5s")]).gone_after, Duration::from_secs(15));
+        assert_eq!(
+            presence(&[("TELEOPS_WORKER_BEAT", "5s"), ("TELEOPS_WORKER_GONE_AFTER", "1m")]).gone_after,
+            Duration::from_secs(60)
+        );
     }
 
     #[test]

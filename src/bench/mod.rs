@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 mod equipment;
 mod monitoring;
+mod monitoring_split;
 mod redis;
 mod redis_procs;
 
@@ -45,6 +46,18 @@ pub enum Bench {
         /// How long the stack stays stopped before the restart.
         #[arg(long, default_value_t = 10)]
         downtime: u64,
+        /// Run the roles as processes instead, on Postgres and Redis: one scheduler and
+        /// `--workers` worker processes (no restart).
+        #[arg(long)]
+        split: bool,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// With --split: a superuser URL of the Postgres server.
+        #[arg(long, env = "TELEOPS_TEST_POSTGRES_URL")]
+        postgres: Option<String>,
+        /// With --split: the Redis server's URL.
+        #[arg(long, env = "TELEOPS_TEST_REDIS_URL")]
+        redis: Option<String>,
     },
     /// Equipment: N devices (all taken, with due dates) and M past loans; `/all` and `/find`
     /// latency, the reminder scan, an import of 10,000 rows.
@@ -78,6 +91,9 @@ pub enum Bench {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// A worker process of `bench monitoring --split` (run as its child process).
+    #[command(hide = true)]
+    MonitoringWorker,
     /// The loopback HTTP server `bench monitoring` checks (run as its child process).
     #[command(hide = true)]
     Target,
@@ -86,7 +102,20 @@ pub enum Bench {
 pub async fn run(what: Bench) -> anyhow::Result<()> {
     match what {
         Bench::Queue { jobs, samples } => queue(jobs.max(100), samples.max(10)).await,
-        Bench::Monitoring { monitors, seconds, downtime } => {
+        Bench::Monitoring { monitors, seconds, split: true, workers, postgres, redis, .. } => {
+            let (Some(postgres), Some(redis)) = (postgres, redis) else {
+                anyhow::bail!("--split needs --postgres and --redis (or run it under .ci/with-servers)");
+            };
+            let options = monitoring_split::Options {
+                monitors: monitors.max(1),
+                seconds: seconds.clamp(10, 3600),
+                workers: workers.clamp(1, 16),
+                postgres,
+                redis,
+            };
+            monitoring_split::run(options).await
+        }
+        Bench::Monitoring { monitors, seconds, downtime, .. } => {
             let options = monitoring::Options {
                 monitors: monitors.max(1),
                 seconds: seconds.clamp(10, 3600),
@@ -113,6 +142,7 @@ pub async fn run(what: Bench) -> anyhow::Result<()> {
         }
         Bench::RedisWorker { url, concurrency } => redis_procs::child(url, concurrency.clamp(1, 256)).await,
         Bench::Target => monitoring::target().await,
+        Bench::MonitoringWorker => monitoring_split::worker_child().await,
     }
 }
 

@@ -48,14 +48,14 @@ pub async fn target() -> anyhow::Result<()> {
 }
 
 /// The target server child: its port and pid; it exits when this is dropped.
-struct TargetServer {
+pub(super) struct TargetServer {
     _child: tokio::process::Child,
-    port: u16,
+    pub(super) port: u16,
     pid: u32,
 }
 
 impl TargetServer {
-    async fn spawn() -> anyhow::Result<Self> {
+    pub(super) async fn spawn() -> anyhow::Result<Self> {
         let mut child = tokio::process::Command::new(std::env::current_exe()?)
             .args(["bench", "target"])
             .env("TELEOPS_LOG", "error")
@@ -81,33 +81,8 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let ctx = crate::prepare(settings.clone(), crate::Role::Up, &options).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (db, metrics) = (ctx.db.clone(), ctx.metrics.clone());
 
-    // The target server is on loopback, which the probe policy denies unless an admin allows it.
-    let now = Utc::now();
-    shared::entities::probe_rule::ActiveModel {
-        action: sea_orm::Set(shared::monitoring::policy::ProbeAction::Allow),
-        network: sea_orm::Set("127.0.0.0/8".to_owned()),
-        created_by: sea_orm::Set(1),
-        created_at: sea_orm::Set(now),
-        ..Default::default()
-    }
-    .insert(&db)
-    .await?;
-
-    // Monitors spread evenly over the first minute, each with its own URL.
-    let base = DateTime::from_timestamp(now.timestamp() + 5, 0).unwrap_or(now);
     let inserting = Instant::now();
-    for chunk in (0..n as i64).collect::<Vec<_>>().chunks(500) {
-        let rows: Vec<monitor::ActiveModel> = chunk
-            .iter()
-            .map(|i| {
-                let target = Target::parse(&format!("http://127.0.0.1:{}/m/{i}", server.port)).expect("valid URL");
-                let first = base + chrono::Duration::seconds(i % 60);
-                new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), first, now)
-                    .expect("no password in this target")
-            })
-            .collect();
-        monitor::Entity::insert_many(rows).exec(&db).await?;
-    }
+    let base = seed(&db, n, server.port).await?;
     let inserted_in = inserting.elapsed();
     let bytes_before = db_bytes(&db).await?;
 
@@ -126,14 +101,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let done = check_result::Entity::find().count(&db).await?;
     let failed = check_result::Entity::find().filter(check_result::Column::Ok.eq(false)).count(&db).await?;
     let skipped: i64 = monitor::Entity::find().all(&db).await?.iter().map(|m| m.skipped_slots).sum();
-    // Slots due by `end - 2 s` (a check in its last two seconds may still be running).
-    let due: i64 = (0..n as i64)
-        .map(|i| {
-            let first = base.timestamp() + i % 60;
-            let last = end.timestamp() - 2;
-            if last < first { 0 } else { (last - first) / 60 + 1 }
-        })
-        .sum();
+    let due = slots_due(n, base, end);
     let lag = metrics.check_lag.get_sample_count();
     let (p50, p99) = (quantile(&metrics.check_lag, 0.50), quantile(&metrics.check_lag, 0.99));
     let phases: Vec<String> = ["load", "probe", "write"]
@@ -196,20 +164,70 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The upper bound of the histogram bucket holding quantile `q`.
-fn quantile(h: &shared::metrics::prometheus::Histogram, q: f64) -> String {
+/// Allows loopback probes (the policy denies them unless an admin allows them) and inserts `n`
+/// HTTP monitors of the target server on `port`, spread evenly over the first minute from the
+/// returned time, each with its own URL.
+pub(super) async fn seed(db: &DatabaseConnection, n: usize, port: u16) -> anyhow::Result<DateTime<Utc>> {
+    let now = Utc::now();
+    shared::entities::probe_rule::ActiveModel {
+        action: sea_orm::Set(shared::monitoring::policy::ProbeAction::Allow),
+        network: sea_orm::Set("127.0.0.0/8".to_owned()),
+        created_by: sea_orm::Set(1),
+        created_at: sea_orm::Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let base = DateTime::from_timestamp(now.timestamp() + 5, 0).unwrap_or(now);
+    for chunk in (0..n as i64).collect::<Vec<_>>().chunks(500) {
+        let rows: Vec<monitor::ActiveModel> = chunk
+            .iter()
+            .map(|i| {
+                let target = Target::parse(&format!("http://127.0.0.1:{port}/m/{i}")).expect("valid URL");
+                let first = base + chrono::Duration::seconds(i % 60);
+                new_row(1, 1, &target, Interval::DEFAULT, &Thresholds::default(), first, now)
+                    .expect("no password in this target")
+            })
+            .collect();
+        monitor::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(base)
+}
+
+/// Slots of `n` monitors seeded from `base` that were due by `end - 2 s` (a check in its last two
+/// seconds may still be running).
+pub(super) fn slots_due(n: usize, base: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+    (0..n as i64)
+        .map(|i| {
+            let first = base.timestamp() + i % 60;
+            let last = end.timestamp() - 2;
+            if last < first { 0 } else { (last - first) / 60 + 1 }
+        })
+        .sum()
+}
+
+/// A histogram's buckets: upper bound and cumulative count.
+pub(super) fn buckets(h: &shared::metrics::prometheus::Histogram) -> Vec<(f64, u64)> {
     use shared::metrics::prometheus::core::Collector;
     let families = h.collect();
     let Some(hist) = families.first().and_then(|f| f.get_metric().first()).map(|m| m.get_histogram().clone()) else {
-        return "-".into();
+        return Vec::new();
     };
-    let want = (hist.get_sample_count() as f64 * q).ceil() as u64;
-    for b in hist.get_bucket() {
-        if b.cumulative_count() >= want {
-            return format!("≤ {}", b.upper_bound());
-        }
+    hist.get_bucket().iter().map(|b| (b.upper_bound(), b.cumulative_count())).collect()
+}
+
+/// The upper bound of the bucket holding quantile `q` of `count` samples.
+pub(super) fn bucket_quantile(buckets: &[(f64, u64)], count: u64, q: f64) -> String {
+    if buckets.is_empty() {
+        return "-".into();
     }
-    "> largest bucket".into()
+    let want = (count as f64 * q).ceil() as u64;
+    buckets.iter().find(|(_, c)| *c >= want).map_or("> largest bucket".into(), |(bound, _)| format!("≤ {bound}"))
+}
+
+/// The upper bound of the histogram bucket holding quantile `q`.
+fn quantile(h: &shared::metrics::prometheus::Histogram, q: f64) -> String {
+    bucket_quantile(&buckets(h), h.get_sample_count(), q)
 }
 
 /// Bytes in use in the main database (pages not on the free list), after a WAL checkpoint.

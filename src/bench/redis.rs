@@ -62,8 +62,36 @@ async fn info_field(url: &str, section: &str, field: &str) -> anyhow::Result<f64
         .ok_or_else(|| anyhow::anyhow!("no {field} in INFO {section}"))
 }
 
+/// Redis' own account of its commands since the last reset: name, calls and microseconds,
+/// the busiest first. Commands a script runs are counted under their own names, and again
+/// inside the script call's time.
+async fn command_stats(url: &str) -> anyhow::Result<Vec<(String, f64, f64)>> {
+    let mut conn = redis::Client::open(url)?.get_multiplexed_async_connection().await?;
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await?;
+    let mut stats: Vec<(String, f64, f64)> = info
+        .lines()
+        .filter_map(|line| {
+            let (name, fields) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let field =
+                |key: &str| fields.split(',').find_map(|f| f.strip_prefix(key)?.strip_prefix('=')?.parse::<f64>().ok());
+            Some((name.to_owned(), field("calls")?, field("usec")?))
+        })
+        .collect();
+    stats.sort_by(|a, b| b.2.total_cmp(&a.2));
+    Ok(stats)
+}
+
+async fn reset_stats(url: &str) -> anyhow::Result<()> {
+    let mut conn = redis::Client::open(url)?.get_multiplexed_async_connection().await?;
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query_async(&mut conn).await?;
+    Ok(())
+}
+
 /// Key prefix of the bench's jobs.
 pub(super) const PREFIX: &str = "teleops-bench:";
+
+/// Jobs arq gets at most.
+const ARQ_JOBS: usize = 20_000;
 
 /// Peers `bench/peers/run` knows.
 const PEERS: [&str; 3] = ["apalis-redis", "bullmq", "arq"];
@@ -122,9 +150,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Let the stopped workers give back what they held before the backlog goes in.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
+    reset_stats(&server.url).await?;
     let enqueue = backlog(&queue, n).await?;
     let memory_backlog = info_field(&server.url, "memory", "used_memory").await?;
     let (one, one_redis) = drain_with(&server, 1, concurrency, n)?;
+    let commands = command_stats(&server.url).await?;
     backlog(&queue, n).await?;
     let (two, two_redis) = drain_with(&server, 2, concurrency, n)?;
     let memory_after = info_field(&server.url, "memory", "used_memory").await?;
@@ -145,13 +175,16 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let mut columns = vec![ours];
     if options.peers {
         for name in PEERS {
+            // arq drains a few hundred jobs a second: a full backlog would take it most of an hour.
+            let jobs = if name == "arq" { n.min(ARQ_JOBS) } else { n };
             let runs: Vec<Option<Peer>> =
-                (1..=2).map(|w| start_server().ok().and_then(|server| peer(name, &server.url, n, w))).collect();
+                (1..=2).map(|w| start_server().ok().and_then(|server| peer(name, &server.url, jobs, w))).collect();
             let pick = |i: usize, f: &str| runs[i].as_ref().and_then(|p| p.get(f));
             columns.push(Column {
                 name: runs.iter().flatten().next().map_or(name.to_owned(), |p| {
                     let version = p.line.get("version").and_then(|v| v.as_str()).unwrap_or("?");
-                    format!("{} {version}", p.name)
+                    let fewer = if jobs < n { format!(" ({jobs} jobs)") } else { String::new() };
+                    format!("{} {version}{fewer}", p.name)
                 }),
                 enqueue: pick(0, "enqueue_per_s"),
                 drain: [pick(0, "drain_per_s"), pick(1, "drain_per_s")],
@@ -201,6 +234,23 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "Redis used memory with the backlog / after both drains (MB): {:.1} / {:.1}",
         memory_backlog / 1e6,
         memory_after / 1e6
+    );
+    // Where Redis' time goes over a job's life (enqueue, claim, ack, trim), one worker process.
+    let per_job = |v: f64| v / n.max(1) as f64;
+    let (scripts, inside): (Vec<_>, Vec<_>) = commands.iter().partition(|(name, ..)| name.starts_with("eval"));
+    println!(
+        "Redis time per job by command, 1 process (us, calls per job): script calls {}; inside them and beside: {}",
+        scripts
+            .iter()
+            .map(|(c, calls, us)| format!("{c} {:.1} ({:.3})", per_job(*us), per_job(*calls)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        inside
+            .iter()
+            .take(12)
+            .map(|(c, calls, us)| format!("{c} {:.1} ({:.2})", per_job(*us), per_job(*calls)))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "goals: pickup p50 <= 2 ms and p99 <= 10 ms -> {}; Redis CPU <= 30 us/job -> {}",

@@ -8,27 +8,10 @@ use chrono::Utc;
 use shared::jobs::{Heartbeat, Job};
 use shared::metrics::Metrics;
 use shared::queue::redis::RedisQueue;
-use shared::queue::{Enqueue, JobFilter, JobState, Queue};
+use shared::queue::{JobFilter, JobState, Queue};
 
 use crate::helpers::{eventually, within};
-use crate::processes::Servers;
-
-/// Enqueues `total` heartbeat jobs.
-async fn backlog(queue: &Queue, total: i64) {
-    let jobs: Vec<(Heartbeat, Enqueue)> =
-        (0..total).map(|i| (Heartbeat { slot: i * 60 }, Enqueue::default())).collect();
-    queue.enqueue_many(&jobs).await.unwrap();
-}
-
-/// Finished jobs; 0 while the test's own connection finds Redis gone (it reconnects on the next call).
-async fn done(queue: &Queue) -> i64 {
-    let counts = queue.counts(&[Heartbeat::QUEUE]).await.unwrap_or_default();
-    counts.into_iter().find(|c| c.queue == Heartbeat::QUEUE).map_or(0, |c| c.done)
-}
-
-async fn wait_done(queue: &Queue, what: &str, n: i64) {
-    within(Duration::from_secs(120), what, || async { (done(queue).await >= n).then_some(()) }, String::new).await;
-}
+use crate::processes::{Servers, backlog, done, wait_done};
 
 #[tokio::test]
 async fn a_worker_killed_mid_run_loses_nothing_and_its_jobs_run_elsewhere_within_10_s() {
@@ -39,11 +22,11 @@ async fn a_worker_killed_mid_run_loses_nothing_and_its_jobs_run_elsewhere_within
 
     let mut doomed = servers.worker();
     let _survivor = servers.worker();
-    wait_done(&queue, "a tenth of the jobs done", total / 10).await;
+    wait_done(&queue, "a tenth of the jobs done", total / 10, Duration::from_secs(120)).await;
     doomed.0.kill().expect("SIGKILL");
     let killed_at = Utc::now();
 
-    wait_done(&queue, "every job done", total).await;
+    wait_done(&queue, "every job done", total, Duration::from_secs(120)).await;
 
     let all = queue.list(&JobFilter::queue(Heartbeat::QUEUE), total as u64, 0).await.unwrap();
     assert_eq!(all.len() as i64, total);
@@ -67,7 +50,7 @@ async fn a_redis_restart_mid_run_loses_no_job_and_no_worker_exits() {
     let total = 10_000;
     backlog(&queue, total).await;
     let mut workers = [servers.worker(), servers.worker()];
-    wait_done(&queue, "a tenth of the jobs done", total / 10).await;
+    wait_done(&queue, "a tenth of the jobs done", total / 10, Duration::from_secs(120)).await;
 
     servers.redis.restart().await;
     let at_restart = crate::helpers::eventually("the store read again", || async {
@@ -77,7 +60,7 @@ async fn a_redis_restart_mid_run_loses_no_job_and_no_worker_exits() {
     .await;
     assert!(at_restart < total, "the restart came mid-run");
 
-    wait_done(&queue, "every job done after the restart", total).await;
+    wait_done(&queue, "every job done after the restart", total, Duration::from_secs(120)).await;
     let all = queue.list(&JobFilter::queue(Heartbeat::QUEUE), total as u64, 0).await.unwrap();
     assert_eq!(all.len() as i64, total, "no enqueued job lost");
     for worker in &mut workers {
@@ -93,14 +76,14 @@ async fn a_postgres_restart_mid_run_fails_no_job_and_no_worker_exits() {
     let total = 5_000;
     backlog(&queue, total).await;
     let mut workers = [servers.worker(), servers.worker()];
-    wait_done(&queue, "a tenth of the jobs done", total / 10).await;
+    wait_done(&queue, "a tenth of the jobs done", total / 10, Duration::from_secs(120)).await;
 
     // Heartbeat jobs write to the database: those running meanwhile fail to reach it.
     servers.pg.restart().await;
     let at_restart = done(&queue).await;
     assert!(at_restart < total, "the restart came mid-run");
 
-    wait_done(&queue, "every job done after the restart", total).await;
+    wait_done(&queue, "every job done after the restart", total, Duration::from_secs(120)).await;
     assert!(queue.dead(10, 0).await.unwrap().is_empty(), "no job died of the restart");
     let waited = queue.list(&JobFilter::queue(Heartbeat::QUEUE), total as u64, 0).await.unwrap();
     let waited = waited.iter().filter(|j| j.last_error.as_deref().is_some_and(|e| e.contains("retry after"))).count();

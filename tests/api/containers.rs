@@ -22,10 +22,10 @@ use shared::docker::Docker;
 use shared::jobs::Job;
 use shared::metrics::Metrics;
 use shared::queue::redis::RedisQueue;
-use shared::queue::{Enqueue, JobFilter, JobState, Queue};
+use shared::queue::{JobFilter, JobState, Queue};
 
-use crate::helpers::{TEST_KEY, TempDir, eventually, within};
-use crate::processes::Servers;
+use crate::helpers::{TEST_KEY, TempDir, eventually};
+use crate::processes::{Servers, backlog, wait_done};
 use crate::setup::{Setup, setup};
 
 /// The engine `.ci/with-servers` started, if any; under CI in the Postgres + Redis setup it must be.
@@ -81,11 +81,6 @@ impl Drop for Cleanup {
     }
 }
 
-async fn done(queue: &Queue) -> i64 {
-    let counts = queue.counts(&[shared::jobs::Heartbeat::QUEUE]).await.unwrap_or_default();
-    counts.into_iter().map(|c| c.done).sum()
-}
-
 #[tokio::test]
 async fn three_worker_containers_drain_a_backlog_together_and_one_stopped_mid_run_loses_nothing() {
     let Some(docker) = engine() else { return };
@@ -135,24 +130,11 @@ async fn three_worker_containers_drain_a_backlog_together_and_one_stopped_mid_ru
     .await;
 
     let total = 20_000;
-    let jobs: Vec<_> = (0..total).map(|i| (shared::jobs::Heartbeat { slot: i * 60 }, Enqueue::default())).collect();
-    queue.enqueue_many(&jobs).await.unwrap();
-    within(
-        Duration::from_secs(60),
-        "a tenth done",
-        || async { (done(&queue).await >= total / 10).then_some(()) },
-        String::new,
-    )
-    .await;
+    backlog(&queue, total).await;
+    wait_done(&queue, "a tenth done", total / 10, Duration::from_secs(60)).await;
     let stop = StopContainerOptionsBuilder::new().t(10).build();
     docker.stop_container(&cleanup.containers[0], Some(stop)).await.expect("one container stops");
-    within(
-        Duration::from_secs(120),
-        "every job done",
-        || async { (done(&queue).await >= total).then_some(()) },
-        String::new,
-    )
-    .await;
+    wait_done(&queue, "every job done", total, Duration::from_secs(120)).await;
 
     let all = queue.list(&JobFilter::queue(shared::jobs::Heartbeat::QUEUE), total as u64, 0).await.unwrap();
     assert_eq!(all.len() as i64, total, "nothing lost");

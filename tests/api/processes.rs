@@ -1,9 +1,14 @@
 //! Real `teleops` processes (the test build's binary) on Postgres and Redis servers of the
-//! test's own, for the chaos and shared-limit tests.
+//! test's own, for the chaos, container and shared-limit tests; and the heartbeat backlog they
+//! drain.
 
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
-use crate::helpers::{TEST_KEY, TempDir};
+use shared::jobs::{Heartbeat, Job};
+use shared::queue::{Enqueue, Queue};
+
+use crate::helpers::{TEST_KEY, TempDir, within};
 use crate::postgres::PgServer;
 use crate::redis::RedisServer;
 
@@ -56,4 +61,23 @@ impl Servers {
     pub fn worker(&self) -> Process {
         self.spawn("worker")
     }
+}
+
+/// Enqueues `total` heartbeat jobs.
+pub async fn backlog(queue: &Queue, total: i64) {
+    let jobs: Vec<(Heartbeat, Enqueue)> =
+        (0..total).map(|i| (Heartbeat { slot: i * 60 }, Enqueue::default())).collect();
+    queue.enqueue_many(&jobs).await.unwrap();
+}
+
+/// Finished heartbeat jobs; 0 while the test's own connection finds Redis gone (it reconnects on
+/// the next call).
+pub async fn done(queue: &Queue) -> i64 {
+    let counts = queue.counts(&[Heartbeat::QUEUE]).await.unwrap_or_default();
+    counts.into_iter().find(|c| c.queue == Heartbeat::QUEUE).map_or(0, |c| c.done)
+}
+
+/// Waits until at least `n` heartbeat jobs are done, failing after `limit`.
+pub async fn wait_done(queue: &Queue, what: &str, n: i64, limit: Duration) {
+    within(limit, what, || async { (done(queue).await >= n).then_some(()) }, String::new).await;
 }

@@ -1,6 +1,6 @@
 //! The Redis queue store against a real redis-server: an idempotency key enqueues once, jobs are
-//! read back whole and listed by queue, state and key in enqueue order, and deleting and purging
-//! leave other jobs and queues alone.
+//! read back whole and listed by queue, state and key in enqueue order, deleting and purging
+//! leave other jobs and queues alone, and the counts by state follow every change.
 
 use serde::{Deserialize, Serialize};
 use shared::backoff::Backoff;
@@ -175,4 +175,69 @@ async fn a_claim_takes_due_jobs_oldest_first_counting_the_attempt_on_redis() {
     assert!(!queue.delete(&a).await.unwrap());
     assert_eq!(queue.purge(Probe::QUEUE, JobState::Running).await.unwrap(), 0);
     assert_eq!(queue.list(&JobFilter::queue(Probe::QUEUE).state(JobState::Running), 10, 0).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn counts_follow_every_change_and_a_purge_takes_only_its_state_on_redis() {
+    use shared::queue::Verdict;
+    let Some(server) = RedisServer::start().await else { return };
+    let queue = store(&server).await;
+    let now = chrono::Utc::now();
+    let counts = || {
+        let queue = queue.clone();
+        async move {
+            let c = queue.counts(&[]).await.unwrap().into_iter().find(|c| c.queue == Probe::QUEUE).unwrap();
+            (c.pending, c.running, c.done, c.dead)
+        }
+    };
+    let jobs: Vec<(Probe, Enqueue)> = (1..=1_200).map(|id| (Probe { id }, Enqueue::default())).collect();
+    queue.enqueue_many::<Probe>(&jobs).await.unwrap();
+    assert_eq!(counts().await, (1_200, 0, 0, 0));
+
+    let (claimed, _) = queue.claim(Probe::QUEUE, "w1", 10, now).await.unwrap();
+    assert_eq!(counts().await, (1_190, 10, 0, 0));
+    let error = || "boom".to_owned();
+    let verdicts = [
+        Verdict::Done,
+        Verdict::Done,
+        Verdict::Done,
+        Verdict::Done,
+        Verdict::Dead { error: error() },
+        Verdict::Dead { error: error() },
+        Verdict::Retry { at: now, error: error() },
+        Verdict::Retry { at: now, error: error() },
+        Verdict::Defer { at: now + chrono::Duration::seconds(60), reason: error() },
+        Verdict::Release,
+    ];
+    let acks: Vec<(String, Verdict)> = claimed.iter().map(|c| c.id.clone()).zip(verdicts).collect();
+    // A worker that does not hold the jobs is refused and changes nothing.
+    assert_eq!(queue.ack("w2", &acks, now).await.unwrap(), [false; 10]);
+    assert_eq!(counts().await, (1_190, 10, 0, 0));
+    assert_eq!(queue.ack("w1", &acks, now).await.unwrap(), [true; 10]);
+    assert_eq!(counts().await, (1_194, 0, 4, 2));
+    assert_eq!(queue.ack("w1", &acks[..1], now).await.unwrap(), [false], "an ack is taken once");
+    let retrying = JobFilter::queue(Probe::QUEUE).state(JobState::Retrying);
+    assert_eq!(queue.list(&retrying, 10, 0).await.unwrap().len(), 3);
+    assert_eq!(queue.get(&claimed[9].id).await.unwrap().unwrap().state, JobState::Waiting, "released unrun");
+
+    // Deleting and purging count down; a purge leaves other states alone.
+    let waiting = queue.list(&JobFilter::queue(Probe::QUEUE).state(JobState::Waiting), 1, 0).await.unwrap();
+    assert!(queue.delete(&waiting[0].id).await.unwrap());
+    assert_eq!(counts().await, (1_193, 0, 4, 2));
+    assert_eq!(queue.purge(Probe::QUEUE, JobState::Retrying).await.unwrap(), 3);
+    assert!(queue.list(&retrying, 10, 0).await.unwrap().is_empty());
+    assert_eq!(counts().await, (1_190, 0, 4, 2));
+    assert_eq!(queue.purge(Probe::QUEUE, JobState::Waiting).await.unwrap(), 1_190);
+    assert_eq!(counts().await, (0, 0, 4, 2));
+    assert_eq!(queue.purge(Probe::QUEUE, JobState::Dead).await.unwrap(), 2);
+    assert_eq!(counts().await, (0, 0, 4, 0));
+
+    // A job enqueued behind the purged ones' ids is still claimed: claims skip what is gone.
+    let last = queue.enqueue(&Probe { id: 0 }, Enqueue::default()).await.unwrap().id;
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.extend(queue.claim(Probe::QUEUE, "w1", 10, now).await.unwrap().0.into_iter().map(|c| c.id));
+    }
+    assert_eq!(got, [last]);
+    assert_eq!(counts().await, (0, 1, 4, 0));
 }

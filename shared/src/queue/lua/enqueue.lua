@@ -5,13 +5,14 @@
 -- Returns two strings per job: the id and '1' when it was a duplicate, else '0'.
 -- A fenced enqueue (from a lease holder) adds nothing once a later term of that lease has begun:
 -- a leader that lost its lease without knowing it cannot write behind its successor.
+-- A new job's hash leaves out what its absence says: no attempts yet, no key.
 local p, q, now, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local fence_name, fence_token = ARGV[5], ARGV[6]
 if fence_name ~= '' and redis.call('GET', p .. 'lease:' .. fence_name .. ':fence') ~= fence_token then
   return redis.error_reply('FENCED lease ' .. fence_name .. ' has a later term than ' .. fence_token)
 end
 local qp = p .. 'q:' .. q .. ':'
-local out, added = {}, false
+local out, ready, added, jp = {}, {}, 0, p .. 'job:'
 redis.call('SADD', p .. 'queues', q)
 for i = 7, #ARGV, 5 do
   local id, payload, max, run_at, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
@@ -26,23 +27,31 @@ for i = 7, #ARGV, 5 do
     out[#out + 1] = holder
     out[#out + 1] = '1'
   else
-    redis.call('HSET', p .. 'job:' .. id, 'queue', q, 'payload', payload, 'state', 'waiting', 'attempts', 0,
-      'max', max, 'run_at', run_at, 'key', key)
-    redis.call('ZADD', qp .. 'all', 0, id)
-    redis.call('ZADD', qp .. 's:waiting', 0, id)
+    if key ~= '' then
+      redis.call('HSET', jp .. id, 'queue', q, 'payload', payload, 'state', 'waiting', 'max', max,
+        'run_at', run_at, 'key', key)
+    else
+      redis.call('HSET', jp .. id, 'queue', q, 'payload', payload, 'state', 'waiting', 'max', max,
+        'run_at', run_at)
+    end
     if run_at > now then
       redis.call('ZADD', qp .. 'delayed', run_at, id)
     else
-      redis.call('LPUSH', qp .. 'ready', id)
+      ready[#ready + 1] = id
     end
-    added = true
+    added = added + 1
     out[#out + 1] = id
     out[#out + 1] = '0'
   end
 end
+-- One push for the batch, in the order the jobs came (the oldest is claimed first).
+if #ready > 0 then
+  redis.call('LPUSH', qp .. 'ready', unpack(ready))
+end
 -- A ready job is there to claim; a delayed one may be due before an idle worker would look
 -- again on its own. Either way one idle worker claims or recomputes its wait.
-if added then
+if added > 0 then
+  count(qp, { waiting = added })
   wake(qp)
 end
 return out

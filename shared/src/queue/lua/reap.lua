@@ -13,10 +13,9 @@ for _, w in ipairs(gone) do
       local q, state, owner = unpack(redis.call('HMGET', job, 'queue', 'state', 'worker'))
       if state == 'running' and owner == w then
         local qp = p .. 'q:' .. q .. ':'
-        redis.call('ZREM', qp .. 's:running', id)
-        redis.call('ZADD', qp .. 's:retrying', 0, id)
         redis.call('HSET', job, 'state', 'retrying', 'last_error', 'worker ' .. w .. ' stopped answering')
         redis.call('RPUSH', qp .. 'ready', id)
+        count(qp, { running = -1, retrying = 1 })
         woken[qp] = true
         n = n + 1
       end

@@ -7,11 +7,10 @@ if state ~= 'dead' then
   return 0
 end
 local qp = p .. 'q:' .. q .. ':'
-redis.call('ZREM', qp .. 's:dead', id)
 redis.call('ZREM', qp .. 'dead', id)
 redis.call('HSET', job, 'state', 'waiting', 'attempts', 0)
 redis.call('HDEL', job, 'done_at')
-redis.call('ZADD', qp .. 's:waiting', 0, id)
 redis.call('LPUSH', qp .. 'ready', id)
+count(qp, { waiting = 1 })
 wake(qp)
 return 1

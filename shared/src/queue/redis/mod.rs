@@ -5,17 +5,17 @@
 //! [`backend`] feeds apalis workers with them.
 //!
 //! Keys, under a prefix (`teleops:` by default, so one Redis can serve several installations):
-//! - `job:<id>` HASH: `queue`, `payload`, `state` (a [`JobState`] word), `attempts`, `max`,
-//!   `run_at` (ms), `key` (idempotency key or ''), `last_error`, `done_at` (ms).
+//! - `job:<id>` HASH: `queue`, `payload`, `state` (a [`JobState`](super::JobState) word),
+//!   `attempts` (absent before the first), `max`, `run_at` (ms), `key` (idempotency key, absent
+//!   when none), `worker`, `last_error`, `done_at` (ms).
 //! - `queues` SET: every queue that ever had a job.
 //! - per queue, `q:<queue>:`…
-//!   - `all` ZSET (score 0): every job id, so a lexical range is enqueue order (ids are ULIDs);
-//!   - `s:<state>` ZSET (score 0): the ids in each state, in enqueue order the same way;
 //!   - `ready` LIST: ids to claim, oldest at the right. It may still hold the id of a deleted job
 //!     (removing it would cost the whole list); a claim skips ids whose job is gone;
 //!   - `delayed` ZSET: ids not to run before their score (ms), first attempts and retries alike;
-//!   - `key:<key>` STRING: the id holding an idempotency key, for [`RedisQueue::key_ttl`];
 //!   - `done` and `dead` ZSETs: finished ids by finishing time (ms), for retention and listing;
+//!   - `count` HASH: how many jobs are `waiting`, `retrying` and `running`, kept by the scripts;
+//!   - `key:<key>` STRING: the id holding an idempotency key, for [`RedisQueue::key_ttl`];
 //!   - `wake` LIST: at most one token; an idle worker blocks on it (BLPOP), and every change that
 //!     makes a job ready pushes one, so pickup takes a round trip, not a poll interval;
 //!   - `paused` STRING: while set, claims hand out nothing.
@@ -23,24 +23,29 @@
 //!   start; `worker:<name>:jobs` SET: the jobs it holds. A worker silent for
 //!   [`Presence::gone_after`] is reaped: its jobs go back to their queues ([`RedisQueue::reap`]).
 //!
-//! Invariants: a job's id is in exactly one `s:<state>` set, the one its hash names; a running
-//! job's hash names the worker holding it, and only that worker's ack is taken.
+//! There is no set per state and no index of every job: each job change costs a few writes
+//! (about seven commands from enqueue to trim, several batched per call). Listing asks the places
+//! above ([`inspect`]).
+//!
+//! Invariants: a waiting or retrying job's id is in `ready` or `delayed`; a finished one in
+//! `done` or `dead`; a running one in exactly one worker's set, the worker its hash names, and
+//! only that worker's ack is taken (membership of the set is the test). The counters move with
+//! every state change, in the same script.
 //! Scripts compute key names from their arguments, so the store needs one Redis server (or a
 //! primary with replicas), not a cluster.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
-use serde_json::Value;
 
-use super::{Enqueue, EnqueueOutcome, JobFilter, JobInfo, JobState, QueueCounts, Retention, Verdict, next_id};
+use super::{Enqueue, EnqueueOutcome, Retention, Verdict, next_id};
 use crate::jobs::Job;
 
 pub mod backend;
 pub mod board;
+mod inspect;
 mod lease;
 
 /// A Redis operation that failed.
@@ -65,8 +70,6 @@ fn fenced(e: redis::RedisError) -> RedisQueueError {
 
 /// Jobs per script call when enqueueing many: a script holds Redis while it runs.
 const ENQUEUE_CHUNK: usize = 500;
-/// Jobs per script call when purging.
-const PURGE_CHUNK: isize = 1_000;
 /// The longest an idle worker blocks before it looks again on its own (for delayed jobs made due
 /// by time alone, and as a floor under a lost wake-up).
 pub const MAX_IDLE_WAIT: Duration = Duration::from_secs(5);
@@ -103,6 +106,7 @@ struct Scripts {
     ack: redis::Script,
     reap: redis::Script,
     trim: redis::Script,
+    ids: redis::Script,
     lease: redis::Script,
     release: redis::Script,
 }
@@ -118,6 +122,7 @@ impl Scripts {
             ack: script(include_str!("../lua/ack.lua")),
             reap: script(include_str!("../lua/reap.lua")),
             trim: script(include_str!("../lua/trim_main.lua")),
+            ids: script(include_str!("../lua/ids.lua")),
             lease: script(include_str!("../lua/lease.lua")),
             release: script(include_str!("../lua/release.lua")),
         }
@@ -235,14 +240,17 @@ impl RedisQueue {
     ) -> Result<Vec<EnqueueOutcome>, RedisQueueError> {
         let mut outcomes = Vec::with_capacity(jobs.len());
         for chunk in jobs.chunks(ENQUEUE_CHUNK) {
+            // One `now` for the call: a job meant to run now must not read as due a millisecond
+            // later than the script's now, or it would wait behind later jobs as a delayed one.
+            let now = Utc::now();
             let mut call = self.scripts.enqueue.prepare_invoke();
-            call.arg(&self.prefix).arg(queue).arg(Utc::now().timestamp_millis()).arg(self.key_ttl.as_secs());
+            call.arg(&self.prefix).arg(queue).arg(now.timestamp_millis()).arg(self.key_ttl.as_secs());
             match &self.fence {
                 Some(fence) => call.arg(&fence.name).arg(fence.token),
                 None => call.arg("").arg(""),
             };
             for (payload, options) in chunk {
-                let run_at = options.run_at.unwrap_or_else(Utc::now).timestamp_millis();
+                let run_at = options.run_at.unwrap_or(now).timestamp_millis();
                 call.arg(next_id())
                     .arg(payload)
                     .arg(max_attempts)
@@ -259,107 +267,6 @@ impl RedisQueue {
     /// A job's attempts in all, as enqueued.
     pub async fn max_attempts(&self, id: &str) -> Result<Option<u32>, RedisQueueError> {
         Ok(self.conn.clone().hget(self.job_key(id), "max").await?)
-    }
-
-    /// One job by id.
-    pub async fn get(&self, id: &str) -> Result<Option<JobInfo>, RedisQueueError> {
-        let fields: HashMap<String, Vec<u8>> = self.conn.clone().hgetall(self.job_key(id)).await?;
-        Ok(job_info(id, &fields))
-    }
-
-    /// Jobs matching `filter`, oldest first. Without a queue, every queue's jobs, merged by id.
-    pub async fn list(&self, filter: &JobFilter, limit: u64, offset: u64) -> Result<Vec<JobInfo>, RedisQueueError> {
-        let mut conn = self.conn.clone();
-        if let (Some(queue), Some(key)) = (&filter.queue, &filter.idempotency_key) {
-            let holder: Option<String> = conn.get(format!("{}key:{key}", self.queue_prefix(queue))).await?;
-            let job = match holder {
-                Some(id) => self.get(&id).await?,
-                None => None,
-            };
-            let wanted = job.filter(|j| filter.state.is_none_or(|s| s == j.state));
-            return Ok(wanted.into_iter().skip(offset as usize).take(limit as usize).collect());
-        }
-        let queues: Vec<String> = match &filter.queue {
-            Some(queue) => vec![queue.clone()],
-            None => conn.smembers(format!("{}queues", self.prefix)).await?,
-        };
-        let set = |queue: &str| match filter.state {
-            Some(state) => format!("{}s:{}", self.queue_prefix(queue), state.as_str()),
-            None => format!("{}all", self.queue_prefix(queue)),
-        };
-        // The first offset + limit of each queue, merged: ids sort in enqueue order.
-        let wanted = (offset + limit) as isize;
-        let mut ids = Vec::new();
-        for queue in &queues {
-            let some: Vec<String> = conn.zrangebylex_limit(set(queue), "-", "+", 0, wanted).await?;
-            ids.extend(some);
-        }
-        ids.sort();
-        let ids: Vec<String> = ids.into_iter().skip(offset as usize).take(limit as usize).collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.hgetall(self.job_key(id));
-        }
-        let rows: Vec<HashMap<String, Vec<u8>>> = pipe.query_async(&mut conn).await?;
-        Ok(ids.iter().zip(&rows).filter_map(|(id, fields)| job_info(id, fields)).collect())
-    }
-
-    /// Counts by state for every queue that has had jobs, plus the named ones.
-    pub async fn counts(&self, known: &[&str]) -> Result<Vec<QueueCounts>, RedisQueueError> {
-        let mut conn = self.conn.clone();
-        let mut queues: Vec<String> = conn.smembers(format!("{}queues", self.prefix)).await?;
-        queues.extend(known.iter().map(|q| (*q).to_owned()));
-        queues.sort();
-        queues.dedup();
-        let mut counts = Vec::with_capacity(queues.len());
-        for queue in queues {
-            let mut pipe = redis::pipe();
-            for state in JobState::ALL {
-                pipe.zcard(format!("{}s:{}", self.queue_prefix(&queue), state.as_str()));
-            }
-            let [waiting, running, retrying, done, dead]: [i64; 5] = pipe.query_async(&mut conn).await?;
-            counts.push(QueueCounts { queue, pending: waiting + retrying, running, done, dead, paused: false });
-        }
-        Ok(counts)
-    }
-
-    /// Gives a dead job its attempts back and runs it again at once; false when it is not dead.
-    pub async fn retry(&self, id: &str) -> Result<bool, RedisQueueError> {
-        let done: i64 =
-            self.scripts.retry.prepare_invoke().arg(&self.prefix).arg(id).invoke_async(&mut self.conn.clone()).await?;
-        Ok(done == 1)
-    }
-
-    /// Deletes a job that is not running; false when there is no such job (or it runs).
-    pub async fn delete(&self, id: &str) -> Result<bool, RedisQueueError> {
-        let n: i64 =
-            self.scripts.delete.prepare_invoke().arg(&self.prefix).arg(id).invoke_async(&mut self.conn.clone()).await?;
-        Ok(n == 1)
-    }
-
-    /// Deletes every job of `queue` in `state` (never running ones), a chunk per script call;
-    /// returns how many.
-    pub async fn purge(&self, queue: &str, state: JobState) -> Result<u64, RedisQueueError> {
-        if state == JobState::Running {
-            return Ok(0);
-        }
-        let set = format!("{}s:{}", self.queue_prefix(queue), state.as_str());
-        let mut conn = self.conn.clone();
-        let mut total = 0;
-        loop {
-            let ids: Vec<String> = conn.zrange(&set, 0, PURGE_CHUNK - 1).await?;
-            let mut call = self.scripts.delete.prepare_invoke();
-            call.arg(&self.prefix).arg(&ids);
-            let n: u64 = if ids.is_empty() { 0 } else { call.invoke_async(&mut conn).await? };
-            total += n;
-            // Nothing deleted from a full chunk would be a broken invariant: stop rather than spin.
-            if n == 0 {
-                return Ok(total);
-            }
-        }
     }
 
     /// Claims up to `n` ready jobs of `queue` for `worker`, each attempt counted now; a job out of
@@ -387,9 +294,10 @@ impl RedisQueue {
         Ok((claimed, next_due.and_then(|ms| DateTime::from_timestamp_millis(ms as i64))))
     }
 
-    /// Records how attempts of jobs `worker` holds ended, in one script call; finished jobs past
-    /// retention are dropped on the way. Returns, per ack, whether it was taken: an ack for a job
-    /// no longer this worker's (declared gone, the job handed on) is refused.
+    /// Records how attempts of jobs `worker` holds ended, in one script call; the oldest finished
+    /// jobs beyond the kept count are dropped on the way (by age: [`RedisQueue::trim`]).
+    /// Returns, per ack, whether it was taken: an ack for a job no longer this worker's
+    /// (declared gone, the job handed on) is refused.
     pub async fn ack(
         &self,
         worker: &str,
@@ -400,11 +308,7 @@ impl RedisQueue {
         let mut taken = Vec::with_capacity(acks.len());
         for chunk in acks.chunks(ENQUEUE_CHUNK) {
             let mut call = self.scripts.ack.prepare_invoke();
-            call.arg(&self.prefix)
-                .arg(worker)
-                .arg(now.timestamp_millis())
-                .arg(self.keep_before(now))
-                .arg(self.retention.keep_count);
+            call.arg(&self.prefix).arg(worker).arg(now.timestamp_millis()).arg(self.retention.keep_count);
             for (id, verdict) in chunk {
                 let (word, at, text) = match verdict {
                     Verdict::Done => ("done", now, ""),
@@ -570,10 +474,6 @@ impl RedisQueue {
         Ok(token.is_some())
     }
 
-    fn keep_before(&self, now: DateTime<Utc>) -> i64 {
-        now.timestamp_millis() - self.retention.keep_done.as_millis() as i64
-    }
-
     /// Cheap liveness check for `/health`.
     pub async fn ping(&self) -> Result<(), RedisQueueError> {
         let _: String = redis::cmd("PING").query_async(&mut self.conn.clone()).await?;
@@ -587,27 +487,4 @@ impl RedisQueue {
     fn queue_prefix(&self, queue: &str) -> String {
         format!("{}q:{queue}:", self.prefix)
     }
-}
-
-fn job_info(id: &str, fields: &HashMap<String, Vec<u8>>) -> Option<JobInfo> {
-    let text = |name: &str| fields.get(name).map(|v| String::from_utf8_lossy(v).into_owned());
-    let number = |name: &str| text(name).and_then(|v| v.parse::<i64>().ok());
-    let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
-    let state = JobState::parse(&text("state")?).unwrap_or(JobState::Waiting);
-    let payload = fields.get("payload").map(|raw| {
-        serde_json::from_slice(raw).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(raw).into_owned()))
-    });
-    Some(JobInfo {
-        id: id.to_owned(),
-        queue: text("queue")?,
-        state,
-        attempts: number("attempts").and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-        max_attempts: number("max").and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-        last_error: text("last_error").filter(|e| !e.is_empty()),
-        payload: payload.unwrap_or(Value::Null),
-        idempotency_key: text("key").filter(|k| !k.is_empty()),
-        run_at: at(number("run_at").unwrap_or(0)),
-        done_at: number("done_at").map(at),
-        worker: text("worker"),
-    })
 }
