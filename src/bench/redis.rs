@@ -50,7 +50,14 @@ fn start_server() -> anyhow::Result<Server> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| anyhow::anyhow!("redis-server does not start (apt-get install redis-server): {e}"))?;
-    Ok(Server { child, url: format!("redis://127.0.0.1:{port}/"), _dir: dir })
+    let server = Server { child, url: format!("redis://127.0.0.1:{port}/"), _dir: dir };
+    // A peer connects once, at start: it must find the server listening.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        anyhow::ensure!(Instant::now() < deadline, "redis-server is not listening on port {port} after 10 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(server)
 }
 
 async fn info_field(url: &str, section: &str, field: &str) -> anyhow::Result<f64> {

@@ -272,6 +272,8 @@ async fn bench_main(o: Opts) -> Res<()> {
     let mut notes: Vec<String> = Vec::new();
     let client = redis::Client::open(o.url.as_str())?;
     let mut cmd = client.get_multiplexed_async_connection().await?;
+    // FLUSHALL of a 200,000-job keyspace takes longer than the client's 500 ms default.
+    cmd.set_response_timeout(Duration::from_secs(60));
     redis::cmd("FLUSHALL").query_async::<()>(&mut cmd).await?;
     let info: String = redis::cmd("INFO").arg("server").query_async(&mut cmd).await?;
     let redis_pid: u32 = info
