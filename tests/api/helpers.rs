@@ -14,15 +14,21 @@ use teleops::{Role, Running, StartOptions};
 
 use crate::fake_telegram::FakeTelegram;
 
-/// Logs stay silent unless TEST_LOG is set. The subscriber is installed either way, so the log
-/// ring `/dev_logs` reads is fed in tests as in the binary.
+/// Logs go to the test harness' captured output, so a failing test shows what its app logged
+/// (an error behind a 500, say) and a passing one shows nothing; with TEST_LOG set they go to
+/// stdout at that filter. The log ring `/dev_logs` reads is fed in tests as in the binary.
 pub static TRACING: LazyLock<()> = LazyLock::new(|| {
     let subscriber = match std::env::var("TEST_LOG") {
         Ok(filter) => {
             let filter = if filter == "1" { "info,teleops=debug".to_owned() } else { filter };
             shared::telemetry::get_subscriber(&filter, shared::config::LogFormat::Text, false, std::io::stdout)
         }
-        Err(_) => shared::telemetry::get_subscriber("info", shared::config::LogFormat::Text, false, std::io::sink),
+        Err(_) => shared::telemetry::get_subscriber(
+            "info",
+            shared::config::LogFormat::Text,
+            false,
+            tracing_subscriber::fmt::TestWriter::new,
+        ),
     };
     shared::telemetry::init_subscriber(subscriber);
 });
