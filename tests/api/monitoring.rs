@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use shared::entities::{check_result, check_rollup, monitor};
 use shared::monitoring::alerts::Health;
 use shared::monitoring::target::CheckKind;
+use shared::queue::{JobFilter, JobState};
 
 use bot::monitoring::Press;
 use bot::monitoring::add::Choice;
@@ -287,6 +288,34 @@ async fn monitors_going_down_together_make_one_message() {
             .await;
         ids.push(added_id(replies[n - 1].text()));
     }
+    // A new monitor's first check comes within 10 s on its own; on a slow machine one can land
+    // before round 1 and put that monitor a failure ahead, so the rounds never see all three at
+    // one streak. Hold them an hour out, let any check already queued finish, then count from 0.
+    monitor::Entity::update_many()
+        .col_expr(
+            monitor::Column::NextRunAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() + chrono::Duration::hours(1)),
+        )
+        .filter(monitor::Column::Id.is_in(ids.clone()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    eventually("no check queued or running", || async {
+        let busy = [JobState::Waiting, JobState::Running, JobState::Retrying];
+        for state in busy {
+            if !app.queue.list(&JobFilter::queue("check").state(state), 1, 0).await.unwrap().is_empty() {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    monitor::Entity::update_many()
+        .col_expr(monitor::Column::FailStreak, sea_orm::sea_query::Expr::value(0))
+        .filter(monitor::Column::Id.is_in(ids.clone()))
+        .exec(&app.db)
+        .await
+        .unwrap();
 
     // Two rounds of checks, each round in one scheduler tick: DOWN for all three at once.
     for round in 1..=2 {
