@@ -20,7 +20,7 @@ local worker_queue = redis.call('HGET', p .. 'worker:' .. worker, 'queue')
 local worker_qp = worker_queue and (p .. 'q:' .. worker_queue .. ':')
 local out, taken, seen, jp = {}, {}, {}, p .. 'job:'
 -- Per queue prefix: finished ids with their scores, and counter changes.
-local done, dead, changes, woken, finished = {}, {}, {}, {}, {}
+local done, dead, changes, woken = {}, {}, {}, {}
 local function add(t, qp, score, id)
   local list = t[qp] or {}
   t[qp] = list
@@ -43,7 +43,6 @@ for k, id in ipairs(ids) do
     if verdict == 'done' then
       redis.call('HSET', job, 'state', 'done', 'done_at', now)
       add(done, qp, now, id)
-      finished[qp] = true
     elseif verdict == 'dead' then
       redis.call('HSET', job, 'state', 'dead', 'done_at', now, 'last_error', err)
       add(dead, qp, now, id)
@@ -86,7 +85,7 @@ for qp, change in pairs(changes) do
 end
 -- Past the kept count, the oldest finished jobs go as new ones finish; retention by age is the
 -- periodic trim's (trim_main.lua), which keeps a range scan out of every ack.
-for qp in pairs(finished) do
+for qp in pairs(done) do
   trim_count(p, qp, keep_count, 1000)
 end
 for qp in pairs(woken) do
