@@ -478,3 +478,31 @@ async fn a_dead_job_retried_runs_again_and_jobs_are_deleted_and_purged_but_never
     assert_eq!(h.job(&kept.id).await.state, JobState::Waiting);
     h.stop().await;
 }
+
+/// A pause that lands while a worker is fetching must not leave that fetch's write transaction
+/// open: on the embedded store it would lock every writer of the queue database until resumed.
+#[tokio::test]
+async fn pausing_while_a_worker_fetches_holds_up_no_writer() {
+    let h = Harness::start().await;
+    for round in 0..40u32 {
+        // The enqueue wakes the probe worker, whose fetch starts now; the pause lands at a
+        // varying point of it.
+        let probe = Probe { id: unique_id(), behaviour: Behaviour::FailTimes(0) };
+        h.queue.enqueue(&probe, Enqueue::default()).await.unwrap();
+        for _ in 0..round % 8 {
+            tokio::task::yield_now().await;
+        }
+        h.queue.set_paused(Probe::QUEUE, true).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(u64::from(round % 3))).await;
+        let other = Slow(Probe { id: unique_id(), behaviour: Behaviour::Sleep(1) });
+        let later = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+        let enqueued = tokio::time::timeout(
+            Duration::from_secs(5),
+            h.queue.enqueue(&other, Enqueue { run_at: later, ..Default::default() }),
+        )
+        .await;
+        assert!(matches!(enqueued, Ok(Ok(_))), "round {round}: an enqueue while paused: {enqueued:?}");
+        h.queue.set_paused(Probe::QUEUE, false).await.unwrap();
+    }
+    h.stop().await;
+}

@@ -16,11 +16,11 @@ use serde_json::Value;
 mod facade;
 pub mod redis;
 mod sqlite;
-mod sqlite_pause;
+mod sqlite_worker;
 
 pub use facade::{Queue, Store};
 pub use sqlite::{JobBackend, LenientJson, SqliteQueue, Wakeup, WakeupStream};
-pub use sqlite_pause::Pausable;
+pub use sqlite_worker::SqliteWorker;
 
 /// A queue operation that failed.
 #[derive(Debug, thiserror::Error)]

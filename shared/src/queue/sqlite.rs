@@ -2,9 +2,9 @@
 //!
 //! Enqueue writes the row itself (same columns as apalis-sqlite's sink) because apalis'
 //! `TaskSink` returns neither the task id nor whether an idempotency key was already taken, and
-//! the scheduler needs both. Workers are fed by [`SqliteQueue::backend`]: apalis-sqlite woken by
-//! this process's enqueues and by a short poll (for enqueues from other processes and for delayed
-//! retries).
+//! the scheduler needs both. Workers are fed by [`SqliteQueue::backend`]: apalis-sqlite's queries
+//! (through [`SqliteWorker`], which adds pausing), woken by this process's enqueues and by a short
+//! poll (for enqueues from other processes and for delayed retries).
 //!
 //! apalis-sqlite's row states: `Pending` (waiting, maybe until `run_at`), `Queued`/`Running`
 //! (claimed by a worker), `Done`, `Failed` (will be retried once `run_at` passes) and dead =
@@ -27,12 +27,12 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use super::sqlite_pause::{PAUSED_TABLE, Pausable, Paused};
+use super::sqlite_worker::{PAUSED_TABLE, SqliteWorker};
 use super::{DeadJob, Enqueue, EnqueueOutcome, JobFilter, JobInfo, JobState, QueueCounts, QueueError, next_id};
 use crate::jobs::Job;
 
 /// The worker-facing backend type for one queue.
-pub type JobBackend = Pausable<PollWith<WithCodec<SqliteStorage<Value>, LenientJson>, StreamStrategy<WakeupStream>>>;
+pub type JobBackend = PollWith<WithCodec<SqliteWorker, LenientJson>, StreamStrategy<WakeupStream>>;
 
 /// Decodes stored bytes as JSON, and bytes that are not JSON at all as a JSON string, so a corrupt
 /// row reaches the job runner (which declares it dead) instead of stopping the worker: apalis ends
@@ -58,7 +58,6 @@ impl Codec<Value> for LenientJson {
 pub struct SqliteQueue {
     pool: SqlitePool,
     wakers: Arc<Mutex<Vec<Arc<Wakeup>>>>,
-    paused: Arc<Paused>,
     poll_interval: Duration,
 }
 
@@ -73,7 +72,7 @@ impl SqliteQueue {
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool, wakers: Arc::default(), paused: Arc::default(), poll_interval: Duration::from_millis(200) })
+        Ok(Self { pool, wakers: Arc::default(), poll_interval: Duration::from_millis(200) })
     }
 
     /// How often idle workers look for work enqueued by other processes. By default, 200 ms.
@@ -304,14 +303,13 @@ impl SqliteQueue {
             .lock_tasks(false);
         let mut tick = tokio::time::interval(poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        self.paused.refresh_from(&self.pool, self.poll_interval);
         let strategy = StreamStrategy::new(WakeupStream { wakeup, tick });
-        let storage = WithCodec::new(SqliteStorage::new(&self.pool).with_config(config), LenientJson);
-        Pausable::new(PollWith::new(storage, strategy), self.paused.clone(), queue, poll)
+        PollWith::new(WithCodec::new(SqliteWorker::new(&self.pool, config), LenientJson), strategy)
     }
 
     /// Stops workers of every process fetching from `queue` (running jobs finish), or lets them
-    /// again. Other processes see it within their poll interval.
+    /// again. Every fetch reads it, so a pause holds at once; other processes' idle workers see a
+    /// resume within their poll interval.
     pub async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), QueueError> {
         let sql = if paused {
             "INSERT INTO teleops_paused (queue) VALUES (?1) ON CONFLICT DO NOTHING"
@@ -319,7 +317,6 @@ impl SqliteQueue {
             "DELETE FROM teleops_paused WHERE queue = ?1"
         };
         sqlx::query(sql).bind(queue).execute(&self.pool).await?;
-        self.paused.set(queue, paused);
         if !paused {
             self.wake_all();
         }
