@@ -8,7 +8,8 @@
 -- worker's (it was declared gone and the job given to another). Holding is membership of the
 -- worker's set: only a claim adds to it, and the reaper takes from it before handing a job on.
 -- A done job costs one write of its hash; the set changes are batched.
-local p, worker, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+-- `now` stays text, as in claim.lua; only retries compare it.
+local p, worker, now = ARGV[1], ARGV[2], ARGV[3]
 local keep_count = tonumber(ARGV[4])
 local held_key = p .. 'worker:' .. worker .. ':jobs'
 local ids = {}
@@ -29,7 +30,7 @@ local function add(t, qp, score, id)
 end
 for k, id in ipairs(ids) do
   local i = 5 + (k - 1) * 4
-  local verdict, at, err = ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
+  local verdict, err = ARGV[i + 1], ARGV[i + 3]
   if held[k] ~= 1 or seen[id] then
     out[#out + 1] = '0'
   else
@@ -47,6 +48,7 @@ for k, id in ipairs(ids) do
       redis.call('HSET', job, 'state', 'dead', 'done_at', now, 'last_error', err)
       add(dead, qp, now, id)
     else
+      local at = ARGV[i + 2]
       local attempts = tonumber(redis.call('HGET', job, 'attempts')) or 0
       if verdict ~= 'retry' then
         attempts = redis.call('HINCRBY', job, 'attempts', -1)
@@ -60,7 +62,7 @@ for k, id in ipairs(ids) do
         redis.call('RPUSH', qp .. 'ready', id)
       else
         redis.call('HSET', job, 'state', next_state, 'run_at', at, 'last_error', err)
-        if at <= now then
+        if tonumber(at) <= tonumber(now) then
           redis.call('LPUSH', qp .. 'ready', id)
         else
           redis.call('ZADD', qp .. 'delayed', at, id)

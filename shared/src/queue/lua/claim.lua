@@ -7,7 +7,11 @@
 -- claim again at once), so an idle worker knows how long it may block.
 -- Per job it costs a pop (batched), a read and a write of the job's hash, and an add to the
 -- worker's set (batched).
-local p, q, worker, now, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+-- Times stay the text they came as: Lua formats a number as text through a costly float
+-- conversion, and the commands take text anyway.
+local p, q, worker, now, n = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+-- Attempt numbers as text, for the same reason.
+local TEXT = { '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16' }
 local qp = p .. 'q:' .. q .. ':'
 local out = {}
 local due = redis.call('ZRANGEBYSCORE', qp .. 'delayed', '-inf', now, 'LIMIT', 0, 1000)
@@ -35,15 +39,16 @@ if not paused then
       if state == 'waiting' or state == 'retrying' then
         changes[state] = changes[state] - 1
         local attempt = (tonumber(attempts) or 0) + 1
+        local text = TEXT[attempt] or string.format('%d', attempt)
         if attempt > tonumber(max) then
           redis.call('HSET', job, 'state', 'dead', 'done_at', now, 'last_error', 'out of attempts at delivery')
           redis.call('ZADD', qp .. 'dead', now, id)
         else
-          redis.call('HSET', job, 'state', 'running', 'worker', worker, 'attempts', attempt)
+          redis.call('HSET', job, 'state', 'running', 'worker', worker, 'attempts', text)
           held[#held + 1] = id
           out[#out + 1] = id
           out[#out + 1] = payload
-          out[#out + 1] = tostring(attempt)
+          out[#out + 1] = text
         end
       end
     end

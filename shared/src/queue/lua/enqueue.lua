@@ -15,7 +15,7 @@ local qp = p .. 'q:' .. q .. ':'
 local out, ready, added, jp = {}, {}, 0, p .. 'job:'
 redis.call('SADD', p .. 'queues', q)
 for i = 7, #ARGV, 5 do
-  local id, payload, max, run_at, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
+  local id, payload, max, run_at, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local holder = false
   if key ~= '' then
     holder = redis.call('GET', qp .. 'key:' .. key)
@@ -34,7 +34,7 @@ for i = 7, #ARGV, 5 do
       redis.call('HSET', jp .. id, 'queue', q, 'payload', payload, 'state', 'waiting', 'max', max,
         'run_at', run_at)
     end
-    if run_at > now then
+    if tonumber(run_at) > now then
       redis.call('ZADD', qp .. 'delayed', run_at, id)
     else
       ready[#ready + 1] = id

@@ -5,9 +5,17 @@
 //!   its own) until a change makes a job ready, or until the next delayed job is due, at most
 //!   [`MAX_IDLE_WAIT`]. Redis errors are logged and retried with backoff: apalis ends a worker
 //!   whose backend returns an error, so none is ever returned.
-//! - Acknowledging: [`AckLayer`], the outermost layer, waits for the handler and then for its
-//!   verdict to be recorded, so a job is acknowledged only after its handler returned. Acks go
-//!   through one task per worker that sends what has gathered in one script call.
+//! - Claim size: as many jobs as the worker's concurrency, growing (doubling, up to
+//!   [`MAX_PREFETCH`] times the concurrency) while the worker comes back for more within
+//!   [`FAST_CLAIMS`] of its last claim, and back to the concurrency once it takes longer. Short
+//!   jobs then cost a round trip per many jobs; a worker busy with long jobs holds no more
+//!   unstarted jobs than its concurrency, which other workers could have run.
+//! - Acknowledging: [`AckLayer`], the outermost layer, hands each verdict to the worker's ack
+//!   task once its handler returned, so a job is acknowledged only after its handler returned.
+//!   The ack task gathers verdicts for up to [`ACK_LINGER`] (or [`ACK_GATHER`] of them) and
+//!   records them in one script call; the task's slot does not wait for that. A graceful stop
+//!   waits until every verdict is recorded; a crash before then leaves the jobs to the reaper,
+//!   which runs them again (at least once).
 //! - Presence: a task beats every [`Presence::beat`] and reaps workers gone silent, handing
 //!   their jobs to the living. On a graceful stop, jobs claimed but not started go back to the
 //!   front of the queue with their attempt given back.
@@ -40,15 +48,35 @@ use crate::queue::{LenientJson, Settled, Verdict};
 
 /// Acks sent in one script call at most.
 const ACK_BATCH: usize = 500;
+/// How long the ack task gathers verdicts before it records them, unless [`ACK_GATHER`] came.
+pub const ACK_LINGER: Duration = Duration::from_millis(2);
+/// Verdicts that are recorded at once, without lingering for more.
+pub const ACK_GATHER: usize = 64;
+/// The claim size grows up to this many times the concurrency.
+pub const MAX_PREFETCH: usize = 8;
+/// A worker holds at most this many times its concurrency: claimed, running, or finished with
+/// the verdict not yet recorded.
+pub const HOLD_LIMIT: usize = 2 * MAX_PREFETCH;
+/// A worker back for more within this of its last claim runs short jobs: it claims more.
+pub const FAST_CLAIMS: Duration = Duration::from_millis(10);
+/// A worker back after longer than this claims its concurrency again.
+const SLOW_CLAIMS: Duration = Duration::from_millis(100);
 
-type AckRequest = (String, Verdict, oneshot::Sender<()>);
+/// What the ack task is asked: record a verdict, or tell when all asked before are recorded.
+enum AckRequest {
+    Verdict(String, Verdict),
+    Flushed(oneshot::Sender<()>),
+}
 
 /// One worker's backend for one queue of the Redis store.
 pub struct RedisBackend {
     store: RedisQueue,
     queue: String,
     name: String,
-    batch: usize,
+    concurrency: usize,
+    /// How many jobs the next claim asks for, and when the last claim was made.
+    claim_size: usize,
+    last_claim: Option<std::time::Instant>,
     buffer: VecDeque<Claimed>,
     /// The claim or idle wait in flight: None when it failed.
     fetch: Option<BoxFuture<'static, Option<Vec<Claimed>>>>,
@@ -65,15 +93,17 @@ pub struct RedisBackend {
 }
 
 impl RedisBackend {
-    /// A backend for `queue` that claims up to `batch` jobs at a time; `run_id` makes the worker
-    /// name unique (see the module's invariant).
-    pub fn new(store: RedisQueue, queue: &str, run_id: &str, batch: usize) -> Self {
+    /// A backend for `queue` of a worker that runs `concurrency` jobs at a time; `run_id` makes
+    /// the worker name unique (see the module's invariant).
+    pub fn new(store: RedisQueue, queue: &str, run_id: &str, concurrency: usize) -> Self {
         let (acks, pending_acks) = mpsc::unbounded_channel();
         Self {
             name: format!("{}:{queue}:{run_id}", crate::lease::host_name()),
             store,
             queue: queue.to_owned(),
-            batch: batch.max(1),
+            concurrency: concurrency.max(1),
+            claim_size: concurrency.max(1),
+            last_claim: None,
             buffer: VecDeque::new(),
             fetch: None,
             close: None,
@@ -105,9 +135,13 @@ impl RedisBackend {
     /// empty, so the caller claims again. After a failed call it first gives back what Redis
     /// says this worker holds but the worker never received: a claim whose answer was lost.
     fn fetch_future(&self) -> BoxFuture<'static, Result<Vec<Claimed>, RedisQueueError>> {
-        let (store, queue, name, batch) = (self.store.clone(), self.queue.clone(), self.name.clone(), self.batch);
+        let (store, queue, name, batch) = (self.store.clone(), self.queue.clone(), self.name.clone(), self.claim_size);
         let (blocking, held, recover) = (self.blocking.clone(), self.held.clone(), self.failures > 0);
+        let hold_limit = self.concurrency * HOLD_LIMIT;
         async move {
+            // Verdicts not yet recorded count as held: a worker never runs far ahead of its acks,
+            // so a crash hands at most this many jobs on to be run again.
+            let batch = batch.min(held.room(hold_limit).await);
             if recover {
                 let lost = held.unknown(store.held(&name).await?);
                 if !lost.is_empty() {
@@ -130,6 +164,14 @@ impl RedisBackend {
             Ok(Vec::new())
         }
         .boxed()
+    }
+
+    /// Grows the claim while the worker is back for more quickly, shrinks it when it is not.
+    fn size_claim(&mut self) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last_claim.replace(now) {
+            self.claim_size = next_claim_size(self.claim_size, self.concurrency, now - last);
+        }
     }
 
     fn task(&self, job: Claimed) -> Task<Vec<u8>> {
@@ -164,6 +206,7 @@ impl Backend for RedisBackend {
                 return Poll::Ready(Some(Ok(self.task(job))));
             }
             if self.fetch.is_none() {
+                self.size_claim();
                 let fetch = self.fetch_future();
                 let (failures, queue) = (self.failures, self.queue.clone());
                 self.fetch = Some(
@@ -202,15 +245,14 @@ impl Backend for RedisBackend {
             let (store, name) = (self.store.clone(), self.name.clone());
             self.close = Some(
                 async move {
-                    let mut recorded = Vec::new();
+                    // Every task has ended by now: their verdicts and these are all asked before
+                    // the barrier.
                     for id in unstarted {
-                        let (done, wait) = oneshot::channel();
-                        if acks.send((id, Verdict::Release, done)).is_ok() {
-                            recorded.push(wait);
-                        }
+                        let _ = acks.send(AckRequest::Verdict(id, Verdict::Release));
                     }
-                    for wait in recorded {
-                        let _ = wait.await;
+                    let (done, recorded) = oneshot::channel();
+                    if acks.send(AckRequest::Flushed(done)).is_ok() {
+                        let _ = recorded.await;
                     }
                     if let Err(e) = store.forget(&name).await {
                         tracing::warn!(worker = name, error.message = %e, "could not deregister the worker");
@@ -291,10 +333,7 @@ where
         async move {
             let result = run.await.map_err(Into::into);
             if let Some(id) = id {
-                let (done, recorded) = oneshot::channel();
-                if acks.send((id, verdict_of(&result), done)).is_ok() {
-                    let _ = recorded.await;
-                }
+                let _ = acks.send(AckRequest::Verdict(id, verdict_of(&result)));
             }
             result
         }
@@ -322,9 +361,24 @@ fn verdict_of<R>(result: &Result<R, BoxDynError>) -> Verdict {
 async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::UnboundedReceiver<AckRequest>, held: Held) {
     let mut batch = Vec::new();
     while acks.recv_many(&mut batch, ACK_BATCH).await > 0 {
-        let pairs: Vec<(String, Verdict)> = batch.iter().map(|(id, v, _)| (id.clone(), v.clone())).collect();
+        let linger = tokio::time::Instant::now() + ACK_LINGER;
+        while batch.len() < ACK_GATHER && !batch.iter().any(|r| matches!(r, AckRequest::Flushed(_))) {
+            let room = ACK_BATCH - batch.len();
+            match tokio::time::timeout_at(linger, acks.recv_many(&mut batch, room)).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        let (pairs, waiting): (Vec<_>, Vec<_>) = batch.drain(..).partition(|r| matches!(r, AckRequest::Verdict(..)));
+        let pairs: Vec<(String, Verdict)> = pairs
+            .into_iter()
+            .filter_map(|r| match r {
+                AckRequest::Verdict(id, verdict) => Some((id, verdict)),
+                AckRequest::Flushed(_) => None,
+            })
+            .collect();
         let mut failures = 0;
-        loop {
+        while !pairs.is_empty() {
             match store.ack(&worker, &pairs, Utc::now()).await {
                 Ok(taken) => {
                     held.remove(pairs.iter().map(|(id, _)| id));
@@ -342,9 +396,23 @@ async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::Unbounded
                 }
             }
         }
-        for (_, _, done) in batch.drain(..) {
-            let _ = done.send(());
+        for request in waiting {
+            if let AckRequest::Flushed(done) = request {
+                let _ = done.send(());
+            }
         }
+    }
+}
+
+/// The next claim's size: double while claims come within [`FAST_CLAIMS`] of each other, up to
+/// [`MAX_PREFETCH`] times the concurrency; the concurrency again after [`SLOW_CLAIMS`].
+fn next_claim_size(size: usize, concurrency: usize, since_last: Duration) -> usize {
+    if since_last <= FAST_CLAIMS {
+        (size * 2).min(concurrency * MAX_PREFETCH)
+    } else if since_last >= SLOW_CLAIMS {
+        concurrency
+    } else {
+        size
     }
 }
 
@@ -371,24 +439,43 @@ async fn keep_presence(store: RedisQueue, worker: String, queue: String) {
 /// The ids a worker was handed and has not had acknowledged, shared by its fetches and its ack
 /// task.
 #[derive(Clone, Default)]
-struct Held(Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+struct Held(Arc<(std::sync::Mutex<std::collections::HashSet<String>>, tokio::sync::Notify)>);
 
 impl Held {
+    fn ids(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.0.0.lock().expect("held lock")
+    }
+
     fn add(&self, ids: impl IntoIterator<Item = String>) {
-        self.0.lock().expect("held lock").extend(ids);
+        self.ids().extend(ids);
     }
 
     fn remove<'a>(&self, ids: impl IntoIterator<Item = &'a String>) {
-        let mut held = self.0.lock().expect("held lock");
+        let mut held = self.ids();
         for id in ids {
             held.remove(id);
         }
+        drop(held);
+        self.0.1.notify_waiters();
     }
 
     /// Of `ids`, those this worker does not know it holds.
     fn unknown(&self, ids: Vec<String>) -> Vec<String> {
-        let held = self.0.lock().expect("held lock");
+        let held = self.ids();
         ids.into_iter().filter(|id| !held.contains(id)).collect()
+    }
+
+    /// How many more jobs may be held under `limit`, once that is at least one.
+    async fn room(&self, limit: usize) -> usize {
+        loop {
+            let recorded = self.0.1.notified();
+            let held = self.ids().len();
+            if held < limit {
+                return limit - held;
+            }
+            // A recorded ack wakes this; the timeout only guards against a lost wake-up.
+            let _ = tokio::time::timeout(Duration::from_millis(100), recorded).await;
+        }
     }
 }
 
@@ -397,4 +484,24 @@ const REDIS_RETRY: Backoff = Backoff::new(Duration::from_millis(100), Duration::
 
 fn retry_delay(failures: u32) -> Duration {
     REDIS_RETRY.ceiling(failures.saturating_add(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_claim_grows_while_claims_come_quickly_and_falls_back_when_they_do_not() {
+        let quick = Duration::from_millis(2);
+        let mut size = 8;
+        let mut sizes = Vec::new();
+        for _ in 0..5 {
+            size = next_claim_size(size, 8, quick);
+            sizes.push(size);
+        }
+        assert_eq!(sizes, [16, 32, 64, 64, 64]);
+        assert_eq!(next_claim_size(64, 8, Duration::from_millis(50)), 64, "in between: kept");
+        assert_eq!(next_claim_size(64, 8, Duration::from_millis(100)), 8);
+        assert_eq!(next_claim_size(1, 1, Duration::from_secs(3)), 1);
+    }
 }
