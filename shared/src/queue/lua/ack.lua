@@ -7,7 +7,7 @@
 -- Returns one string per job: '1' recorded, '0' refused because the job is no longer this
 -- worker's (it was declared gone and the job given to another). Holding is membership of the
 -- worker's set: only a claim adds to it, and the reaper takes from it before handing a job on.
--- A done job costs one write of its hash; the set changes are batched.
+-- A done job costs no write of its hash; the set changes are batched.
 -- `now` stays text, as in claim.lua; only retries compare it.
 local p, worker, now = ARGV[1], ARGV[2], ARGV[3]
 local keep_count = tonumber(ARGV[4])
@@ -42,7 +42,8 @@ for k, id in ipairs(ids) do
     local change = changes[qp]
     change.running = change.running - 1
     if verdict == 'done' then
-      redis.call('HSET', job, 'state', 'done', 'done_at', now)
+      -- The hash is left as the claim wrote it: a job in its queue's `done` set is done, and its
+      -- score is when (lib.lua's state_of). One write per job fewer on the common path.
       add(done, qp, now, id)
     elseif verdict == 'dead' then
       redis.call('HSET', job, 'state', 'dead', 'done_at', now, 'last_error', err)

@@ -40,16 +40,29 @@ local function trim(p, q, keep_before, keep_count, limit)
   return #old + trim_count(p, qp, keep_count, limit - #old)
 end
 
+-- A job's state: its hash's, except that a done job's hash still says 'running' (the ack of a
+-- done job writes only its queue's `done` set), so a 'running' job in that set is done.
+local function state_of(qp, id, state)
+  if state == 'running' and redis.call('ZSCORE', qp .. 'done', id) then
+    return 'done'
+  end
+  return state
+end
+
 -- Deletes one job that is not running (and, when `expected` is not '', is in that state) with
 -- every trace of it but its id in the ready list: removing it there costs the whole list, and a
 -- claim skips an id whose job is gone. Returns 1 when it was deleted.
 local function delete_job(p, id, expected)
   local job = p .. 'job:' .. id
   local q, state, key = unpack(redis.call('HMGET', job, 'queue', 'state', 'key'))
-  if not q or state == 'running' or (expected ~= '' and state ~= expected) then
+  if not q then
     return 0
   end
   local qp = p .. 'q:' .. q .. ':'
+  state = state_of(qp, id, state)
+  if state == 'running' or (expected ~= '' and state ~= expected) then
+    return 0
+  end
   if state == 'done' then
     redis.call('ZREM', qp .. 'done', id)
   elseif state == 'dead' then

@@ -20,7 +20,32 @@ impl RedisQueue {
     /// One job by id.
     pub async fn get(&self, id: &str) -> Result<Option<JobInfo>, RedisQueueError> {
         let fields: HashMap<String, Vec<u8>> = self.conn.clone().hgetall(self.job_key(id)).await?;
-        Ok(job_info(id, &fields))
+        let rows = self.with_done_at(vec![(id.to_owned(), fields)]).await?;
+        Ok(rows.first().and_then(|(id, fields, done_at)| job_info(id, fields, *done_at)))
+    }
+
+    /// Each row with its finishing time when it is done. The ack of a done job writes only its
+    /// queue's `done` set, not its hash, which still says `running`: for those, the set's score.
+    async fn with_done_at(
+        &self,
+        rows: Vec<(String, HashMap<String, Vec<u8>>)>,
+    ) -> Result<Vec<(String, HashMap<String, Vec<u8>>, Option<i64>)>, RedisQueueError> {
+        let running = |fields: &HashMap<String, Vec<u8>>| fields.get("state").is_some_and(|s| s == b"running");
+        let (mut pipe, mut asked) = (redis::pipe(), false);
+        for (id, fields) in rows.iter().filter(|(_, fields)| running(fields)) {
+            let queue = fields.get("queue").map(|q| String::from_utf8_lossy(q).into_owned()).unwrap_or_default();
+            pipe.zscore(format!("{}done", self.queue_prefix(&queue)), id);
+            asked = true;
+        }
+        let scores: Vec<Option<f64>> = if asked { pipe.query_async(&mut self.conn.clone()).await? } else { Vec::new() };
+        let mut scores = scores.into_iter();
+        Ok(rows
+            .into_iter()
+            .map(|(id, fields)| {
+                let done_at = if running(&fields) { scores.next().flatten().map(|ms| ms as i64) } else { None };
+                (id, fields, done_at)
+            })
+            .collect())
     }
 
     /// Jobs matching `filter`, oldest first. Without a queue, every queue's jobs, merged by id.
@@ -56,10 +81,10 @@ impl RedisQueue {
             pipe.hgetall(self.job_key(id));
         }
         let rows: Vec<HashMap<String, Vec<u8>>> = pipe.query_async(&mut conn).await?;
-        Ok(ids
+        let rows = self.with_done_at(ids.into_iter().zip(rows).collect()).await?;
+        Ok(rows
             .iter()
-            .zip(&rows)
-            .filter_map(|(id, fields)| job_info(id, fields))
+            .filter_map(|(id, fields, done_at)| job_info(id, fields, *done_at))
             .filter(|job| filter.state.is_none_or(|s| s == job.state))
             .collect())
     }
@@ -152,11 +177,16 @@ impl RedisQueue {
     }
 }
 
-fn job_info(id: &str, fields: &HashMap<String, Vec<u8>>) -> Option<JobInfo> {
+/// A job from its hash; `done_at` is its score in its queue's `done` set, for a job whose hash
+/// still says `running` (see [`RedisQueue::with_done_at`]).
+fn job_info(id: &str, fields: &HashMap<String, Vec<u8>>, done_at: Option<i64>) -> Option<JobInfo> {
     let text = |name: &str| fields.get(name).map(|v| String::from_utf8_lossy(v).into_owned());
     let number = |name: &str| text(name).and_then(|v| v.parse::<i64>().ok());
     let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
-    let state = JobState::parse(&text("state")?).unwrap_or(JobState::Waiting);
+    let state = match done_at {
+        Some(_) => JobState::Done,
+        None => JobState::parse(&text("state")?).unwrap_or(JobState::Waiting),
+    };
     let payload = fields.get("payload").map(|raw| {
         serde_json::from_slice(raw).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(raw).into_owned()))
     });
@@ -170,7 +200,7 @@ fn job_info(id: &str, fields: &HashMap<String, Vec<u8>>) -> Option<JobInfo> {
         payload: payload.unwrap_or(Value::Null),
         idempotency_key: text("key").filter(|k| !k.is_empty()),
         run_at: at(number("run_at").unwrap_or(0)),
-        done_at: number("done_at").map(at),
+        done_at: done_at.or_else(|| number("done_at")).map(at),
         worker: text("worker"),
     })
 }

@@ -29,8 +29,9 @@
 //!
 //! Invariants: a waiting or retrying job's id is in `ready` or `delayed`; a finished one in
 //! `done` or `dead`; a running one in exactly one worker's set, the worker its hash names, and
-//! only that worker's ack is taken (membership of the set is the test). The counters move with
-//! every state change, in the same script.
+//! only that worker's ack is taken (membership of the set is the test). A done job's hash still
+//! says `running` (its ack writes only the `done` set): a job is done when it is in `done`. The
+//! counters move with every state change, in the same script.
 //! Scripts compute key names from their arguments, so the store needs one Redis server (or a
 //! primary with replicas), not a cluster.
 
