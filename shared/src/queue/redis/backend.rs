@@ -369,14 +369,13 @@ async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::Unbounded
                 Ok(_) => {}
             }
         }
-        let (pairs, waiting): (Vec<_>, Vec<_>) = batch.drain(..).partition(|r| matches!(r, AckRequest::Verdict(..)));
-        let pairs: Vec<(String, Verdict)> = pairs
-            .into_iter()
-            .filter_map(|r| match r {
-                AckRequest::Verdict(id, verdict) => Some((id, verdict)),
-                AckRequest::Flushed(_) => None,
-            })
-            .collect();
+        let (mut pairs, mut waiting) = (Vec::new(), Vec::new());
+        for request in batch.drain(..) {
+            match request {
+                AckRequest::Verdict(id, verdict) => pairs.push((id, verdict)),
+                AckRequest::Flushed(done) => waiting.push(done),
+            }
+        }
         let mut failures = 0;
         while !pairs.is_empty() {
             match store.ack(&worker, &pairs, Utc::now()).await {
@@ -396,10 +395,8 @@ async fn flush_acks(store: RedisQueue, worker: String, mut acks: mpsc::Unbounded
                 }
             }
         }
-        for request in waiting {
-            if let AckRequest::Flushed(done) = request {
-                let _ = done.send(());
-            }
+        for done in waiting {
+            let _ = done.send(());
         }
     }
 }
