@@ -13,6 +13,7 @@ mod equipment;
 mod monitoring;
 mod monitoring_split;
 mod redis;
+pub use redis::redis_server;
 mod redis_procs;
 
 use apalis::prelude::{BoxDynError, Monitor, TaskSink, WorkerBuilder, WorkerBuilderExt};
@@ -466,12 +467,34 @@ pub(crate) fn num_cpus() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
+/// Fields of `/proc/<pid>/stat` after the command name (the first is the state, field 3).
+fn stat_fields(pid: u32) -> anyhow::Result<Vec<f64>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    Ok(after_name.split_whitespace().map(|v| v.parse::<f64>().unwrap_or(0.0)).collect())
+}
+
 /// User + system CPU time of process `pid`, in seconds.
 pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    // After the command name: state is field 3; utime and stime are fields 14 and 15.
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields = stat_fields(pid)?;
+    // utime and stime are fields 14 and 15.
+    let ticks = fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
+    Ok(ticks / 100.0)
+}
+
+/// CPU time of a server that forks a process per connection (Postgres): `pid`'s own, its reaped
+/// children's (fields 16 and 17) and its live children's, in seconds. The difference of two
+/// readings is the server's CPU between them, also across children that exited in between.
+pub(crate) fn tree_cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let fields = stat_fields(pid)?;
+    let mut ticks: f64 = fields.get(11..15).map_or(0.0, |f| f.iter().sum());
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        // A process that ended between the listing and the read is in the reaped figures.
+        let Ok(fields) = stat_fields(child) else { continue };
+        if fields.get(1) == Some(&f64::from(pid)) {
+            ticks += fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
+        }
+    }
     Ok(ticks / 100.0)
 }

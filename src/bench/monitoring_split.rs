@@ -6,7 +6,8 @@
 //! database number, and drops the database afterwards.
 //!
 //! It reports slots due and checks done, slots skipped, schedule lag p50/p99 merged over the
-//! workers, and CPU per 1,000 checks and peak RSS for each process, Redis' CPU too.
+//! workers, and CPU per 1,000 checks and peak RSS for each process; Redis' CPU too, and Postgres'
+//! (server and backends, from `/proc`) when its data directory is readable here.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -18,7 +19,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use shared::entities::{check_result, monitor};
 
 use super::monitoring::{TargetServer, bucket_quantile, buckets, seed, slots_due};
-use super::{Dir, cpu_seconds, num_cpus, status_kb};
+use super::{Dir, cpu_seconds, num_cpus, status_kb, tree_cpu_seconds};
 
 pub struct Options {
     pub monitors: usize,
@@ -130,6 +131,7 @@ async fn measure(o: &Options, database: &str) -> anyhow::Result<()> {
     let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await?;
     let redis_pid: Option<u32> =
         info.lines().find_map(|l| l.strip_prefix("process_id:")).and_then(|p| p.trim().parse().ok());
+    let postgres_pid = postmaster_pid(o).await;
 
     let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-split-{me}")));
     std::fs::create_dir_all(&dir.0)?;
@@ -168,6 +170,7 @@ async fn measure(o: &Options, database: &str) -> anyhow::Result<()> {
     }
     let cpu0: Vec<f64> = roles.iter().map(|r| cpu_seconds(r.child.id()).unwrap_or(0.0)).collect();
     let redis_cpu0 = redis_pid.map(cpu_seconds).transpose()?;
+    let postgres_cpu0 = postgres_pid.map(tree_cpu_seconds).transpose()?;
     let (t0, checks0) = (Instant::now(), check_result::Entity::find().count(&db).await?);
     let mut rss_peak = vec![0u64; roles.len()];
     while t0.elapsed() < Duration::from_secs(o.seconds) {
@@ -180,6 +183,10 @@ async fn measure(o: &Options, database: &str) -> anyhow::Result<()> {
     let cpu: Vec<f64> = roles.iter().zip(&cpu0).map(|(r, c0)| cpu_seconds(r.child.id()).unwrap_or(0.0) - c0).collect();
     let redis_cpu = match (redis_pid, redis_cpu0) {
         (Some(pid), Some(c0)) => Some(cpu_seconds(pid)? - c0),
+        _ => None,
+    };
+    let postgres_cpu = match (postgres_pid, postgres_cpu0) {
+        (Some(pid), Some(c0)) => Some(tree_cpu_seconds(pid)? - c0),
         _ => None,
     };
     let end = Utc::now();
@@ -241,8 +248,29 @@ async fn measure(o: &Options, database: &str) -> anyhow::Result<()> {
     if let Some(cpu) = redis_cpu {
         println!("| redis-server: CPU s per 1,000 checks | {:.3} |", per_1000(cpu));
     }
+    match postgres_cpu {
+        Some(cpu) => println!(
+            "| postgres (server and backends): CPU s per 1,000 checks / cores | {:.3} / {:.2} |",
+            per_1000(cpu),
+            cpu / elapsed
+        ),
+        None => println!("| postgres: CPU not measured (its postmaster.pid is not readable here) | — |"),
+    }
     println!("| cores used by teleops processes | {:.2} |", cpu.iter().sum::<f64>() / elapsed);
     let clean = skipped == 0 && done as i64 >= due;
     println!("no missed slot: {}", if clean { "yes" } else { "NO" });
     Ok(())
+}
+
+/// The PID of the Postgres server at `o.postgres`, when it runs on this machine and its data
+/// directory is readable: the first line of its `postmaster.pid`.
+async fn postmaster_pid(o: &Options) -> Option<u32> {
+    let admin = sea_orm::Database::connect(&o.postgres).await.ok()?;
+    let row = admin
+        .query_one_raw(sea_orm::Statement::from_string(admin.get_database_backend(), "SHOW data_directory"))
+        .await
+        .ok()??;
+    let dir: String = row.try_get_by_index(0).ok()?;
+    let pid = std::fs::read_to_string(std::path::Path::new(&dir).join("postmaster.pid")).ok()?;
+    pid.lines().next()?.trim().parse().ok()
 }

@@ -38,16 +38,24 @@ impl Drop for Server {
     }
 }
 
+/// A redis-server on loopback `port` as teleops runs it in production (AOF on, no RDB
+/// snapshots), keeping its files in `dir`, quiet. The bench and the test suite start theirs so.
+pub fn redis_server(port: u16, dir: &std::path::Path) -> Command {
+    let mut command = Command::new("redis-server");
+    command
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 fn start_server() -> anyhow::Result<Server> {
     let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-redis-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
-        .arg("--dir")
-        .arg(&dir.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let child = redis_server(port, &dir.0)
         .spawn()
         .map_err(|e| anyhow::anyhow!("redis-server does not start (apt-get install redis-server): {e}"))?;
     let server = Server { child, url: format!("redis://127.0.0.1:{port}/"), _dir: dir };

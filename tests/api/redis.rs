@@ -56,14 +56,7 @@ impl RedisServer {
 }
 
 fn spawn(port: u16, dir: &TempDir) -> Child {
-    Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
-        .arg("--dir")
-        .arg(&dir.0)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server starts")
+    teleops::bench::redis_server(port, &dir.0).spawn().expect("redis-server starts")
 }
 
 impl Drop for RedisServer {
