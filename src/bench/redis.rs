@@ -170,6 +170,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let memory_backlog = info_field(&server.url, "memory", "used_memory").await?;
     let (one, one_redis) = drain_with(&server, 1, concurrency, n)?;
     let commands = command_stats(&server.url).await?;
+    let memory_one = info_field(&server.url, "memory", "used_memory").await?;
     backlog(&queue, n).await?;
     let (two, two_redis) = drain_with(&server, 2, concurrency, n)?;
     let memory_after = info_field(&server.url, "memory", "used_memory").await?;
@@ -245,9 +246,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         };
         println!("\ndrain vs {}: {} with 1 process, {} with 2", peer.name, ratio(0), ratio(1));
     }
+    // Retention keeps what is left after a drain to the kept finished jobs: the same after n
+    // jobs and after 2n.
     println!(
-        "Redis used memory with the backlog / after both drains (MB): {:.1} / {:.1}",
+        "Redis used memory with the first backlog / after {n} jobs / after {} (MB): {:.1} / {:.1} / {:.1}",
+        2 * n,
         memory_backlog / 1e6,
+        memory_one / 1e6,
         memory_after / 1e6
     );
     // Where Redis' time goes over a job's life (enqueue, claim, ack, trim), one worker process.
