@@ -94,6 +94,9 @@ pub struct Settings {
     pub open_registration: bool,
     /// Concurrent jobs per queue in one worker process. By default, this is 8.
     pub worker_concurrency: usize,
+    /// Connections this process opens to the database at most (`TELEOPS_DATABASE_POOL`). By
+    /// default, 4 for SQLite and 16 for Postgres.
+    pub database_pool: Option<u32>,
     /// How long, and how many per queue, finished jobs stay in the queue (dead ones stay until
     /// dropped): `TELEOPS_QUEUE_KEEP_DONE` (by default, 24 h) and `TELEOPS_QUEUE_KEEP_DONE_COUNT`
     /// (by default, 100,000).
@@ -208,6 +211,13 @@ impl Settings {
             })?,
         };
 
+        let database_pool = match get("TELEOPS_DATABASE_POOL") {
+            None => None,
+            Some(raw) => Some(raw.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                ConfigError::new("TELEOPS_DATABASE_POOL", format!("{raw:?} is not a number from 1 to 1000"))
+            })?),
+        };
+
         let mut queue_retention = crate::queue::Retention::default();
         if let Some(raw) = get("TELEOPS_QUEUE_KEEP_DONE") {
             queue_retention.keep_done = crate::monitoring::schedule::parse_duration(&raw)
@@ -291,6 +301,7 @@ impl Settings {
             require_phone,
             open_registration,
             worker_concurrency,
+            database_pool,
             queue_retention,
             worker_presence,
             monitor_quota,
@@ -499,6 +510,8 @@ mod tests {
         check_err(&[("TELEOPS_SECRET_KEY", "abcd")], "TELEOPS_SECRET_KEY", "64 hex");
         check_err(&[("TELEOPS_REQUIRE_PHONE", "maybe")], "TELEOPS_REQUIRE_PHONE", "true or false");
         check_err(&[("TELEOPS_WORKER_CONCURRENCY", "0")], "TELEOPS_WORKER_CONCURRENCY", "1 to 1024");
+        check_err(&[("TELEOPS_DATABASE_POOL", "many")], "TELEOPS_DATABASE_POOL", "1 to 1000");
+        check_err(&[("TELEOPS_DATABASE_POOL", "0")], "TELEOPS_DATABASE_POOL", "1 to 1000");
         check_err(&[("TELEOPS_REMINDER_HOUR", "25")], "TELEOPS_REMINDER_HOUR", "time of day");
         check_err(&[("TELEOPS_OVERDUE_ESCALATE_DAYS", "0")], "TELEOPS_OVERDUE_ESCALATE_DAYS", "1 to 365");
         check_err(&[("TELEOPS_WISHLIST_HOLD", "5s")], "TELEOPS_WISHLIST_HOLD", "at least 1m");
