@@ -1,8 +1,9 @@
 //! What an embedded-store worker fetches through: apalis-sqlite's own queries, driven by
 //! apalis-core's [`Persisted`], with one rule of teleops' added: a paused queue hands out nothing.
 //!
-//! The pause is read where the fetch is made (`teleops_paused` in the queue database), so it
-//! holds across processes at once. It cannot sit in front of apalis-sqlite's backend instead: a
+//! The pause is read in the fetch's own transaction (`teleops_paused` in the queue database), so
+//! it holds across processes at once, and a job enqueued after a pause is never fetched before
+//! the resume. It cannot sit in front of apalis-sqlite's backend instead: a
 //! gate that stops polling it can stop in the middle of its fetch transaction, after the `UPDATE`
 //! took the database's write lock and before the `COMMIT`, and every writer of the queue
 //! database then waits until the queue is resumed. The rest is apalis-sqlite's storage as it is:
@@ -23,9 +24,12 @@ use ulid::Ulid;
 pub(super) const PAUSED_TABLE: &str = "CREATE TABLE IF NOT EXISTS teleops_paused (queue TEXT PRIMARY KEY NOT NULL)";
 
 /// Whether `queue` is paused.
-pub(super) async fn is_paused(pool: &SqlitePool, queue: &str) -> Result<bool, sqlx::Error> {
+pub(super) async fn is_paused(
+    db: impl sqlx::Executor<'_, Database = sqlx::Sqlite>,
+    queue: &str,
+) -> Result<bool, sqlx::Error> {
     let row: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM teleops_paused WHERE queue = ?1").bind(queue).fetch_optional(pool).await?;
+        sqlx::query_scalar("SELECT 1 FROM teleops_paused WHERE queue = ?1").bind(queue).fetch_optional(db).await?;
     Ok(row.is_some())
 }
 
@@ -62,12 +66,17 @@ impl Persistence for Store {
     }
 
     async fn fetch_next(&mut self, worker: &WorkerContext) -> Result<Vec<Task<Vec<u8>>>, Error> {
-        // Read before the fetch's transaction, not in it: a deferred transaction that reads and
-        // then writes fails at once, without waiting, when another writer committed in between.
-        if is_paused(&self.pool, self.config.queue.as_ref()).await? {
+        // The pause is read inside the fetch's transaction, which takes the write lock first
+        // (IMMEDIATE): a pause is a write, so it lands wholly before this fetch (which then sees
+        // it) or after it (and a job enqueued after the pause is not there yet). Read before the
+        // transaction, a pause and an enqueue could both land between the read and the fetch,
+        // and the fetch took the job. Deferred, the transaction would fail at once, without
+        // waiting, when another writer committed between its read and its write.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        if is_paused(&mut *tx, self.config.queue.as_ref()).await? {
+            tx.rollback().await?;
             return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin().await?;
         let tasks = queries::fetch_next(&mut *tx, &self.config, worker).await?;
         tx.commit().await?;
         Ok(tasks)
