@@ -116,8 +116,7 @@ pub async fn prepare(settings: Settings, role: Role, options: &StartOptions) -> 
     std::fs::set_permissions(&settings.data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(|e| {
         StartError::Setup(format!("TELEOPS_DATA_DIR: cannot make {} private: {e}", settings.data_dir.display()))
     })?;
-    let pool = settings.database_pool.unwrap_or_else(|| shared::db::default_pool(&settings.database_url));
-    let db = shared::db::connect_with(&settings.database_url, pool)
+    let db = shared::db::connect_with(&settings.database_url, settings.database_pool)
         .await
         .map_err(|e| StartError::Setup(format!("TELEOPS_DATABASE_URL: cannot connect: {e}")))?;
     let metrics = Metrics::new();

@@ -12,22 +12,23 @@ use sea_orm::{
 /// Connections a process opens at most unless told otherwise: SQLite has one writer, so more
 /// would only wait; for Postgres, enough for a worker's check batches, while four workers and the
 /// other roles stay under Postgres' default of 100 connections in all.
-pub fn default_pool(url: &str) -> u32 {
+fn default_pool(url: &str) -> u32 {
     if url.starts_with("sqlite") { 4 } else { 16 }
 }
 
 /// Connects with the default pool size; for SQLite, first makes the file private
 /// ([`private_sqlite_file`]).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_with(url, default_pool(url)).await
+    connect_with(url, None).await
 }
 
-/// Connects with a pool of at most `pool` connections, as [`connect`] otherwise.
-pub async fn connect_with(url: &str, pool: u32) -> Result<DatabaseConnection, DbErr> {
+/// Connects with a pool of at most `pool` connections (by default, [`default_pool`]'s), as
+/// [`connect`] otherwise.
+pub async fn connect_with(url: &str, pool: Option<u32>) -> Result<DatabaseConnection, DbErr> {
     private_sqlite_file(url).map_err(|e| DbErr::Custom(e.to_string()))?;
     let mut options = ConnectOptions::new(url.to_owned());
     options
-        .max_connections(pool)
+        .max_connections(pool.unwrap_or_else(|| default_pool(url)))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         // Per connection, so every connection of the pool gets them: WAL (readers never wait for

@@ -474,27 +474,29 @@ fn stat_fields(pid: u32) -> anyhow::Result<Vec<f64>> {
     Ok(after_name.split_whitespace().map(|v| v.parse::<f64>().unwrap_or(0.0)).collect())
 }
 
+/// Clock ticks of user + system time (fields 14 and 15) in `fields` of [`stat_fields`]; with
+/// `reaped`, those of reaped children (16 and 17) too.
+fn ticks(fields: &[f64], reaped: bool) -> f64 {
+    fields.get(11..if reaped { 15 } else { 13 }).map_or(0.0, |f| f.iter().sum())
+}
+
 /// User + system CPU time of process `pid`, in seconds.
 pub(crate) fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let fields = stat_fields(pid)?;
-    // utime and stime are fields 14 and 15.
-    let ticks = fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
-    Ok(ticks / 100.0)
+    Ok(ticks(&stat_fields(pid)?, false) / 100.0)
 }
 
 /// CPU time of a server that forks a process per connection (Postgres): `pid`'s own, its reaped
 /// children's (fields 16 and 17) and its live children's, in seconds. The difference of two
 /// readings is the server's CPU between them, also across children that exited in between.
 pub(crate) fn tree_cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let fields = stat_fields(pid)?;
-    let mut ticks: f64 = fields.get(11..15).map_or(0.0, |f| f.iter().sum());
+    let mut total = ticks(&stat_fields(pid)?, true);
     for entry in std::fs::read_dir("/proc")?.flatten() {
         let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
         // A process that ended between the listing and the read is in the reaped figures.
         let Ok(fields) = stat_fields(child) else { continue };
         if fields.get(1) == Some(&f64::from(pid)) {
-            ticks += fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0);
+            total += ticks(&fields, false);
         }
     }
-    Ok(ticks / 100.0)
+    Ok(total / 100.0)
 }

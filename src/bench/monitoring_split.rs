@@ -111,13 +111,13 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let database = format!("teleops_bench_{me}");
     let admin = sea_orm::Database::connect(&o.postgres).await?;
     admin.execute_unprepared(&format!("CREATE DATABASE {database}")).await?;
-    let outcome = measure(&o, &database).await;
+    let outcome = measure(&o, &admin, &database).await;
     // Connections of the roles are gone by now; FORCE covers a straggler.
     admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await?;
     outcome
 }
 
-async fn measure(o: &Options, database: &str) -> anyhow::Result<()> {
+async fn measure(o: &Options, admin: &sea_orm::DatabaseConnection, database: &str) -> anyhow::Result<()> {
     let n = o.monitors;
     let me = std::process::id();
     let server_url = o.postgres.split('?').next().unwrap_or_default();
@@ -131,7 +131,7 @@ async fn measure(o: &Options, database: &str) -> anyhow::Result<()> {
     let info: String = redis::cmd("INFO").arg("server").query_async(&mut conn).await?;
     let redis_pid: Option<u32> =
         info.lines().find_map(|l| l.strip_prefix("process_id:")).and_then(|p| p.trim().parse().ok());
-    let postgres_pid = postmaster_pid(o).await;
+    let postgres_pid = postmaster_pid(admin).await;
 
     let dir = Dir(std::env::temp_dir().join(format!("teleops-bench-split-{me}")));
     std::fs::create_dir_all(&dir.0)?;
@@ -262,10 +262,9 @@ async fn measure(o: &Options, database: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The PID of the Postgres server at `o.postgres`, when it runs on this machine and its data
-/// directory is readable: the first line of its `postmaster.pid`.
-async fn postmaster_pid(o: &Options) -> Option<u32> {
-    let admin = sea_orm::Database::connect(&o.postgres).await.ok()?;
+/// The PID of the Postgres server `admin` is connected to, when it runs on this machine and its
+/// data directory is readable: the first line of its `postmaster.pid`.
+async fn postmaster_pid(admin: &sea_orm::DatabaseConnection) -> Option<u32> {
     let row = admin
         .query_one_raw(sea_orm::Statement::from_string(admin.get_database_backend(), "SHOW data_directory"))
         .await

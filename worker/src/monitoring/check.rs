@@ -71,13 +71,13 @@ pub async fn run(job: Check, deps: Arc<Deps>, probes: Arc<Probes>) -> Result<(),
     let (mut stale, mut todo) = (Vec::new(), Vec::new());
     let mut seen = HashSet::with_capacity(job.slots.len());
     for &(id, slot) in &job.slots {
-        // Removed or paused since it was scheduled, or this slot is already recorded; a monitor
-        // is written once per batch, so a second slot of it in the same batch waits for the next.
+        // Removed or paused since it was scheduled, or this slot is already recorded.
         let Some(m) = monitors.get(&id) else { continue };
-        if !seen.insert(id) {
+        if m.paused || m.last_slot.is_some_and(|done| done >= slot) {
             continue;
         }
-        if m.paused || m.last_slot.is_some_and(|done| done >= slot) {
+        // A monitor's row is written once per batch: a second slot of it waits for the next.
+        if !seen.insert(id) {
             continue;
         }
         let interval = Interval::from_secs(i64::from(m.interval_secs)).unwrap_or(Interval::DEFAULT);
@@ -170,10 +170,6 @@ async fn write(
         if let Some(s) = c.state.as_ref().filter(|s| s.health != c.m.health) {
             tracing::info!(monitor_id = c.m.id, health = ?s.health, "monitor state changed");
         }
-        let (ok, latency, reason) = match &c.outcome {
-            Outcome::Up { latency_ms, .. } => (true, Some(*latency_ms as i32), None),
-            Outcome::Down { reason } => (false, None, Some(reason.stored())),
-        };
         if c.outcome.status() == CheckStatus::Blocked {
             if c.m.last_status != Some(CheckStatus::Blocked) {
                 tracing::info!(monitor_id = c.m.id, "monitor blocked by the probe policy");
@@ -181,6 +177,7 @@ async fn write(
             // Neither up nor down: no result, so uptime is computed over the checks that ran.
             continue;
         }
+        let (ok, latency, reason) = measured(&c.outcome);
         results.push(check_result::ActiveModel {
             monitor_id: sea_orm::Set(c.m.id),
             at: sea_orm::Set(c.at.timestamp()),
@@ -279,16 +276,17 @@ fn advance_sql(backend: DbBackend, rows: usize) -> String {
     sql
 }
 
+/// What a check's outcome stores, in its result and on its monitor: up, latency, reason.
+fn measured(outcome: &Outcome) -> (bool, Option<i32>, Option<String>) {
+    match outcome {
+        Outcome::Up { latency_ms, .. } => (true, Some(*latency_ms as i32), None),
+        Outcome::Down { reason } => (false, None, Some(reason.stored())),
+    }
+}
+
 /// One monitor's values for `advance_sql`, in the order of `ADVANCE_TYPES`.
 fn advance_values(c: &Checked<'_>) -> [sea_orm::Value; 14] {
-    let latency = match &c.outcome {
-        Outcome::Up { latency_ms, .. } => Some(*latency_ms as i32),
-        Outcome::Down { .. } => None,
-    };
-    let reason = match &c.outcome {
-        Outcome::Up { .. } => None,
-        Outcome::Down { reason } => Some(reason.stored()),
-    };
+    let (_, latency, reason) = measured(&c.outcome);
     let s = c.state.as_ref();
     [
         c.m.id.into(),
